@@ -1,0 +1,120 @@
+// Package providers defines how evalrun talks to a chat service: a Provider
+// opens conversations, a Conversation sends turns and reads final state. The
+// sub-packages implement it for OpenCX and Toolzz.
+package providers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Provider opens conversations with one chat service. It is safe for
+// concurrent use.
+type Provider interface {
+	// Open starts a fresh conversation. For OpenCX it creates a session; for
+	// Toolzz it sends nothing (the first Send mints the conversation).
+	Open(ctx context.Context, s Session) (Conversation, error)
+}
+
+// Conversation is one open chat with a bot. Its methods are called from one
+// goroutine at a time, turn after turn.
+type Conversation interface {
+	// ID returns the service's id for the conversation, "" until it has one.
+	ID() string
+	// Send delivers one user message and returns the bot's reply to it.
+	Send(ctx context.Context, m Message) (*Reply, error)
+	// State reads the conversation's state after its last turn, for final checks.
+	State(ctx context.Context) (*State, error)
+}
+
+// Config is what a provider needs to reach its service.
+type Config struct {
+	BaseURL string
+	Token   string
+	// TokenVars names the environment variables the token came from; errors
+	// name them so a user knows what to check. The token itself never appears.
+	TokenVars []string
+	BotID     string
+	Timeout   time.Duration // per request; 0 means no limit beyond ctx
+	Headers   map[string]string
+	Client    *http.Client // nil means a client of the provider's own
+}
+
+// Session is what a new conversation starts with.
+type Session struct {
+	Contact    map[string]any
+	CustomData map[string]any
+}
+
+// Message is one user turn.
+type Message struct {
+	Text       string
+	CustomData map[string]any
+}
+
+// Reply is what the bot answered to one turn, normalised across services. A
+// nil pointer means the service did not report that field in this reply, which
+// checks treat differently from false.
+type Reply struct {
+	Text         string
+	Silent       bool // the bot said nothing (OpenCX autopilotResponse null)
+	MightSolve   *bool
+	FullyCovered *bool
+	Handoff      *bool
+	TransferBot  string // Toolzz targetBotId
+	Actions      []Action
+	Knowledge    []string // knowledge sources used
+	Mode         string   // mode slug
+	Status       int      // HTTP status of the reply
+	Raw          []byte   // the reply body as received, for json checks and captures
+}
+
+// Action is one tool or action the bot called while answering.
+type Action struct {
+	Name string         `json:"name"`
+	Args map[string]any `json:"args,omitempty"`
+}
+
+// State is a conversation's state as the service reports it. Empty strings
+// and nil pointers mean "not reported".
+type State struct {
+	Status     string
+	Sentiment  string
+	Closure    string
+	Handoff    *bool
+	CustomData map[string]any
+	Raw        []byte
+}
+
+// Error is a failure of the service rather than of the bot: the request could
+// not be made, or the service answered with an error status or an unreadable
+// body. It makes a conversation "errored", never "failed".
+type Error struct {
+	Provider string // "opencx", "toolzz"
+	Op       string // what was being done: "create session", "send", "get session"
+	Status   int    // HTTP status; 0 when no response arrived
+	Body     string // the start of the response body, for the user to read
+	Err      error  // the underlying cause, if any
+	Hint     string // what the user could do about it
+}
+
+func (e *Error) Error() string {
+	msg := e.Provider + ": " + e.Op
+	if e.Status != 0 {
+		msg += fmt.Sprintf(": HTTP %d", e.Status)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,186 @@
+// Package suites turns YAML suite files into a validated, position-annotated
+// model. Nothing in a suite is sent anywhere until the whole file has loaded
+// without error.
+package suites
+
+import (
+	"fmt"
+	"time"
+)
+
+// Pos is a place in a suite file. Line and Col are 1-based, as editors count.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String returns "file:line:col", the form editors and CI annotations read.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Suite is one validated suite file.
+type Suite struct {
+	Name          string // the file's base name without extension when the suite has none
+	File          string // the path it was loaded from
+	Provider      Provider
+	Defaults      Defaults
+	Vars          map[string]string
+	Conversations []*Conversation
+	Pos           Pos // of the document root
+}
+
+// Provider types a suite may name.
+const (
+	OpenCX = "opencx"
+	Toolzz = "toolzz"
+)
+
+// SimURL is the base_url value that starts the built-in simulator in-process.
+const SimURL = "sim"
+
+// Provider says which chat API a suite talks to and how.
+type Provider struct {
+	Type     string // OpenCX or Toolzz
+	BaseURL  string // "" means the type's public default; SimURL means the built-in simulator
+	Token    Secret
+	BotID    string // toolzz only; required there
+	Timeout  time.Duration
+	Retries  int
+	Headers  map[string]string
+	Pos      Pos // of the provider mapping
+	TypePos  Pos // of the type value, for errors about it
+	TokenPos Pos
+}
+
+// Secret holds a credential. Its String, GoString and MarshalJSON never show
+// the value, so a token cannot leak through fmt verbs, logs or reports.
+type Secret struct {
+	value string
+	// Vars names the environment variables the value was read from, so an
+	// error can say which one to check without showing what it holds.
+	Vars []string
+}
+
+// NewSecret wraps a credential read from the environment variables vars.
+func NewSecret(value string, vars ...string) Secret { return Secret{value: value, Vars: vars} }
+
+// Value returns the credential itself; only code that puts it on the wire may call it.
+func (s Secret) Value() string { return s.value }
+
+// IsZero reports whether no credential was given.
+func (s Secret) IsZero() bool { return s.value == "" }
+
+func (s Secret) String() string {
+	if s.value == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return "suites.Secret(" + s.String() + ")" }
+
+// MarshalJSON writes the redacted form.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+
+// Defaults apply to every conversation that does not set its own.
+type Defaults struct {
+	Repeat      int           // default 1
+	MinPassRate float64       // default 1.0
+	ThinkTime   time.Duration // pause between turns; default 0
+}
+
+// Conversation is one scripted chat: turns sent in order to one fresh session.
+type Conversation struct {
+	Name        string
+	Tags        []string
+	Skip        string // why it is skipped; "" when it runs. `skip: true` gives "skipped in suite"
+	Vars        map[string]string
+	Session     Session
+	Turns       []*Turn
+	Final       *Final  // nil when the conversation has no final checks
+	Repeat      int     // resolved: the conversation's own, else defaults.repeat, else 1
+	MinPassRate float64 // resolved like Repeat, default 1.0
+	ThinkTime   time.Duration
+	Pos         Pos // of the conversation's mapping (the "- " item)
+}
+
+// Session is the body of OpenCX's POST /chat/sessions. String values may hold
+// {{var}} templates.
+type Session struct {
+	Contact    map[string]any
+	CustomData map[string]any
+}
+
+// Turn is one user message and what the reply to it must satisfy.
+type Turn struct {
+	Index      int    // 0-based position in the conversation
+	User       string // may hold {{var}} templates
+	CustomData map[string]any
+	Expect     *Expect // nil when the turn checks nothing
+	Capture    []Capture
+	Pos        Pos
+}
+
+// Expect is every check of one turn. A nil pointer or empty slice means the
+// key was not given. String values may hold {{var}} templates; Expand fills them.
+type Expect struct {
+	Contains     []string // all must appear, case-insensitive
+	NotContains  []string // none may appear, case-insensitive
+	Equals       *string  // whole reply, surrounding white space ignored
+	Regex        []string // RE2 sources, already known to compile
+	MightSolve   *bool
+	FullyCovered *bool
+	Handoff      *bool
+	TransferBot  *string
+	Actions      []ActionExpect
+	Knowledge    []string // each must be among the reply's knowledge sources
+	Mode         *string
+	Reply        *bool // false: the bot must say nothing
+	MaxLatency   time.Duration
+	JSON         []JSONExpect
+	Pos          Pos
+	// Keys lists the checks in the order the file wrote them, with positions.
+	Keys []Key
+}
+
+// Key is one key of an expect, final or capture mapping and where it was written.
+type Key struct {
+	Name string
+	Pos  Pos
+}
+
+// ActionExpect asks that the bot called action Name, with at least Args
+// (a subset match: extra arguments in the call are fine).
+type ActionExpect struct {
+	Name string
+	Args map[string]any
+}
+
+// JSONExpect asks that the RFC 9535 JSONPath Path, applied to the raw reply
+// body, selects a node equal to Want.
+type JSONExpect struct {
+	Path string // already known to parse
+	Want any    // decoded YAML value: string, bool, int, float64, nil, []any, map[string]any
+	Pos  Pos
+}
+
+// Capture stores part of a reply in a variable for later turns. Exactly one of
+// Regex and JSON is set.
+type Capture struct {
+	Name  string
+	Regex string // first group if it has one, else the whole match
+	JSON  string // RFC 9535 JSONPath on the raw reply
+	Pos   Pos
+}
+
+// Final checks the conversation's state after its last turn.
+type Final struct {
+	Status     *string // open | closed_resolved | closed_unresolved
+	Sentiment  *string // angry | happy | neutral
+	Closure    *string // ai_closure_type: assumed_resolved | handed_off | resolved
+	Handoff    *bool
+	CustomData map[string]any // subset
+	Pos        Pos
+	Keys       []Key
+}
