@@ -1,0 +1,306 @@
+package opencx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/evalrun/evalrun/providers"
+)
+
+func TestDecodeReplyShapes(t *testing.T) {
+	tests := []struct {
+		name  string
+		body  string
+		check func(t *testing.T, r *providers.Reply)
+	}{
+		{
+			name: "flat with everything",
+			body: `{"success":true,"code":"ok","autopilotResponse":{"type":"text","value":{"error":false,"content":"Refund opened: TCK-1"},
+				"id":"m1","mightSolveUserIssue":true,"completelyAndFullyCoveredUserIssue":false,
+				"debugInfo":{"actionCalls":[{"action":{"name":"create_refund_ticket","id":"a1"},"arguments":{"order_id":"ord_42"},"result":{}}],
+				"knowledge":[{"source":"refund-policy","source_type":"doc","url":"u"}],"knowledge_used":["faq",{"source":"refund-policy"}]},
+				"mode":{"id":"1","name":"Refunds","slug":"refunds"},"didExitMode":false},"uiResponse":null,"sessionIsHandedOff":false}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if r.Text != "Refund opened: TCK-1" || r.Silent {
+					t.Errorf("text %q silent %v", r.Text, r.Silent)
+				}
+				if r.MightSolve == nil || !*r.MightSolve || r.FullyCovered == nil || *r.FullyCovered {
+					t.Errorf("might/fully wrong: %v %v", r.MightSolve, r.FullyCovered)
+				}
+				if r.Handoff == nil || *r.Handoff {
+					t.Errorf("handoff %v", r.Handoff)
+				}
+				if len(r.Actions) != 1 || r.Actions[0].Name != "create_refund_ticket" || r.Actions[0].Args["order_id"] != "ord_42" {
+					t.Errorf("actions %+v", r.Actions)
+				}
+				if strings.Join(r.Knowledge, ",") != "refund-policy,faq" {
+					t.Errorf("knowledge %v", r.Knowledge)
+				}
+				if r.Mode != "refunds" {
+					t.Errorf("mode %q", r.Mode)
+				}
+			},
+		},
+		{
+			name: "data-wrapped",
+			body: `{"success":true,"data":{"autopilotResponse":{"value":{"content":"hello"},"mightSolveUserIssue":false},"sessionIsHandedOff":true}}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if r.Text != "hello" || r.Handoff == nil || !*r.Handoff || r.MightSolve == nil || *r.MightSolve {
+					t.Errorf("got %+v", r)
+				}
+			},
+		},
+		{
+			name: "legacy ai_response",
+			body: `{"ai_response":{"text":"old style"}}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if r.Text != "old style" || r.MightSolve != nil || r.Handoff != nil {
+					t.Errorf("got %+v", r)
+				}
+			},
+		},
+		{
+			name: "null autopilot after handoff is silence",
+			body: `{"success":true,"code":"session_assigned_to_human_agent","autopilotResponse":null,"sessionIsHandedOff":true}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if !r.Silent || r.Text != "" || r.Handoff == nil || !*r.Handoff {
+					t.Errorf("got %+v", r)
+				}
+			},
+		},
+		{
+			name: "arguments as a JSON string and unknown fields",
+			body: `{"success":true,"extra":{"x":1},"autopilotResponse":{"value":{"content":"ok","extra":true},
+				"debugInfo":{"actionCalls":[{"action":{"name":"lookup"},"arguments":"{\"id\":7}"}]}}}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if len(r.Actions) != 1 || r.Actions[0].Args["id"] != float64(7) {
+					t.Errorf("actions %+v", r.Actions)
+				}
+				if r.MightSolve != nil || r.Handoff != nil {
+					t.Errorf("absent fields must stay nil: %+v", r)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := DecodeReply([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(r.Raw) != tt.body {
+				t.Error("Raw must be the body as received")
+			}
+			tt.check(t, r)
+		})
+	}
+}
+
+func TestDecodeReplyRejects(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"not json", `<html>`, "undecodable reply"},
+		{"no known shape", `{"foo":1}`, "none of the documented shapes"},
+		{"autopilot error", `{"success":true,"autopilotResponse":{"value":{"error":true,"content":"model overloaded"}}}`, "the bot reported an error: model overloaded"},
+		{"legacy error", `{"ai_response":{"text":"","error":{"message":"boom"}}}`, "the bot reported an error: boom"},
+		{"id only", `{"success":true,"data":{"message":{"id":"m1"}}}`, "only a message id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeReply([]byte(tt.body))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// server answers the OpenCX endpoints with the given send body and records what it was sent.
+type server struct {
+	*httptest.Server
+	sendStatus int
+	sendBody   string
+	got        []map[string]any
+	auth       []string
+}
+
+func newServer(t *testing.T, sendStatus int, sendBody string) *server {
+	s := &server{sendStatus: sendStatus, sendBody: sendBody}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.auth = append(s.auth, r.Header.Get("Authorization"))
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		s.got = append(s.got, body)
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/chat/sessions":
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"id":"s-1"}`)
+		case r.Method == http.MethodPost && r.URL.Path == "/chat/sessions/s-1/send":
+			w.WriteHeader(s.sendStatus)
+			io.WriteString(w, s.sendBody)
+		case r.Method == http.MethodGet && r.URL.Path == "/chat/sessions/s-1":
+			io.WriteString(w, `{"id":"s-1","status":"closed_resolved","ai_closure_type":"assumed_resolved","sentiment":"happy","custom_data":{"plan":"pro"},"handoff":null}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestConversationAgainstServer(t *testing.T) {
+	for _, status := range []int{http.StatusOK, http.StatusCreated} {
+		s := newServer(t, status, `{"success":true,"autopilotResponse":{"value":{"content":"hi"}},"sessionIsHandedOff":false}`)
+		p := New(providers.Config{BaseURL: s.URL + "/", Token: "ocx_live_secret"}, 0)
+		ctx := context.Background()
+		conv, err := p.Open(ctx, providers.Session{Contact: map[string]any{"name": "Ana"}, CustomData: map[string]any{"order": "ord_42"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conv.ID() != "s-1" {
+			t.Fatalf("id %q", conv.ID())
+		}
+		r, err := conv.Send(ctx, providers.Message{Text: "hello", CustomData: map[string]any{"turn": "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Text != "hi" || r.Status != status {
+			t.Errorf("reply %+v", r)
+		}
+		st, err := conv.State(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Status != "closed_resolved" || st.Closure != "assumed_resolved" || st.Sentiment != "happy" ||
+			st.Handoff == nil || *st.Handoff || st.CustomData["plan"] != "pro" {
+			t.Errorf("state %+v", st)
+		}
+		create, send := s.got[0], s.got[1]
+		if create["contact"].(map[string]any)["name"] != "Ana" || create["custom_data"].(map[string]any)["order"] != "ord_42" {
+			t.Errorf("create body %v", create)
+		}
+		if send["sender"] != "contact" || send["message"].(map[string]any)["text"] != "hello" ||
+			send["custom_data"].(map[string]any)["turn"] != "1" {
+			t.Errorf("send body %v", send)
+		}
+		for _, a := range s.auth {
+			if a != "Bearer ocx_live_secret" {
+				t.Errorf("auth header %q", a)
+			}
+		}
+	}
+}
+
+func TestHandoffReplyMarksFinalState(t *testing.T) {
+	s := newServer(t, http.StatusCreated, `{"success":true,"code":"session_assigned_to_human_agent","autopilotResponse":null,"sessionIsHandedOff":true}`)
+	conv, err := New(providers.Config{BaseURL: s.URL}, 0).Open(context.Background(), providers.Session{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conv.Send(context.Background(), providers.Message{Text: "human please"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := conv.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Handoff == nil || !*st.Handoff {
+		t.Error("a handed-off reply must make final handoff true")
+	}
+}
+
+func TestErrorsNeverShowTheToken(t *testing.T) {
+	const token = "ocx_live_TOPSECRET"
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"statusCode":401,"message":"bad key `+token+`","error":"Unauthorized"}`)
+	}))
+	defer srv.Close()
+	p := New(providers.Config{BaseURL: srv.URL, Token: token, TokenVars: []string{"OPENCX_API_KEY"}}, 3)
+	_, err := p.Open(context.Background(), providers.Session{})
+	var perr *providers.Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("want *providers.Error, got %v", err)
+	}
+	if perr.Status != 401 || perr.Retryable() {
+		t.Errorf("status %d retryable %v", perr.Status, perr.Retryable())
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("error shows the token: %v", err)
+	}
+	if !strings.Contains(err.Error(), "$OPENCX_API_KEY") {
+		t.Errorf("error should name the variable to check: %v", err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("a 401 must not be retried; %d calls", calls.Load())
+	}
+}
+
+func TestServerErrorsAreRetriedThenReported(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"id":"s-9"}`)
+	}))
+	defer srv.Close()
+	conv, err := New(providers.Config{BaseURL: srv.URL}, 2).Open(context.Background(), providers.Session{})
+	if err != nil {
+		t.Fatalf("third attempt should succeed: %v", err)
+	}
+	if conv.ID() != "s-9" || calls.Load() != 3 {
+		t.Errorf("id %q after %d calls", conv.ID(), calls.Load())
+	}
+
+	calls.Store(-100)
+	_, err = New(providers.Config{BaseURL: srv.URL}, 1).Open(context.Background(), providers.Session{})
+	var perr *providers.Error
+	if !errors.As(err, &perr) || perr.Status != http.StatusBadGateway {
+		t.Fatalf("want a 502 error after retries, got %v", err)
+	}
+	if calls.Load() != -98 {
+		t.Errorf("retries: 1 means two attempts, saw %d", calls.Load()+100)
+	}
+}
+
+func TestTimeoutAndOversizeAreErrors(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big/chat/sessions" {
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"id":"`+strings.Repeat("x", 2048)+`"}`)
+			return
+		}
+		<-block
+	}))
+	defer srv.Close()
+	defer close(block)
+
+	start := time.Now()
+	_, err := New(providers.Config{BaseURL: srv.URL, Timeout: 50 * time.Millisecond}, 0).Open(context.Background(), providers.Session{})
+	if err == nil || !strings.Contains(err.Error(), "provider.timeout") {
+		t.Fatalf("want a timeout error, got %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Error("timeout was not enforced")
+	}
+
+	p := New(providers.Config{BaseURL: srv.URL + "/big"}, 0)
+	p.call.MaxBody = 1024
+	_, err = p.Open(context.Background(), providers.Session{})
+	if err == nil || !strings.Contains(err.Error(), "exceeds 1024 bytes") {
+		t.Fatalf("want a size error, got %v", err)
+	}
+}
