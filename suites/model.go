@@ -94,8 +94,8 @@ type Defaults struct {
 type Conversation struct {
 	Name        string
 	Tags        []string
-	Skip        string // why it is skipped; "" when it runs. `skip: true` gives "skipped in suite"
-	Vars        map[string]string
+	Skip        string            // why it is skipped; "" when it runs. `skip: true` gives "skipped in suite"
+	Vars        map[string]string // resolved: the suite's vars overlaid with the conversation's own
 	Session     Session
 	Turns       []*Turn
 	Final       *Final  // nil when the conversation has no final checks
@@ -142,6 +142,9 @@ type Expect struct {
 	Pos          Pos
 	// Keys lists the checks in the order the file wrote them, with positions.
 	Keys []Key
+	// plain is set by the loader when no string holds a template, so that
+	// Expand can skip the copy. The zero value is always correct, only slower.
+	plain bool
 }
 
 // Key is one key of an expect, final or capture mapping and where it was written.
@@ -183,4 +186,5 @@ type Final struct {
 	CustomData map[string]any // subset
 	Pos        Pos
 	Keys       []Key
+	plain      bool // as in Expect
 }

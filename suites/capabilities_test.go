@@ -1,0 +1,77 @@
+package suites
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
+
+func TestCapabilities(t *testing.T) {
+	if got := ProviderTypes(); !reflect.DeepEqual(got, []string{OpenCX, Toolzz}) {
+		t.Errorf("ProviderTypes = %v", got)
+	}
+	tests := []struct {
+		typ, key      string
+		expect, final bool
+	}{
+		{OpenCX, "transfer_bot", false, false},
+		{OpenCX, "might_solve", true, false},
+		{OpenCX, "json", true, false},
+		{OpenCX, "sentiment", false, true},
+		{OpenCX, "handoff", true, true},
+		{Toolzz, "transfer_bot", true, false},
+		{Toolzz, "mode", false, false},
+		{Toolzz, "handoff", true, true},
+		{Toolzz, "status", false, false},
+		{"http", "contains", false, false},
+	}
+	for _, tt := range tests {
+		if got := AnswersExpect(tt.typ, tt.key); got != tt.expect {
+			t.Errorf("AnswersExpect(%s, %s) = %v", tt.typ, tt.key, got)
+		}
+		if got := AnswersFinal(tt.typ, tt.key); got != tt.final {
+			t.Errorf("AnswersFinal(%s, %s) = %v", tt.typ, tt.key, got)
+		}
+	}
+	// Every key a capability names is a key the loader knows.
+	for typ, spec := range providerSpecs {
+		for _, k := range spec.expect {
+			if !slices.Contains(expectKeys, k) {
+				t.Errorf("%s answers unknown expect key %q", typ, k)
+			}
+		}
+		for _, k := range spec.final {
+			if !slices.Contains(finalKeys, k) {
+				t.Errorf("%s answers unknown final key %q", typ, k)
+			}
+		}
+	}
+	if DefaultBaseURL(OpenCX) != "https://api.open.cx" || DefaultBaseURL(Toolzz) != "https://kratos.api.toolzz.com.br" || DefaultBaseURL("x") != "" {
+		t.Error("DefaultBaseURL")
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	tests := []struct{ word, want string }{
+		{"turnz", "turns"},
+		{"expcet", "expect"}, // swapped letters
+		{"max-latency", "max_latency"},
+		{"maxLatency", "max_latency"},
+		{"User", "user"},
+		{"tpye", "type"},
+		{"foo", ""},
+		{"rate_limit", ""},
+		{"nam", "name"},
+		{"mod", "mode"},
+		{"xyz", ""},
+	}
+	known := append(append([]string{}, expectKeys...), "turns", "user", "type", "name", "expect")
+	for _, tt := range tests {
+		if got := suggest(tt.word, known); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+	if d := editDistance("kitten", "sitting"); d != 3 {
+		t.Errorf("editDistance = %d", d)
+	}
+}

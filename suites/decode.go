@@ -1,0 +1,788 @@
+package suites
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
+	"gopkg.in/yaml.v3"
+)
+
+// The keys each mapping of a suite accepts, in the order messages list them.
+var (
+	suiteKeys        = []string{"name", "provider", "defaults", "vars", "conversations"}
+	providerKeys     = []string{"type", "base_url", "token", "bot_id", "timeout", "retries", "headers"}
+	defaultsKeys     = []string{"repeat", "min_pass_rate", "think_time"}
+	conversationKeys = []string{"name", "tags", "skip", "vars", "session", "turns", "final", "repeat", "min_pass_rate", "think_time"}
+	sessionKeys      = []string{"contact", "custom_data"}
+	turnKeys         = []string{"user", "custom_data", "expect", "capture"}
+	expectKeys       = []string{
+		"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered", "handoff",
+		"transfer_bot", "action", "knowledge", "mode", "reply", "max_latency", "json",
+	}
+	actionKeys  = []string{"name", "args"}
+	captureKeys = []string{"regex", "json"}
+	finalKeys   = []string{"status", "sentiment", "closure", "handoff", "custom_data"}
+)
+
+// The values final checks compare with, as OpenCX reports them.
+var (
+	finalStatuses   = []string{"open", "closed_resolved", "closed_unresolved"}
+	finalSentiments = []string{"angry", "happy", "neutral"}
+	finalClosures   = []string{"assumed_resolved", "handed_off", "resolved"}
+)
+
+// Defaults the loader fills in.
+const (
+	defaultTimeout = 60 * time.Second
+	defaultRetries = 2
+	skipReason     = "skipped in suite"
+)
+
+func (l *loader) suite(root *yaml.Node) *Suite {
+	s := &Suite{
+		Name:     strings.TrimSuffix(filepath.Base(l.file), filepath.Ext(l.file)),
+		File:     l.file,
+		Pos:      l.pos(root),
+		Defaults: Defaults{Repeat: 1, MinPassRate: 1},
+	}
+	if r := l.resolve(root); r.Kind != yaml.MappingNode {
+		l.errorf(root, "want a suite: a mapping with provider and conversations, got %s", kindName(r))
+		return nil
+	}
+	fields, _ := l.mapping(root, "suite", "the suite", suiteKeys)
+	f := index(fields)
+	if v, ok := f["name"]; ok {
+		if name, ok := l.str(v.val, "name"); ok {
+			if strings.TrimSpace(name) == "" {
+				l.errorf(v.val, "name: must not be empty; leave it out to use the file name")
+			}
+			s.Name = name
+		}
+	}
+	if v, ok := f["provider"]; ok {
+		l.provider(v.val, &s.Provider)
+	} else {
+		l.errorf(root, "missing provider: add provider with type: %s", strings.Join(ProviderTypes(), " or "))
+	}
+	if v, ok := f["defaults"]; ok {
+		l.defaults(v.val, &s.Defaults)
+	}
+	if v, ok := f["vars"]; ok {
+		s.Vars = l.stringMap(v.val, "vars", true)
+	}
+	if s.Vars == nil {
+		s.Vars = map[string]string{}
+	}
+	v, ok := f["conversations"]
+	if !ok {
+		l.errorf(root, "missing conversations: add a list of conversations, each with a name and turns")
+		return s
+	}
+	items, ok := l.list(v.val, "conversations")
+	if ok && len(items) == 0 {
+		l.errorf(v.val, "conversations: the list is empty; add at least one conversation")
+	}
+	firstNamed := map[string]int{}
+	for _, item := range items {
+		c, nameNode := l.conversation(item, s)
+		if c == nil {
+			continue
+		}
+		if nameNode != nil {
+			if line, dup := firstNamed[c.Name]; dup {
+				l.errorf(nameNode, "duplicate conversation name %s: first used at line %d; names must be unique within a suite", shown(nameNode), line)
+			} else {
+				firstNamed[c.Name] = nameNode.Line
+			}
+		}
+		s.Conversations = append(s.Conversations, c)
+	}
+	return s
+}
+
+func (l *loader) provider(n *yaml.Node, p *Provider) {
+	p.Pos = l.pos(n)
+	p.Timeout = defaultTimeout
+	p.Retries = defaultRetries
+	fields, ok := l.mapping(n, "provider", "provider", providerKeys)
+	if !ok {
+		return
+	}
+	f := index(fields)
+	spec, known := providerSpec{}, false
+	if v, ok := f["type"]; ok {
+		p.TypePos = l.pos(v.val)
+		if typ, ok := l.str(v.val, "type"); ok {
+			spec, known = providerSpecs[typ]
+			switch {
+			case known:
+				p.Type = typ
+			case suggest(typ, ProviderTypes()) != "":
+				l.errorf(v.val, "type: unknown provider type %s; did you mean %q?", shown(v.val), suggest(typ, ProviderTypes()))
+			default:
+				l.errorf(v.val, "type: unknown provider type %s; want one of %s", shown(v.val), strings.Join(ProviderTypes(), ", "))
+			}
+		}
+	} else {
+		l.errorf(n, "provider has no type; add type: %s", strings.Join(ProviderTypes(), " or "))
+	}
+	for _, fl := range fields {
+		l.refuseTemplates(fl)
+	}
+	if v, ok := f["base_url"]; ok {
+		if u, ok := l.str(v.val, "base_url"); ok {
+			switch {
+			case u == "":
+			case u == SimURL:
+				p.BaseURL = SimURL
+			case CheckBaseURL(u) == nil:
+				// Providers append paths that start with "/".
+				p.BaseURL = strings.TrimRight(u, "/")
+			default:
+				l.errorf(v.val, "base_url: %s, got %s", wantBaseURL, shown(v.val))
+			}
+		}
+	}
+	if p.BaseURL == "" {
+		p.BaseURL = spec.defaultBaseURL
+	}
+	if v, ok := f["token"]; ok {
+		p.TokenPos = l.pos(v.val)
+		if tok, vars, ok := l.strVars(v.val, "token"); ok {
+			p.Token = NewSecret(tok, vars...)
+		}
+	}
+	if v, ok := f["bot_id"]; ok {
+		if id, ok := l.str(v.val, "bot_id"); ok {
+			switch {
+			case known && !spec.needsBotID:
+				l.errorf(v.key, "bot_id: %s does not use bot_id; remove it", p.Type)
+			case strings.TrimSpace(id) == "":
+				l.errorf(v.val, "bot_id: must not be empty; want the id of the bot to talk to")
+			default:
+				p.BotID = id
+			}
+		}
+	} else if known && spec.needsBotID {
+		l.errorf(n, "provider: %s needs bot_id, the id of the bot to talk to", p.Type)
+	}
+	if v, ok := f["timeout"]; ok {
+		p.Timeout, _ = l.duration(v.val, "timeout", true)
+	}
+	if v, ok := f["retries"]; ok {
+		p.Retries, _ = l.integer(v.val, "retries", 0)
+	}
+	if v, ok := f["headers"]; ok {
+		p.Headers = l.stringMap(v.val, "headers", false)
+	}
+}
+
+// refuseTemplates reports {{name}} in a provider value. Provider values reach
+// the wire before any conversation exists, so there is nothing to fill a
+// template from; ${VAR} is how they take outside values. Only the text as
+// written is inspected, never a value read from the environment.
+func (l *loader) refuseTemplates(f field) {
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		r := l.resolve(n)
+		if r.Kind == yaml.ScalarNode && looksLikeTemplate.MatchString(r.Value) {
+			l.errorf(n, "%s: templates are not expanded in provider; use ${VAR} to read a value from the environment", f.name)
+		}
+		if r.Kind == yaml.MappingNode {
+			for i := 1; i < len(r.Content); i += 2 {
+				walk(r.Content[i])
+			}
+		}
+	}
+	walk(f.val)
+}
+
+const wantBaseURL = `want "sim" or an absolute http or https URL such as https://api.open.cx`
+
+// CheckBaseURL reports whether u can be a provider's base URL: SimURL, or an
+// absolute http or https URL. The error says what would be right and quotes u,
+// so it must not be used on values read from the environment.
+func CheckBaseURL(u string) error {
+	if u == SimURL {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("%s, got %s", wantBaseURL, quoteShort(u))
+	}
+	return nil
+}
+
+func (l *loader) defaults(n *yaml.Node, d *Defaults) {
+	fields, _ := l.mapping(n, "defaults", "defaults", defaultsKeys)
+	l.runSettings(fields, &d.Repeat, &d.MinPassRate, &d.ThinkTime)
+}
+
+// runSettings reads repeat, min_pass_rate and think_time, which defaults and
+// conversations share, leaving a setting as it is when the key is absent.
+func (l *loader) runSettings(fields []field, repeat *int, rate *float64, think *time.Duration) {
+	for _, f := range fields {
+		switch f.name {
+		case "repeat":
+			if v, ok := l.integer(f.val, "repeat", 1); ok {
+				*repeat = v
+			}
+		case "min_pass_rate":
+			if v, ok := l.rate(f.val, "min_pass_rate"); ok {
+				*rate = v
+			}
+		case "think_time":
+			if v, ok := l.duration(f.val, "think_time", false); ok {
+				*think = v
+			}
+		}
+	}
+}
+
+// conversation loads one item of conversations. It returns the name's node
+// for the duplicate check, nil when the name is missing or broken.
+func (l *loader) conversation(item *yaml.Node, s *Suite) (*Conversation, *yaml.Node) {
+	c := &Conversation{
+		Pos:         l.pos(item),
+		Repeat:      s.Defaults.Repeat,
+		MinPassRate: s.Defaults.MinPassRate,
+		ThinkTime:   s.Defaults.ThinkTime,
+		// A map of its own, so a caller changing one conversation's vars
+		// cannot change another's.
+		Vars: mergeVars(s.Vars, nil),
+	}
+	fields, ok := l.mapping(item, "conversation", "conversation", conversationKeys)
+	if !ok {
+		return nil, nil
+	}
+	f := index(fields)
+	var nameNode *yaml.Node
+	if v, ok := f["name"]; ok {
+		if name, ok := l.str(v.val, "name"); ok {
+			if strings.TrimSpace(name) == "" {
+				l.errorf(v.val, "name: must not be empty; reports and baselines tell conversations apart by name")
+			} else {
+				c.Name, nameNode = name, l.resolve(v.val)
+			}
+		}
+	} else {
+		l.errorf(item, "conversation has no name; add name: with what it checks")
+	}
+	if v, ok := f["tags"]; ok {
+		c.Tags = l.tags(v.val)
+	}
+	if v, ok := f["skip"]; ok {
+		c.Skip = l.skip(v.val)
+	}
+	if v, ok := f["vars"]; ok {
+		c.Vars = mergeVars(s.Vars, l.stringMap(v.val, "vars", true))
+	}
+	l.runSettings(fields, &c.Repeat, &c.MinPassRate, &c.ThinkTime)
+
+	l.uses = l.uses[:0]
+	if v, ok := f["session"]; ok {
+		l.at = atSession
+		l.session(v.val, &c.Session)
+	}
+	captured := map[string][]int{} // variable → the turns that capture it
+	if v, ok := f["turns"]; ok {
+		items, ok := l.list(v.val, "turns")
+		if ok && len(items) == 0 {
+			l.errorf(v.val, "turns: the list is empty; add at least one turn with user")
+		}
+		for i, item := range items {
+			l.at = i
+			t := l.turn(item, i, s.Provider.Type)
+			if t == nil {
+				continue
+			}
+			for _, cp := range t.Capture {
+				captured[cp.Name] = append(captured[cp.Name], i)
+			}
+			c.Turns = append(c.Turns, t)
+		}
+		l.at = len(items)
+	} else {
+		l.errorf(item, "conversation has no turns; add turns: with at least one user message")
+	}
+	if v, ok := f["final"]; ok {
+		c.Final = l.final(v.val, s.Provider.Type)
+	}
+	l.checkScope(c.Vars, captured)
+	return c, nameNode
+}
+
+func (l *loader) tags(n *yaml.Node) []string {
+	items, ok := l.list(n, "tags")
+	if !ok {
+		return nil
+	}
+	tags := make([]string, 0, len(items))
+	for _, item := range items {
+		tag, ok := l.str(item, "tags")
+		switch {
+		case !ok:
+		case strings.TrimSpace(tag) == "":
+			l.errorf(item, "tags: a tag must not be empty")
+		case strings.Contains(tag, ","):
+			l.errorf(item, "tags: %s holds a comma, but --tags splits on commas; use one list item per tag", shown(l.resolve(item)))
+		default:
+			tags = append(tags, tag)
+		}
+	}
+	return tags
+}
+
+func (l *loader) skip(n *yaml.Node) string {
+	const want = `want true, false or a reason such as "waiting for BOT-12"`
+	r := l.resolve(n)
+	if r.Kind == yaml.ScalarNode && r.ShortTag() == tagBool {
+		if b, _ := l.boolean(n, "skip"); b {
+			return skipReason
+		}
+		return ""
+	}
+	if r.Kind != yaml.ScalarNode || r.ShortTag() != tagStr {
+		l.errorf(n, "skip: %s, got %s", want, kindName(r))
+		return ""
+	}
+	reason, _, ok := l.fillEnv(r)
+	if ok && strings.TrimSpace(reason) == "" {
+		l.errorf(n, "skip: %s, got an empty string", want)
+	}
+	return reason
+}
+
+func (l *loader) session(n *yaml.Node, s *Session) {
+	fields, _ := l.mapping(n, "session", "session", sessionKeys)
+	for _, f := range fields {
+		switch f.name {
+		case "contact":
+			s.Contact = l.valueMap(f.val, "contact", true)
+		case "custom_data":
+			s.CustomData = l.valueMap(f.val, "custom_data", true)
+		}
+	}
+}
+
+func (l *loader) turn(item *yaml.Node, i int, typ string) *Turn {
+	if r := l.resolve(item); r.Kind == yaml.ScalarNode {
+		l.errorf(item, "turn: want a mapping such as {user: \"hello\"}, got %s", kindName(r))
+		return nil
+	}
+	fields, ok := l.mapping(item, "turn", "turn", turnKeys)
+	if !ok {
+		return nil
+	}
+	t := &Turn{Index: i, Pos: l.pos(item)}
+	f := index(fields)
+	if v, ok := f["user"]; ok {
+		if r := l.resolve(v.val); r.Kind == yaml.ScalarNode && r.ShortTag() == tagNull {
+			l.errorf(v.val, "user: must not be empty; want the message to send")
+		} else if user, ok := l.str(v.val, "user"); ok {
+			if strings.TrimSpace(user) == "" {
+				l.errorf(v.val, "user: must not be empty; want the message to send")
+			}
+			l.templates(l.resolve(v.val), user)
+			t.User = user
+		}
+	} else {
+		l.errorf(item, "turn %d has no user; add user: with the message to send", i+1)
+	}
+	if v, ok := f["custom_data"]; ok {
+		t.CustomData = l.valueMap(v.val, "custom_data", true)
+	}
+	if v, ok := f["expect"]; ok {
+		t.Expect = l.expect(v.val, typ)
+	}
+	if v, ok := f["capture"]; ok {
+		t.Capture = l.captures(v.val)
+	}
+	return t
+}
+
+// stringItem is one string of a "string or list of strings" value, with the
+// node it came from.
+type stringItem struct {
+	node *yaml.Node
+	s    string
+}
+
+// strs reads a string or a non-empty list of strings. With nonEmpty, empty
+// strings are refused.
+func (l *loader) strs(n *yaml.Node, label string, nonEmpty bool) []stringItem {
+	r := l.resolve(n)
+	nodes := []*yaml.Node{n}
+	if r.Kind == yaml.SequenceNode {
+		if len(r.Content) == 0 {
+			l.errorf(n, "%s: the list is empty; give a string or a list of strings", label)
+			return nil
+		}
+		nodes = r.Content
+	} else if r.Kind != yaml.ScalarNode {
+		l.errorf(n, "%s: want a string or a list of strings, got %s", label, kindName(r))
+		return nil
+	}
+	var out []stringItem
+	for _, item := range nodes {
+		s, ok := l.str(item, label)
+		if !ok {
+			continue
+		}
+		if nonEmpty && s == "" {
+			l.errorf(item, "%s: must not be empty", label)
+			continue
+		}
+		out = append(out, stringItem{l.resolve(item), s})
+	}
+	return out
+}
+
+func texts(items []stringItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.s
+	}
+	return out
+}
+
+func (l *loader) expect(n *yaml.Node, typ string) *Expect {
+	fields, ok := l.mapping(n, "expect", "expect", expectKeys)
+	if !ok || len(fields) == 0 {
+		return nil
+	}
+	e := &Expect{Pos: l.pos(n)}
+	usesBefore := len(l.uses)
+	for _, f := range fields {
+		e.Keys = append(e.Keys, Key{Name: f.name, Pos: l.pos(f.key)})
+		if typ != "" && !AnswersExpect(typ, f.name) {
+			l.errorf(f.key, "%s: the %s provider cannot answer this check; it answers %s", f.name, typ, strings.Join(providerSpecs[typ].expect, ", "))
+		}
+		switch f.name {
+		case "contains", "not_contains", "knowledge":
+			items := l.strs(f.val, f.name, true)
+			for _, it := range items {
+				l.templates(it.node, it.s)
+			}
+			switch f.name {
+			case "contains":
+				e.Contains = texts(items)
+			case "not_contains":
+				e.NotContains = texts(items)
+			default:
+				e.Knowledge = texts(items)
+			}
+		case "regex":
+			items := l.strs(f.val, f.name, true)
+			for _, it := range items {
+				l.templates(it.node, it.s)
+				l.checkRegex(it.node, "regex", withPlaceholders(it.s))
+			}
+			e.Regex = texts(items)
+		case "equals":
+			e.Equals = l.templatedStr(f.val, f.name)
+		case "transfer_bot":
+			e.TransferBot = l.templatedStr(f.val, f.name)
+		case "mode":
+			e.Mode = l.templatedStr(f.val, f.name)
+		case "might_solve":
+			e.MightSolve = l.boolPtr(f.val, f.name)
+		case "fully_covered":
+			e.FullyCovered = l.boolPtr(f.val, f.name)
+		case "handoff":
+			e.Handoff = l.boolPtr(f.val, f.name)
+		case "reply":
+			e.Reply = l.boolPtr(f.val, f.name)
+		case "max_latency":
+			e.MaxLatency, _ = l.duration(f.val, f.name, true)
+		case "action":
+			e.Actions = l.actions(f.val)
+		case "json":
+			e.JSON = l.jsonExpects(f.val)
+		}
+	}
+	e.plain = len(l.uses) == usesBefore
+	return e
+}
+
+func (l *loader) templatedStr(n *yaml.Node, label string) *string {
+	s, ok := l.str(n, label)
+	if !ok {
+		return nil
+	}
+	l.templates(l.resolve(n), s)
+	return &s
+}
+
+func (l *loader) boolPtr(n *yaml.Node, label string) *bool {
+	b, ok := l.boolean(n, label)
+	if !ok {
+		return nil
+	}
+	return &b
+}
+
+// checkRegex reports a pattern RE2 refuses. The message quotes the pattern
+// as the file wrote it and gives RE2's reason without the fragment, which
+// may hold text read from the environment.
+func (l *loader) checkRegex(n *yaml.Node, label, pattern string) {
+	_, err := regexp.Compile(pattern)
+	if err == nil {
+		return
+	}
+	reason := "not accepted by RE2"
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		reason = string(se.Code)
+	}
+	l.errorf(n, "%s: %s is not a valid RE2 regular expression: %s", label, shown(n), reason)
+}
+
+// actions reads a name, a {name, args} mapping, or a list of those.
+func (l *loader) actions(n *yaml.Node) []ActionExpect {
+	r := l.resolve(n)
+	items := []*yaml.Node{n}
+	if r.Kind == yaml.SequenceNode {
+		if len(r.Content) == 0 {
+			l.errorf(n, "action: the list is empty; give an action name, {name, args}, or a list of those")
+			return nil
+		}
+		items = r.Content
+	}
+	var out []ActionExpect
+	for _, item := range items {
+		if a, ok := l.action(item); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (l *loader) action(n *yaml.Node) (ActionExpect, bool) {
+	r := l.resolve(n)
+	switch r.Kind {
+	case yaml.ScalarNode:
+		name, ok := l.str(n, "action")
+		if ok && name == "" {
+			l.errorf(n, "action: the action name must not be empty")
+			return ActionExpect{}, false
+		}
+		l.templates(r, name)
+		return ActionExpect{Name: name}, ok
+	case yaml.MappingNode:
+		fields, _ := l.mapping(n, "action", "action", actionKeys)
+		f := index(fields)
+		var a ActionExpect
+		ok := true
+		if v, has := f["name"]; has {
+			a.Name, ok = l.str(v.val, "name")
+			if ok && a.Name == "" {
+				l.errorf(v.val, "name: the action name must not be empty")
+				ok = false
+			}
+			l.templates(l.resolve(v.val), a.Name)
+		} else {
+			l.errorf(n, "action has no name; write {name: create_ticket, args: {...}}")
+			ok = false
+		}
+		if v, has := f["args"]; has {
+			a.Args = l.valueMap(v.val, "args", true)
+		}
+		return a, ok
+	}
+	l.errorf(n, "action: want an action name, {name, args}, or a list of those, got %s", kindName(r))
+	return ActionExpect{}, false
+}
+
+func (l *loader) jsonExpects(n *yaml.Node) []JSONExpect {
+	fields, ok := l.mapping(n, "json", "", nil)
+	if !ok {
+		return nil
+	}
+	if len(fields) == 0 {
+		l.errorf(n, "json: the mapping is empty; map a JSONPath to the value it must select, as in {\"$.data.id\": 42}")
+		return nil
+	}
+	out := make([]JSONExpect, 0, len(fields))
+	for _, f := range fields {
+		if problem := jsonPathProblem(f.name); problem != "" {
+			l.errorf(f.key, "json: %s is not a valid JSONPath: %s; want an RFC 9535 path such as $.data.id", quoteShort(f.name), problem)
+			continue
+		}
+		want, _ := l.value(f.val, "json", true, map[*yaml.Node]bool{})
+		out = append(out, JSONExpect{Path: f.name, Want: want, Pos: l.pos(f.key)})
+	}
+	return out
+}
+
+var jsonPathError = regexp.MustCompile(`^Error at line \d+, column (\d+): (.*)$`)
+
+// jsonPathProblem returns why path is not an RFC 9535 JSONPath, or "".
+func jsonPathProblem(path string) (problem string) {
+	defer func() {
+		if r := recover(); r != nil {
+			problem = "the JSONPath parser failed on it"
+		}
+	}()
+	if _, err := jsonpath.NewPath(path); err != nil {
+		msg, _, _ := strings.Cut(err.Error(), "\n")
+		if m := jsonPathError.FindStringSubmatch(msg); m != nil {
+			col, _ := strconv.Atoi(m[1])
+			return fmt.Sprintf("%s at character %d", m[2], col+1)
+		}
+		return msg
+	}
+	return ""
+}
+
+// captures reads a turn's capture mapping: variable name → {regex} or {json}.
+func (l *loader) captures(n *yaml.Node) []Capture {
+	fields, ok := l.mapping(n, "capture", "", nil)
+	if !ok {
+		return nil
+	}
+	var out []Capture
+	for _, f := range fields {
+		if !isIdent(f.name) {
+			l.errorf(f.key, "capture: %s is not a valid variable name; use letters, digits and _, not starting with a digit", quoteShort(f.name))
+			continue
+		}
+		if c, ok := l.capture(f); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (l *loader) capture(f field) (Capture, bool) {
+	c := Capture{Name: f.name, Pos: l.pos(f.key)}
+	label := "capture " + f.name
+	if r := l.resolve(f.val); r.Kind != yaml.MappingNode {
+		l.errorf(f.val, "%s: want {regex: \"...\"} or {json: \"$.path\"}, got %s", label, kindName(r))
+		return c, false
+	}
+	fields, _ := l.mapping(f.val, label, label, captureKeys)
+	if len(fields) != 1 {
+		l.errorf(f.val, "%s: want exactly one of regex or json", label)
+		return c, false
+	}
+	v := fields[0]
+	s, ok := l.str(v.val, v.name)
+	if !ok {
+		return c, false
+	}
+	if names, invalid := templateNames(s); len(names)+len(invalid) > 0 {
+		l.errorf(v.val, "%s: templates are not expanded in capture; write the pattern itself", v.name)
+		return c, false
+	}
+	switch v.name {
+	case "regex":
+		if s == "" {
+			l.errorf(v.val, "regex: must not be empty")
+			return c, false
+		}
+		before := len(l.errs)
+		l.checkRegex(v.val, "regex", s)
+		c.Regex = s
+		return c, len(l.errs) == before
+	default:
+		if problem := jsonPathProblem(s); problem != "" {
+			if raw := l.resolve(v.val).Value; raw != s {
+				// Where the parser stopped says something about the
+				// environment value; leave it out.
+				l.errorf(v.val, "json: %s is not a valid JSONPath once its ${VAR} references are filled; want an RFC 9535 path such as $.data.id", shown(v.val))
+			} else {
+				l.errorf(v.val, "json: %s is not a valid JSONPath: %s; want an RFC 9535 path such as $.data.id", shown(v.val), problem)
+			}
+			return c, false
+		}
+		c.JSON = s
+		return c, true
+	}
+}
+
+func (l *loader) final(n *yaml.Node, typ string) *Final {
+	fields, ok := l.mapping(n, "final", "final", finalKeys)
+	if !ok || len(fields) == 0 {
+		return nil
+	}
+	fin := &Final{Pos: l.pos(n)}
+	usesBefore := len(l.uses)
+	for _, f := range fields {
+		fin.Keys = append(fin.Keys, Key{Name: f.name, Pos: l.pos(f.key)})
+		if typ != "" && !AnswersFinal(typ, f.name) {
+			l.errorf(f.key, "%s: the %s provider cannot answer this final check; it answers %s", f.name, typ, strings.Join(providerSpecs[typ].final, ", "))
+		}
+		switch f.name {
+		case "status":
+			fin.Status = l.enum(f.val, f.name, finalStatuses)
+		case "sentiment":
+			fin.Sentiment = l.enum(f.val, f.name, finalSentiments)
+		case "closure":
+			fin.Closure = l.enum(f.val, f.name, finalClosures)
+		case "handoff":
+			fin.Handoff = l.boolPtr(f.val, f.name)
+		case "custom_data":
+			fin.CustomData = l.valueMap(f.val, f.name, true)
+		}
+	}
+	fin.plain = len(l.uses) == usesBefore
+	return fin
+}
+
+// enum reads one of values. A value holding a template can only be checked
+// once it is filled, at run time.
+func (l *loader) enum(n *yaml.Node, label string, values []string) *string {
+	s, ok := l.str(n, label)
+	if !ok {
+		return nil
+	}
+	if l.templates(l.resolve(n), s) || slices.Contains(values, s) {
+		return &s
+	}
+	msg := fmt.Sprintf("%s: want one of %s, got %s", label, strings.Join(values, ", "), shown(l.resolve(n)))
+	if guess := suggest(s, values); guess != "" {
+		msg += fmt.Sprintf("; did you mean %q?", guess)
+	}
+	l.errorf(n, "%s", msg)
+	return nil
+}
+
+// checkScope reports every template of the conversation just loaded whose
+// name is neither in vars nor captured by a turn before the one using it.
+// Session values are sent before any turn, so they see vars only; final
+// checks run after the last turn and see every capture.
+func (l *loader) checkScope(vars map[string]string, captured map[string][]int) {
+	for _, u := range l.uses {
+		if _, ok := vars[u.name]; ok {
+			continue
+		}
+		turns := captured[u.name]
+		if u.fromEnv {
+			if u.at == atSession || len(turns) == 0 || turns[0] >= u.at {
+				l.errorf(u.node, "a value read from the environment holds a {{...}} template that is not defined here; templates there are filled like any other, so define it in vars or change the value")
+			}
+			continue
+		}
+		switch {
+		case u.at == atSession:
+			l.errorf(u.node, "{{%s}} is not defined: session values can use only vars, since no turn has run yet; add it to vars", u.name)
+		case len(turns) > 0 && turns[0] < u.at:
+		case slices.Contains(turns, u.at):
+			l.errorf(u.node, "{{%s}} is captured by this same turn, so it is defined only from the next turn on", u.name)
+		case len(turns) > 0:
+			l.errorf(u.node, "{{%s}} is not defined yet: it is captured only later, in turn %d; use it after that turn or add it to vars", u.name, turns[0]+1)
+		default:
+			l.errorf(u.node, "{{%s}} is not defined: add it to vars or capture it in an earlier turn", u.name)
+		}
+	}
+}

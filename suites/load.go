@@ -1,0 +1,428 @@
+package suites
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Options tune loading.
+type Options struct {
+	// LookupEnv reads the environment for ${VAR} references; nil means
+	// os.LookupEnv. Tests pass their own to stay independent of the machine.
+	LookupEnv func(string) (string, bool)
+}
+
+func (o Options) lookupEnv() func(string) (string, bool) {
+	if o.LookupEnv != nil {
+		return o.LookupEnv
+	}
+	return os.LookupEnv
+}
+
+// Load reads and validates the suite file at path. On any problem it returns
+// a nil suite and an ErrorList holding every problem in the file. Positions
+// name the file by path exactly as given.
+func Load(path string, opts Options) (*Suite, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, ErrorList{err}
+	}
+	s, errs := loadData(path, data, opts.lookupEnv())
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return s, nil
+}
+
+// LoadPaths loads every suite named by paths: files as they are, folders as
+// every *.yaml and *.yml file under them, recursively, in lexical order
+// (entries whose names start with "." are skipped). A file named twice loads
+// once. A missing path or a folder without suites is an error. On any
+// problem it returns nil and an ErrorList with every problem of every file.
+func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
+	var (
+		errs  ErrorList
+		files []string
+		seen  = map[string]bool{}
+	)
+	add := func(f string) {
+		if key := filepath.Clean(f); !seen[key] {
+			seen[key] = true
+			files = append(files, f)
+		}
+	}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, pathError(p, err))
+			continue
+		}
+		if !info.IsDir() {
+			add(p)
+			continue
+		}
+		found, err := suiteFiles(p)
+		if err != nil {
+			errs = append(errs, pathError(p, err))
+			continue
+		}
+		if len(found) == 0 {
+			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: "no suite files (*.yaml, *.yml) in this folder"})
+		}
+		for _, f := range found {
+			add(f)
+		}
+	}
+	lookup := opts.lookupEnv()
+	suites := make([]*Suite, 0, len(files))
+	for _, f := range files {
+		data, err := readFile(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s, fileErrs := loadData(f, data, lookup)
+		errs = append(errs, fileErrs...)
+		suites = append(suites, s)
+	}
+	if len(errs) > 0 {
+		return nil, errs.normalize()
+	}
+	return suites, nil
+}
+
+// suiteFiles lists the suite files under dir in lexical order.
+func suiteFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	slices.Sort(files)
+	return files, err
+}
+
+func readFile(path string) ([]byte, *Error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	return data, nil
+}
+
+// pathError describes a path that cannot be read without repeating the path,
+// which the position already shows.
+func pathError(path string, err error) *Error {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		msg = "no such file or folder"
+	case errors.Is(err, fs.ErrPermission):
+		msg = "permission denied"
+	}
+	return &Error{Pos: Pos{File: path}, Msg: "cannot read: " + msg}
+}
+
+// loadData turns the bytes of one suite file into a Suite, or into every
+// error found; never both.
+func loadData(file string, data []byte, lookup func(string) (string, bool)) (s *Suite, errs ErrorList) {
+	root, err := parseYAML(file, data)
+	if err != nil {
+		return nil, ErrorList{err}
+	}
+	// A file visits each of its nodes a few times; only aliases can make it
+	// visit far more.
+	l := &loader{file: file, lookupEnv: lookup, budget: 4*countNodes(root) + 100_000}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(errBudget); !ok {
+				panic(r)
+			}
+			s, errs = nil, ErrorList{{Pos: l.pos(root), Msg: "aliases expand this file to too many values; use fewer aliases of aliases"}}
+		}
+	}()
+	s = l.suite(root)
+	if len(l.errs) > 0 {
+		return nil, l.errs.normalize()
+	}
+	return s, nil
+}
+
+// countNodes counts the nodes of a tree as written, aliases not followed.
+func countNodes(n *yaml.Node) int {
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
+	}
+	return c
+}
+
+// parseYAML parses the single document of a suite file and returns its root
+// node.
+func parseYAML(file string, data []byte) (root *yaml.Node, err *Error) {
+	at := func(line, col int, format string, args ...any) *Error {
+		return &Error{Pos: Pos{File: file, Line: line, Col: col}, Msg: fmt.Sprintf(format, args...)}
+	}
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a suite file is
+		// user input, so a parser panic becomes a parse error.
+		if r := recover(); r != nil {
+			root, err = nil, at(1, 1, "YAML syntax error: the parser failed on this file (%v)", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if e := dec.Decode(&doc); e != nil {
+		if e == io.EOF {
+			return nil, at(1, 1, "the file is empty; want a suite with provider and conversations")
+		}
+		return nil, syntaxError(file, data, e)
+	}
+	var next yaml.Node
+	switch e := dec.Decode(&next); {
+	case e == nil:
+		return nil, at(next.Line, next.Column, "a second YAML document starts here; a suite file holds one document, so move it to a file of its own")
+	case e != io.EOF:
+		return nil, syntaxError(file, data, e)
+	}
+	if len(doc.Content) == 0 {
+		return nil, at(1, 1, "the file is empty; want a suite with provider and conversations")
+	}
+	return doc.Content[0], nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parserProblems are the messages of yaml.v3's parser stage (parserc.go), as
+// opposed to its scanner stage. The distinction matters for the line number:
+// yaml.v3 reports a parser error's line 0-based (it adds 1 only for scanner
+// errors), and omits "line N" when that number is 0.
+var parserProblems = []string{
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"did not find expected '-' indicator",
+	"did not find expected <document start>",
+	"did not find expected <stream-start>",
+	"did not find expected key",
+	"did not find expected node content",
+	"found duplicate %TAG directive",
+	"found duplicate %YAML directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// syntaxError places a yaml.v3 error in the file. yaml.v3 gives a line at
+// best, never a column, so:
+//
+//   - The starting line is yaml.v3's, made 1-based for parser errors (see
+//     parserProblems); a message without a line means line 1. yaml.v3 gives
+//     the line where the broken construct starts (the mapping a badly
+//     indented key cannot continue, the scalar a tab breaks) when it knows
+//     it, which can be well above the mistake; narrowSyntaxError moves down
+//     to the line where the mistake shows.
+//   - The column is that of the first character on that line that is not a
+//     space or tab (for a tab in the indentation, the tab's). yaml.v3 keeps
+//     the exact column to itself, and the start of the line's content is the
+//     most a line number honestly supports.
+//   - Errors about the bytes themselves (bad UTF-8, control characters) and
+//     unknown aliases carry no line at all; for those the offending byte or
+//     alias is searched for, which gives an exact line and column.
+func syntaxError(file string, data []byte, e error) *Error {
+	msg := strings.TrimPrefix(e.Error(), "yaml: ")
+	line := 1
+	if m := yamlLine.FindStringSubmatch(e.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		if slices.Contains(parserProblems, msg) {
+			line++
+		}
+	}
+	line = narrowSyntaxError(data, line, msg)
+	// yaml.v3 places the end of the stream on a line of its own when the
+	// file does not end with a newline; the last line is the honest place.
+	line = min(line, lineCount(data))
+	col := firstColumn(data, line)
+	if strings.HasPrefix(msg, "found a tab character") {
+		col = tabColumn(data, line, col)
+	}
+	if l, c, ok := locateByteProblem(data, msg); ok {
+		line, col = l, c
+	}
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name = strings.TrimSuffix(name, "' referenced")
+		if l, c, ok := locate(data, regexp.MustCompile(`\*`+regexp.QuoteMeta(name)+`(?:[\s,\]}]|$)`)); ok {
+			line, col = l, c
+		}
+		msg = fmt.Sprintf("alias *%s refers to no anchor; define &%s before using it", name, name)
+		return &Error{Pos: Pos{File: file, Line: line, Col: col}, Msg: msg}
+	}
+	return &Error{Pos: Pos{File: file, Line: line, Col: col}, Msg: "YAML syntax error: " + msg}
+}
+
+// narrowSyntaxError returns the first line, from line on, at which the
+// file's prefix ending with that line already fails with the same problem:
+// the line that broke the construct yaml.v3 was reading. The search is
+// bounded; past the bound, or when no prefix fails the same way, line stands.
+func narrowSyntaxError(data []byte, line int, problem string) int {
+	const maxBytes = 4 << 20 // parsed over all tries: some milliseconds
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	end, parsed := 0, 0
+	for k := 1; k <= len(lines); k++ {
+		end += len(lines[k-1])
+		if k < line {
+			continue
+		}
+		prefix := data[:end]
+		if parsed += len(prefix); parsed > maxBytes {
+			break
+		}
+		if err := decodeAll(prefix); err != nil {
+			msg := err.Error()
+			if m := yamlLine.FindStringSubmatch(msg); m != nil {
+				msg = m[2]
+			}
+			if strings.TrimPrefix(msg, "yaml: ") == problem {
+				return k
+			}
+		}
+	}
+	return line
+}
+
+// decodeAll parses every document of data and returns the first error.
+func decodeAll(data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// lineCount returns the number of lines an editor shows for data, at least 1.
+func lineCount(data []byte) int {
+	n := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		n++
+	}
+	return max(n, 1)
+}
+
+// firstColumn returns the 1-based column of the first character on line that
+// is not a space or tab, or 1 for a blank or missing line.
+func firstColumn(data []byte, line int) int {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	text := lines[line-1]
+	indent := len(text) - len(bytes.TrimLeft(text, " \t"))
+	if indent == len(bytes.TrimRight(text, "\r")) {
+		return 1
+	}
+	return utf8.RuneCount(text[:indent]) + 1
+}
+
+// tabColumn returns the column of the first tab in the indentation of line,
+// or col when there is none.
+func tabColumn(data []byte, line, col int) int {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return col
+	}
+	text := lines[line-1]
+	indent := text[:len(text)-len(bytes.TrimLeft(text, " \t"))]
+	if i := bytes.IndexByte(indent, '\t'); i >= 0 {
+		return i + 1
+	}
+	return col
+}
+
+// locateByteProblem finds the byte that yaml.v3's reader refused, for the
+// messages that come without a line.
+func locateByteProblem(data []byte, msg string) (line, col int, ok bool) {
+	switch msg {
+	case "invalid leading UTF-8 octet", "invalid trailing UTF-8 octet", "incomplete UTF-8 octet sequence":
+		for i := 0; i < len(data); {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size <= 1 {
+				line, col := lineCol(data, i)
+				return line, col, true
+			}
+			i += size
+		}
+	case "control characters are not allowed":
+		for i, r := range string(data) {
+			if !yamlPrintable(r) {
+				line, col := lineCol(data, i)
+				return line, col, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// yamlPrintable reports whether r may appear in a YAML stream (YAML 1.2,
+// production c-printable).
+func yamlPrintable(r rune) bool {
+	switch {
+	case r == '\t', r == '\n', r == '\r', r == 0x85:
+		return true
+	case r >= 0x20 && r <= 0x7e, r >= 0xa0 && r <= 0xd7ff, r >= 0xe000 && r <= 0xfffd, r >= 0x10000 && r <= 0x10ffff:
+		return true
+	}
+	return false
+}
+
+// locate returns the line and column of the first match of re in data.
+func locate(data []byte, re *regexp.Regexp) (line, col int, ok bool) {
+	loc := re.FindIndex(data)
+	if loc == nil {
+		return 0, 0, false
+	}
+	line, col = lineCol(data, loc[0])
+	return line, col, true
+}
+
+// lineCol turns a byte offset into a 1-based line and a 1-based column
+// counted in characters, as yaml.v3 counts them.
+func lineCol(data []byte, off int) (line, col int) {
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	return bytes.Count(data[:off], []byte("\n")) + 1, utf8.RuneCount(data[start:off]) + 1
+}

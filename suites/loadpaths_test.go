@@ -1,0 +1,95 @@
+package suites
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func suiteNames(ss []*Suite) []string {
+	var names []string
+	for _, s := range ss {
+		names = append(names, s.Name+"@"+s.File)
+	}
+	return names
+}
+
+func TestLoadPaths(t *testing.T) {
+	tree := filepath.Join("testdata", "tree")
+	sim := filepath.Join("testdata", "good", "sim.yml")
+	empty := t.TempDir()
+	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		paths []string
+		want  []string // suites, or the error lines when wantErr
+		err   bool
+	}{
+		{
+			name:  "folder: recursive, sorted, hidden and non-YAML files skipped",
+			paths: []string{tree},
+			want:  []string{"a@" + filepath.Join(tree, "a.yaml"), "b@" + filepath.Join(tree, "sub", "b.yml")},
+		},
+		{
+			name:  "files and folders in the order given",
+			paths: []string{sim, tree},
+			want:  []string{"sim@" + sim, "a@" + filepath.Join(tree, "a.yaml"), "b@" + filepath.Join(tree, "sub", "b.yml")},
+		},
+		{
+			name:  "a file named twice loads once",
+			paths: []string{sim, "./" + sim},
+			want:  []string{"sim@" + sim},
+		},
+		{
+			name:  "missing path",
+			paths: []string{tree, filepath.Join("testdata", "nope.yaml")},
+			want:  []string{filepath.Join("testdata", "nope.yaml") + ": cannot read: no such file or folder"},
+			err:   true,
+		},
+		{
+			name:  "folder without suites",
+			paths: []string{empty},
+			want:  []string{empty + ": no suite files (*.yaml, *.yml) in this folder"},
+			err:   true,
+		},
+		{
+			name:  "errors of every file, sorted by file",
+			paths: []string{filepath.Join("testdata", "bad", "missing_provider.yaml"), tree, filepath.Join("testdata", "bad", "empty.yaml")},
+			want: []string{
+				filepath.Join("testdata", "bad", "empty.yaml") + ":1:1: the file is empty; want a suite with provider and conversations",
+				filepath.Join("testdata", "bad", "missing_provider.yaml") + ":1:1: missing provider: add provider with type: opencx or toolzz",
+			},
+			err: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ss, err := LoadPaths(tt.paths, Options{})
+			if tt.err {
+				if ss != nil {
+					t.Errorf("suites %v returned with an error", suiteNames(ss))
+				}
+				if err == nil || err.Error() != strings.Join(tt.want, "\n") {
+					t.Errorf("error:\n%v\nwant:\n%s", err, strings.Join(tt.want, "\n"))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := suiteNames(ss); strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("suites = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	s, err := Load(filepath.Join("testdata", "nope.yaml"), Options{})
+	if s != nil || err == nil || err.Error() != filepath.Join("testdata", "nope.yaml")+": cannot read: no such file or folder" {
+		t.Errorf("Load = %v, %v", s, err)
+	}
+}

@@ -1,0 +1,182 @@
+package suites
+
+import (
+	"reflect"
+	"regexp"
+	"testing"
+)
+
+func TestExpand(t *testing.T) {
+	vars := map[string]string{"a": "1", "b": "{{a}}", "empty": ""}
+	tests := []struct{ in, want string }{
+		{"no templates", "no templates"},
+		{"{{a}}", "1"},
+		{"x {{ a }} y {{a}}", "x 1 y 1"},
+		{"{{\ta\n}}", "1"},
+		{"{{b}}", "{{a}}"}, // inserted values are not expanded again
+		{"[{{empty}}]", "[]"},
+		{"{{missing}} {{a}}", "{{missing}} 1"},
+		{"{{a-b}} {a} {{ a b }}", "{{a-b}} {a} {{ a b }}"},
+		{"{{{a}}}", "{1}"},
+	}
+	for _, tt := range tests {
+		if got := Expand(tt.in, vars); got != tt.want {
+			t.Errorf("Expand(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestExpandValue(t *testing.T) {
+	vars := map[string]string{"id": "42"}
+	in := map[string]any{
+		"s":      "order {{id}}",
+		"n":      7,
+		"list":   []any{"{{id}}", true, nil, map[string]any{"deep": "{{id}}"}},
+		"{{id}}": "keys stay",
+	}
+	want := map[string]any{
+		"s":      "order 42",
+		"n":      7,
+		"list":   []any{"42", true, nil, map[string]any{"deep": "42"}},
+		"{{id}}": "keys stay",
+	}
+	got := ExpandValue(in, vars)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ExpandValue = %#v", got)
+	}
+	if in["s"] != "order {{id}}" || in["list"].([]any)[3].(map[string]any)["deep"] != "{{id}}" {
+		t.Errorf("ExpandValue changed its input: %#v", in)
+	}
+	if ExpandValue(nil, vars) != nil {
+		t.Error("ExpandValue(nil) is not nil")
+	}
+}
+
+func TestExpectExpand(t *testing.T) {
+	vars := map[string]string{"ticket": "T.1+(x)", "bot": "b1", "mode": "refunds"}
+	e := &Expect{
+		Contains:    []string{"ticket {{ticket}}"},
+		NotContains: []string{"{{bot}}"},
+		Equals:      ptr("{{ticket}}"),
+		Regex:       []string{`^{{ticket}}\s+\d$`, `plain\d`},
+		TransferBot: ptr("{{bot}}"),
+		Actions:     []ActionExpect{{Name: "{{mode}}_ticket", Args: map[string]any{"id": "{{ticket}}", "n": 1}}},
+		Knowledge:   []string{"{{mode}}"},
+		Mode:        ptr("{{mode}}"),
+		JSON:        []JSONExpect{{Path: "$.a", Want: []any{"{{bot}}", 2}}},
+		Keys:        []Key{{Name: "contains"}},
+	}
+	got := e.Expand(vars)
+	want := &Expect{
+		Contains:    []string{"ticket T.1+(x)"},
+		NotContains: []string{"b1"},
+		Equals:      ptr("T.1+(x)"),
+		// In a regex the value matches literally.
+		Regex:       []string{`^T\.1\+\(x\)\s+\d$`, `plain\d`},
+		TransferBot: ptr("b1"),
+		Actions:     []ActionExpect{{Name: "refunds_ticket", Args: map[string]any{"id": "T.1+(x)", "n": 1}}},
+		Knowledge:   []string{"refunds"},
+		Mode:        ptr("refunds"),
+		JSON:        []JSONExpect{{Path: "$.a", Want: []any{"b1", 2}}},
+		Keys:        []Key{{Name: "contains"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Expand =\n%#v\nwant\n%#v", got, want)
+	}
+	if !regexp.MustCompile(got.Regex[0]).MatchString("T.1+(x)  7") {
+		t.Errorf("expanded regex %q does not match the literal value", got.Regex[0])
+	}
+	if *e.Equals != "{{ticket}}" || e.Regex[0] != `^{{ticket}}\s+\d$` || e.Actions[0].Args["id"] != "{{ticket}}" {
+		t.Error("Expand changed its receiver")
+	}
+	var none *Expect
+	if none.Expand(vars) != nil {
+		t.Error("nil Expect expands to non-nil")
+	}
+}
+
+// TestExpectExpandPlain checks the fast path the runner relies on: an Expect
+// the loader found free of templates comes back as the same pointer.
+func TestExpectExpandPlain(t *testing.T) {
+	s, err := Load("testdata/good/opencx.yaml", env(map[string]string{"OPENCX_API_KEY": "k"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := s.Conversations[1].Turns[0].Expect
+	if got := plain.Expand(map[string]string{"x": "y"}); got != plain {
+		t.Error("an Expect without templates was copied")
+	}
+	templated := s.Conversations[0].Turns[1].Expect
+	got := templated.Expand(map[string]string{"ticket": "T.7"})
+	if got == templated || got.Regex[0] != `T\.7 (open|closed)$` {
+		t.Errorf("templated Expect expanded to %+v", got)
+	}
+	if !plain.plain || templated.plain {
+		t.Errorf("plain flags: %v %v", plain.plain, templated.plain)
+	}
+}
+
+func TestFinalExpand(t *testing.T) {
+	f := &Final{Status: ptr("{{st}}"), Handoff: ptr(true), CustomData: map[string]any{"t": "{{id}}"}}
+	got := f.Expand(map[string]string{"st": "open", "id": "7"})
+	if *got.Status != "open" || got.CustomData["t"] != "7" || *got.Handoff != true || *f.Status != "{{st}}" {
+		t.Errorf("Final.Expand = %+v", got)
+	}
+	p := &Final{Handoff: ptr(true), plain: true}
+	if p.Expand(nil) != p {
+		t.Error("a Final without templates was copied")
+	}
+}
+
+func TestTemplateNames(t *testing.T) {
+	names, invalid := templateNames("{{a}} {{ b_2 }} {{1x}} {{a-b}} {{ }} {single}")
+	if !reflect.DeepEqual(names, []string{"a", "b_2"}) || !reflect.DeepEqual(invalid, []string{"{{1x}}", "{{a-b}}"}) {
+		t.Errorf("templateNames = %q, %q", names, invalid)
+	}
+}
+
+func TestExpandEnv(t *testing.T) {
+	lookup := func(k string) (string, bool) {
+		v, ok := map[string]string{"A": "1", "B": "two", "EMPTY": ""}[k]
+		return v, ok
+	}
+	tests := []struct {
+		in, want string
+		names    []string
+		problems []envProblem
+	}{
+		{in: "plain", want: "plain"},
+		{in: "${A}", want: "1", names: []string{"A"}},
+		{in: "x${A}${B}y", want: "x1twoy", names: []string{"A", "B"}},
+		{in: "[${EMPTY}]", want: "[]", names: []string{"EMPTY"}},
+		{in: "$$", want: "$"},
+		{in: "$${A}", want: "${A}"},
+		{in: "$.a $HOME end$", want: "$.a $HOME end$"},
+		{in: "${MISSING}", want: "", names: []string{"MISSING"}, problems: []envProblem{{name: "MISSING"}}},
+		{in: "${", want: "${", problems: []envProblem{{malformed: true}}},
+		{in: "${1A}", want: "${1A}", problems: []envProblem{{malformed: true}}},
+		{in: "${A B}", want: "${A B}", problems: []envProblem{{malformed: true}}},
+	}
+	for _, tt := range tests {
+		got, names, problems := expandEnv(tt.in, lookup)
+		if got != tt.want || !reflect.DeepEqual(names, tt.names) || !reflect.DeepEqual(problems, tt.problems) {
+			t.Errorf("expandEnv(%q) = %q, %v, %v; want %q, %v, %v", tt.in, got, names, problems, tt.want, tt.names, tt.problems)
+		}
+	}
+}
+
+func BenchmarkExpectExpand(b *testing.B) {
+	vars := map[string]string{"ticket": "TCK-1", "order": "ord_1"}
+	plain := &Expect{Contains: []string{"refund"}, Regex: []string{`TCK-\d+`}, plain: true}
+	templated := &Expect{Contains: []string{"refund {{order}}"}, Regex: []string{`{{ticket}} open`}}
+	b.Run("plain", func(b *testing.B) {
+		for b.Loop() {
+			_ = plain.Expand(vars)
+		}
+	})
+	b.Run("templated", func(b *testing.B) {
+		for b.Loop() {
+			_ = templated.Expand(vars)
+		}
+	})
+}
