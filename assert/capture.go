@@ -1,0 +1,88 @@
+package assert
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+
+	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
+	"gopkg.in/yaml.v3"
+
+	"github.com/evalrun/evalrun/suites"
+)
+
+// Capture extracts the value c names from one turn's result, for templates in
+// later turns. A regex capture searches the reply text and yields its first
+// group when the pattern has one, else the whole match. A json capture applies
+// a JSONPath to the raw reply, which must select exactly one node: a string
+// yields itself, a number or boolean its JSON text (42, 4.50, true), an object
+// or list its compact JSON. Nothing matched, several nodes, a null, a group
+// that took no part in the match, a silent reply (for regex) or a body that is
+// not JSON (for json) are errors, whose text starts with "capture NAME: ".
+func Capture(c suites.Capture, o *Observation) (string, error) {
+	var (
+		v   string
+		err error
+	)
+	switch {
+	case c.Regex != "":
+		v, err = captureRegex(c.Regex, o)
+	case c.JSON != "":
+		v, err = captureJSON(c.JSON, o)
+	default:
+		err = errors.New("neither regex nor json is set")
+	}
+	if err != nil {
+		return "", errors.New("capture " + c.Name + ": " + err.Error())
+	}
+	return v, nil
+}
+
+func captureRegex(src string, o *Observation) (string, error) {
+	re, err := regexp.Compile(src)
+	if err != nil {
+		return "", errors.New("invalid regex /" + src + "/: " + err.Error())
+	}
+	shown := "/" + src + "/"
+	if o.silent() {
+		return "", errors.New(shown + " found nothing: the bot said nothing")
+	}
+	text := o.reply().Text
+	m := re.FindStringSubmatchIndex(text)
+	switch {
+	case m == nil:
+		return "", errors.New(shown + " matched nothing in the reply " + quote(text))
+	case re.NumSubexp() == 0:
+		return text[m[0]:m[1]], nil
+	case m[2] < 0:
+		return "", errors.New(shown + " matched " + quote(text[m[0]:m[1]]) + ", but its first group took no part in the match")
+	}
+	return text[m[2]:m[3]], nil
+}
+
+func captureJSON(path string, o *Observation) (string, error) {
+	p, err := jsonpath.NewPath(path)
+	if err != nil {
+		return "", errors.New("invalid JSONPath " + path + ": " + firstLine(err.Error()))
+	}
+	root, err := o.document()
+	if err != nil {
+		return "", errors.New("the reply body is not JSON (" + err.Error() + ")")
+	}
+	nodes := p.Query(root)
+	switch len(nodes) {
+	case 0:
+		return "", errors.New(path + " selected nothing")
+	case 1:
+	default:
+		return "", errors.New(path + " selected " + strconv.Itoa(len(nodes)) + " nodes; a capture needs exactly one")
+	}
+	n := nodes[0]
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
+		return "", errors.New(path + " selected null")
+	case n.Kind == yaml.ScalarNode:
+		return n.Value, nil
+	}
+	return string(appendNode(nil, n)), nil
+}

@@ -1,0 +1,198 @@
+package assert
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/evalrun/evalrun/providers"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// openCXBody is a flat OpenCX send reply, with a duplicated key at the end.
+const openCXBody = `{
+  "success": true,
+  "code": "ok",
+  "autopilotResponse": {
+    "type": "text",
+    "value": {"content": "Refund TCK-1234 created"},
+    "mightSolveUserIssue": true,
+    "didExitMode": false,
+    "debugInfo": {
+      "actionCalls": [{"action": {"name": "create_refund_ticket"}, "arguments": {"order_id": "ord_42", "amount": 42.0}}],
+      "knowledge": [{"source": "faq"}, {"source": "pricing"}]
+    },
+    "mode": {"slug": "refunds", "name": "Refunds"}
+  },
+  "count": 42.0,
+  "id": "42",
+  "nothing": null,
+  "items": [{"id": 1, "sku": "A"}, {"id": 2, "sku": "B"}],
+  "one": [{"id": 7}],
+  "dup": 1,
+  "dup": 2
+}`
+
+func jsonExpect(path string, want any) suites.Expect {
+	return suites.Expect{JSON: []suites.JSONExpect{{Path: path, Want: want}}}
+}
+
+func TestJSON(t *testing.T) {
+	body := providers.Reply{Text: "Refund TCK-1234 created", Raw: []byte(openCXBody)}
+	runChecks(t, []checkCase{
+		{name: "bool", expect: jsonExpect("$.autopilotResponse.didExitMode", false), reply: body},
+		{name: "bool differs", expect: jsonExpect("$.autopilotResponse.didExitMode", true), reply: body,
+			message: "expected $.autopilotResponse.didExitMode to be true, got false"},
+		{name: "string", expect: jsonExpect("$.autopilotResponse.mode.slug", "refunds"), reply: body},
+		{name: "yaml int equals json float", expect: jsonExpect("$.count", 42), reply: body},
+		{name: "yaml float equals json float", expect: jsonExpect("$.count", 42.0), reply: body},
+		{name: "number differs", expect: jsonExpect("$.count", 41.5), reply: body,
+			message: "expected $.count to be 41.5, got 42.0"},
+		{name: "number is not a string", expect: jsonExpect("$.count", "42"), reply: body,
+			message: `expected $.count to be "42" (a string), got 42.0 (a number)`},
+		{name: "string is not a number", expect: jsonExpect("$.id", 42), reply: body,
+			message: `expected $.id to be 42 (a number), got "42" (a string)`},
+		{name: "null", expect: jsonExpect("$.nothing", nil), reply: body},
+		{name: "null is not the string null", expect: jsonExpect("$.nothing", "null"), reply: body,
+			message: `expected $.nothing to be "null" (a string), got null (null)`},
+		{name: "object equal", expect: jsonExpect("$.autopilotResponse.mode", map[string]any{"slug": "refunds", "name": "Refunds"}), reply: body},
+		{name: "object value differs", expect: jsonExpect("$.autopilotResponse.mode", map[string]any{"slug": "billing", "name": "Refunds"}), reply: body,
+			message: `expected $.autopilotResponse.mode to be {"name":"Refunds","slug":"billing"}, got {"slug":"refunds","name":"Refunds"} (slug: expected "billing", got "refunds")`},
+		{name: "object has more keys", expect: jsonExpect("$.autopilotResponse.mode", map[string]any{"slug": "refunds"}), reply: body,
+			message: `expected $.autopilotResponse.mode to be {"slug":"refunds"}, got {"slug":"refunds","name":"Refunds"} (unexpected key "name")`},
+		{name: "several nodes as a list", expect: jsonExpect("$.items[*].id", []any{1, 2}), reply: body},
+		{name: "several nodes differ", expect: jsonExpect("$.items[*].sku", []any{"A", "C"}), reply: body,
+			message: `expected $.items[*].sku to be ["A","C"], got 2 nodes: ["A","B"] ([1]: expected "C", got "B")`},
+		{name: "several nodes, one expected", expect: jsonExpect("$.items[*].id", 1), reply: body,
+			message: `expected $.items[*].id to be 1, got 2 nodes: [1,2]`},
+		{name: "one node of a wildcard is compared alone", expect: jsonExpect("$.one[*].id", 7), reply: body},
+		{name: "list node", expect: jsonExpect("$.items", []any{map[string]any{"id": 1, "sku": "A"}, map[string]any{"id": 2, "sku": "B"}}), reply: body},
+		{name: "list node differs deep", expect: jsonExpect("$.items", []any{map[string]any{"id": 1, "sku": "A"}, map[string]any{"id": "2", "sku": "B"}}), reply: body,
+			message: `expected $.items to be [{"id":1,"sku":"A"},{"id":"2","sku":"B"}], got [{"id":1,"sku":"A"},{"id":2,"sku":"B"}] ([1].id: expected "2" (a string), got 2 (a number))`},
+		{name: "filter on a number", expect: jsonExpect("$.items[?@.id == 2].sku", "B"), reply: body},
+		{name: "descendants", expect: jsonExpect("$..knowledge[*].source", []any{"faq", "pricing"}), reply: body},
+		{name: "duplicate key: last wins", expect: jsonExpect("$.dup", 2), reply: body},
+		{name: "path selects nothing", expect: jsonExpect("$.autopilotResponse.missing", false), reply: body,
+			message: "expected $.autopilotResponse.missing to be false, but the path selected nothing"},
+		{name: "undecodable", expect: jsonExpect("$.a", 1), reply: providers.Reply{Text: "hi", Raw: []byte("not json")},
+			message: "expected $.a to be 1, but the reply body is not JSON (invalid character 'o' in literal null (expecting 'u'))"},
+		{name: "truncated", expect: jsonExpect("$.a", 1), reply: providers.Reply{Text: "hi", Raw: []byte(`{"a": 1`)},
+			message: "expected $.a to be 1, but the reply body is not JSON (unexpected end of JSON input)"},
+		{name: "trailing data", expect: jsonExpect("$.a", 1), reply: providers.Reply{Text: "hi", Raw: []byte(`{"a": 1} {}`)},
+			message: "expected $.a to be 1, but the reply body is not JSON (invalid character '{' after top-level value)"},
+		{name: "byte order mark", expect: jsonExpect("$.a", 1), reply: providers.Reply{Text: "hi", Raw: []byte("\xef\xbb\xbf{\"a\": 1}")}},
+		{name: "escaped and non-ASCII strings", expect: jsonExpect("$.s", "Olá \"mundo\" \U0001F600"), reply: providers.Reply{Text: "hi", Raw: []byte(`{"s": "Ol\u00e1 \"mundo\" \ud83d\ude00"}`)}},
+		{name: "raw non-ASCII strings", expect: jsonExpect("$['chave ç']", "ação"), reply: providers.Reply{Text: "hi", Raw: []byte(`{"chave ç": "ação"}`)}},
+		{name: "empty body", expect: jsonExpect("$.a", 1), reply: providers.Reply{Text: "hi"},
+			message: "expected $.a to be 1, but the reply body is not JSON (the body is empty)"},
+		{name: "invalid path after templating", expect: jsonExpect("$[", 1), reply: body,
+			message: "invalid JSONPath $[: " + pathError(t, "$[")},
+	})
+}
+
+func pathError(t *testing.T, path string) string {
+	t.Helper()
+	c := newJSON(suites.JSONExpect{Path: path})
+	if c.err == nil {
+		t.Fatalf("path %q parses", path)
+	}
+	return firstLine(c.err.Error())
+}
+
+func TestDecodeJSONKeepsOrderAndLiterals(t *testing.T) {
+	root, err := decodeJSON([]byte(`{"z": 1, "a": [1.50, -0, 1e3, true, null, "x\"y"], "m": {"b": {}, "a": []}, "z": 3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"z":3,"a":[1.50,-0,1e3,true,null,"x\"y"],"m":{"b":{},"a":[]}}`
+	if got := string(appendNode(nil, root)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestDecodeJSONManyDuplicateKeys(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 100 {
+		b.WriteString(`"k` + strings.Repeat("x", i%40) + `": ` + string(rune('0'+i%10)) + ",")
+	}
+	b.WriteString(`"k": "last"}`)
+	root, err := decodeJSON([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(root.Content) / 2; n != 40 {
+		t.Errorf("%d keys, want 40", n)
+	}
+	if v := nodeValue(root).(map[string]any)["k"]; v != "last" {
+		t.Errorf(`"k" = %v, want the last value`, v)
+	}
+}
+
+func TestDecodeJSONDepthLimit(t *testing.T) {
+	deep := strings.Repeat("[", 10001) + strings.Repeat("]", 10001)
+	if _, err := decodeJSON([]byte(deep)); err == nil || !strings.Contains(err.Error(), "exceeded max depth") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestObservationDecodesOnceConcurrently(t *testing.T) {
+	o := NewObservation(&providers.Reply{Text: "Refund TCK-1234", Raw: []byte(openCXBody)}, 0)
+	e := &suites.Expect{
+		Contains: []string{"refund"},
+		JSON:     []suites.JSONExpect{{Path: "$.count", Want: 42}, {Path: "$.id", Want: "42"}},
+	}
+	checks := Turn(e)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, c := range checks {
+				if a := c.Check(o); !a.Passed {
+					t.Error(a.Message)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	first, _ := o.document()
+	again, _ := o.document()
+	if first != again {
+		t.Error("the body was decoded twice")
+	}
+}
+
+// FuzzDecodeJSON holds the node tree to what encoding/json makes of the same
+// body: the same verdict on validity, and the same values.
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{openCXBody, `[]`, `"x"`, `-0.5e+3`, `{"a":"\u00e9\"","a":[1,{"b":null}]}`, "\"\xff\"", `{"a" 1}`, `[1,]`, ` true `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		root, err := decodeJSON(raw)
+		dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))))
+		dec.UseNumber()
+		var want any
+		werr := dec.Decode(&want)
+		if werr == nil {
+			if _, extra := dec.Token(); extra != io.EOF {
+				werr = errors.New("trailing data")
+			}
+		}
+		if (err != nil) != (werr != nil) {
+			t.Fatalf("decodeJSON err = %v, encoding/json err = %v", err, werr)
+		}
+		if err != nil {
+			return
+		}
+		if got := nodeValue(root); !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeJSON = %#v, encoding/json = %#v", got, want)
+		}
+	})
+}
