@@ -1,0 +1,130 @@
+package term
+
+import (
+	"testing"
+)
+
+func TestCanDraw(t *testing.T) {
+	tests := []struct {
+		name string
+		tty  bool
+		ci   bool
+		want bool
+	}{
+		{name: "terminal", tty: true, want: true},
+		{name: "terminal in CI", tty: true, ci: true, want: false},
+		{name: "pipe", tty: false, want: false},
+		{name: "pipe in CI", tty: false, ci: true, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, _ := Test()
+			s.SetTTY(tt.tty)
+			s.SetCI(tt.ci)
+			if got := s.CanDraw(); got != tt.want {
+				t.Errorf("CanDraw() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSystemReadsCI(t *testing.T) {
+	tests := []struct {
+		value string
+		want  bool
+	}{
+		{"", false},
+		{"false", false},
+		{"0", false},
+		{"true", true},
+		{"1", true},
+		{"yes", true},
+	}
+	for _, tt := range tests {
+		t.Run("CI="+tt.value, func(t *testing.T) {
+			t.Setenv("CI", tt.value)
+			t.Setenv("TERM", "xterm-256color")
+			s := System()
+			if got := s.IsCI(); got != tt.want {
+				t.Errorf("IsCI() = %v, want %v", got, tt.want)
+			}
+			// Whatever the test binary's stderr is, a forced terminal may
+			// draw exactly when CI is not set.
+			s.SetTTY(true)
+			if got := s.CanDraw(); got != !tt.want {
+				t.Errorf("CanDraw() on a terminal = %v, want %v", got, !tt.want)
+			}
+		})
+	}
+}
+
+func TestSystemDumbTerminalCannotDraw(t *testing.T) {
+	t.Setenv("CI", "")
+	t.Setenv("TERM", "dumb")
+	s := System()
+	s.SetTTY(true)
+	if s.CanDraw() {
+		t.Error("CanDraw() = true on TERM=dumb")
+	}
+	if s.ColorEnabled() {
+		t.Error("ColorEnabled() = true on TERM=dumb")
+	}
+}
+
+func TestColorEnabled(t *testing.T) {
+	t.Setenv("TERM", "xterm")
+	t.Setenv("NO_COLOR", "")
+	s := System()
+	s.SetTTY(true)
+	if !s.ColorEnabled() {
+		t.Error("ColorEnabled() = false on a terminal")
+	}
+	t.Setenv("NO_COLOR", "1")
+	s = System()
+	s.SetTTY(true)
+	if s.ColorEnabled() {
+		t.Error("ColorEnabled() = true with NO_COLOR set")
+	}
+}
+
+func TestTestStreams(t *testing.T) {
+	s, out, errOut := Test()
+	if s.IsStdinTTY() || s.IsStdoutTTY() || s.IsStderrTTY() || s.IsCI() || s.CanDraw() {
+		t.Fatal("test streams must start as plain pipes outside CI")
+	}
+	_, _ = s.Out.Write([]byte("out"))
+	_, _ = s.Err.Write([]byte("err"))
+	if out.String() != "out" || errOut.String() != "err" {
+		t.Errorf("buffers got %q and %q", out, errOut)
+	}
+	s.SetTTY(true)
+	if !s.IsStdinTTY() || !s.IsStdoutTTY() || !s.IsStderrTTY() {
+		t.Error("SetTTY(true) did not mark every stream as a terminal")
+	}
+}
+
+func TestWidth(t *testing.T) {
+	s, _, _ := Test()
+	if got := s.Width(); got != DefaultWidth {
+		t.Errorf("Width() = %d, want the default %d", got, DefaultWidth)
+	}
+	s.SetWidth(132)
+	if got := s.Width(); got != 132 {
+		t.Errorf("Width() after SetWidth(132) = %d", got)
+	}
+	s.SetWidth(0)
+	if got := s.Width(); got != DefaultWidth {
+		t.Errorf("Width() after SetWidth(0) = %d, want %d", got, DefaultWidth)
+	}
+}
+
+func TestSystemColumnsWhenNotATerminal(t *testing.T) {
+	t.Setenv("COLUMNS", "120")
+	s := System()
+	if s.IsStdoutTTY() || s.IsStderrTTY() {
+		t.Skip("the test's output is a terminal; COLUMNS is not consulted there")
+	}
+	if got := s.Width(); got != 120 {
+		t.Errorf("Width() = %d with COLUMNS=120, want 120", got)
+	}
+}
