@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+
+	"github.com/evalrun/evalrun/internal/term"
+)
+
+// Exit codes are part of the contract CI pipelines build on.
+const (
+	exitOK      = 0 // everything passed
+	exitFailed  = 1 // a conversation failed or errored
+	exitUsage   = 2 // bad usage or an invalid suite: nothing was sent
+	exitTrouble = 1 // the run could not complete for another reason
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+const usage = `evalrun tests customer-support chatbots with scripted conversations.
+
+Usage:
+  evalrun run [flags] PATH...       run suites (files or folders of *.yaml)
+  evalrun validate PATH...          check suites without sending anything
+  evalrun sim [--addr HOST:PORT]    serve the built-in OpenCX/Toolzz simulator
+  evalrun version                   print the version
+
+Run 'evalrun COMMAND -h' for the flags of a command.
+`
+
+// usageError is bad usage: it exits 2 and prints the command's help hint.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// Main runs the command line args and returns the process exit code.
+func Main(ctx context.Context, args []string, io *term.Streams) int {
+	if len(args) == 0 {
+		fmt.Fprint(io.Err, usage)
+		return exitUsage
+	}
+	var code int
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		code, err = runCmd(ctx, rest, io)
+	case "validate":
+		code, err = validateCmd(rest, io)
+	case "sim":
+		code, err = simCmd(ctx, rest, io)
+	case "version", "--version":
+		fmt.Fprintln(io.Out, "evalrun", versionString())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(io.Out, usage)
+		return exitOK
+	default:
+		err = usagef("unknown command %q", cmd)
+	}
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(io.Err, "evalrun: %v\nRun 'evalrun --help' for usage.\n", err)
+			return exitUsage
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		fmt.Fprintf(io.Err, "evalrun: %v\n", err)
+		if code == exitOK {
+			code = exitTrouble
+		}
+	}
+	return code
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// parseArgs parses fs from args, allowing flags after positional arguments
+// (`evalrun run suites/ --junit out.xml`), and returns the positional ones.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// printHelp writes a flag set's usage to w; -h lands here.
+func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
+	fmt.Fprintf(w, "Usage: evalrun %s\n\nFlags:\n", synopsis)
+	fs.SetOutput(w)
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "--" + f.Name
+		if len(f.Name) == 1 {
+			name = "-" + f.Name
+		}
+		typ, help := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  %s %s\n      %s\n", name, typ, strings.ReplaceAll(help, "\n", "\n      "))
+	})
+}

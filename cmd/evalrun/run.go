@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/report"
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// runOptions are the flags of `evalrun run`.
+type runOptions struct {
+	concurrency int
+	baseURL     string
+	junit       string
+	json        string
+	noProgress  bool
+}
+
+func runFlags(o *runOptions) *flag.FlagSet {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.IntVar(&o.concurrency, "c", runner.DefaultConcurrency, "conversations at once (short for --concurrency)")
+	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "conversations at once; turns of one conversation stay in order")
+	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\") instead of its provider.base_url")
+	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `FILE`")
+	fs.StringVar(&o.json, "json", "", "write the JSON record (schema evalrun/v1) to `FILE`")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or progress lines")
+	return fs
+}
+
+func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+	var o runOptions
+	fs := runFlags(&o)
+	paths, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(io.Out, fs, "run [flags] PATH...")
+		return exitOK, err
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(paths) == 0 {
+		return exitUsage, usagef("run: name at least one suite file or folder")
+	}
+	if o.concurrency < 1 {
+		return exitUsage, usagef("run: --concurrency must be at least 1, got %d", o.concurrency)
+	}
+	if o.baseURL != "" && o.baseURL != suites.SimURL {
+		if err := suites.CheckBaseURL(o.baseURL); err != nil {
+			return exitUsage, usagef("run: --base-url: %v", err)
+		}
+	}
+
+	loaded, err := suites.LoadPaths(paths, suites.Options{})
+	if err != nil {
+		fmt.Fprintln(io.Err, err)
+		return exitUsage, nil
+	}
+
+	// Open the report files before sending anything, so a bad path costs no traffic.
+	outputs, err := openOutputs(map[string]reportFunc{o.junit: report.JUnit, o.json: report.JSON})
+	if err != nil {
+		return exitUsage, usagef("run: %v", err)
+	}
+
+	total := 0
+	for _, s := range loaded {
+		total += len(s.Conversations)
+	}
+	progress := report.NewProgress(io, total, o.noProgress)
+	run, err := runner.Run(ctx, loaded, runner.Options{
+		Concurrency: o.concurrency,
+		BaseURL:     o.baseURL,
+		OnDone:      progress.Done,
+	})
+	progress.Wait()
+	if err != nil {
+		outputs.discard()
+		return exitTrouble, err
+	}
+
+	if err := report.Table(io.Out, run, report.TableOptions{}); err != nil {
+		return exitTrouble, err
+	}
+	if err := outputs.write(run); err != nil {
+		return exitTrouble, err
+	}
+	return verdictCode(run), nil
+}
+
+// verdictCode maps a run to its exit code: 1 when anything failed or errored.
+func verdictCode(run *results.Run) int {
+	if run.Summary.Failed > 0 || run.Summary.Errored > 0 {
+		return exitFailed
+	}
+	return exitOK
+}
+
+type reportFunc func(w io.Writer, run *results.Run) error
+
+// outputs are report files opened before a run and written after it.
+type outputs []output
+
+type output struct {
+	file  *os.File
+	write reportFunc
+}
+
+func openOutputs(byPath map[string]reportFunc) (outputs, error) {
+	var out outputs
+	for path, fn := range byPath {
+		if path == "" {
+			continue
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			out.discard()
+			return nil, err
+		}
+		out = append(out, output{f, fn})
+	}
+	return out, nil
+}
+
+func (outs outputs) write(run *results.Run) error {
+	var first error
+	for _, o := range outs {
+		err := o.write(o.file, run)
+		if cerr := o.file.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && first == nil {
+			first = fmt.Errorf("write %s: %w", o.file.Name(), err)
+		}
+	}
+	return first
+}
+
+func (outs outputs) discard() {
+	for _, o := range outs {
+		o.file.Close()
+		os.Remove(o.file.Name())
+	}
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/suites"
+)
+
+func validateCmd(args []string, io *term.Streams) (int, error) {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	paths, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(io.Out, fs, "validate PATH...")
+		return exitOK, err
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	if len(paths) == 0 {
+		return exitUsage, usagef("validate: name at least one suite file or folder")
+	}
+	loaded, err := suites.LoadPaths(paths, suites.Options{})
+	if err != nil {
+		fmt.Fprintln(io.Err, err)
+		return exitUsage, nil
+	}
+	convs, turns := 0, 0
+	for _, s := range loaded {
+		convs += len(s.Conversations)
+		for _, c := range s.Conversations {
+			turns += len(c.Turns)
+		}
+	}
+	fmt.Fprintf(io.Out, "ok: %d %s, %d %s, %d %s\n",
+		len(loaded), plural(len(loaded), "suite"), convs, plural(convs, "conversation"), turns, plural(turns, "turn"))
+	return exitOK, nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}

@@ -1,0 +1,128 @@
+package runner
+
+import (
+	"context"
+	"maps"
+	"strconv"
+	"time"
+
+	"github.com/evalrun/evalrun/assert"
+	"github.com/evalrun/evalrun/providers"
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// RunIDKey is the session custom_data key that carries the run id, so test
+// traffic can be found and filtered in the service's own tools.
+const RunIDKey = "evalrun_run_id"
+
+// run plays the conversation once: open a session, send every turn in order,
+// judge each reply, then read and judge the final state.
+func (j *job) run(ctx context.Context) *outcome {
+	o := &outcome{began: time.Now(), turns: []*results.Turn{}}
+	defer func() { o.duration = time.Since(o.began) }()
+	c := j.conv
+
+	vars := make(map[string]string, len(j.suite.Vars)+len(c.Vars))
+	maps.Copy(vars, j.suite.Vars)
+	maps.Copy(vars, c.Vars)
+
+	session := providers.Session{
+		Contact:    expandMap(c.Session.Contact, vars),
+		CustomData: expandMap(c.Session.CustomData, vars),
+	}
+	if j.suite.Provider.Type == suites.OpenCX {
+		if session.CustomData == nil {
+			session.CustomData = map[string]any{}
+		}
+		session.CustomData[RunIDKey] = j.runID
+	}
+	conv, err := j.provider.Open(ctx, session)
+	if err != nil {
+		o.status, o.reason = results.Errored, err.Error()
+		return o
+	}
+	o.sessionID = conv.ID()
+
+	failed := false
+	for i, turn := range c.Turns {
+		if i > 0 && c.ThinkTime > 0 && !pause(ctx, c.ThinkTime) {
+			o.status, o.reason = results.Errored, "stopped: "+ctx.Err().Error()
+			return o
+		}
+		tr := &results.Turn{Index: i + 1, User: suites.Expand(turn.User, vars), Assertions: []results.Assertion{}}
+		o.turns = append(o.turns, tr)
+
+		sent := time.Now()
+		reply, err := conv.Send(ctx, providers.Message{Text: tr.User, CustomData: expandMap(turn.CustomData, vars)})
+		latency := time.Since(sent)
+		tr.LatencyMS = ms(latency)
+		if err != nil {
+			tr.Error = err.Error()
+			o.status, o.reason = results.Errored, "turn "+strconv.Itoa(i+1)+": "+err.Error()
+			return o
+		}
+		o.latencies = append(o.latencies, latency)
+		if o.sessionID == "" {
+			o.sessionID = conv.ID()
+		}
+		tr.Reply, tr.Silent = reply.Text, reply.Silent
+		tr.Handoff = reply.Handoff != nil && *reply.Handoff
+
+		obs := assert.NewObservation(reply, latency)
+		if turn.Expect != nil {
+			for _, chk := range assert.Turn(turn.Expect.Expand(vars)) {
+				a := chk.Check(obs)
+				failed = failed || !a.Passed
+				tr.Assertions = append(tr.Assertions, a)
+			}
+		}
+		for _, capt := range turn.Capture {
+			value, err := assert.Capture(capt, obs)
+			if err != nil {
+				failed = true
+				tr.Assertions = append(tr.Assertions, results.Assertion{
+					Check: "capture." + capt.Name, Message: err.Error(),
+				})
+				continue
+			}
+			vars[capt.Name] = value
+		}
+	}
+
+	if c.Final != nil {
+		state, err := conv.State(ctx)
+		if err != nil {
+			o.status, o.reason = results.Errored, "final: "+err.Error()
+			return o
+		}
+		o.final = assert.Final(c.Final.Expand(vars), state)
+		for _, a := range o.final {
+			failed = failed || !a.Passed
+		}
+	}
+	o.status = results.Passed
+	if failed {
+		o.status = results.Failed
+	}
+	return o
+}
+
+func expandMap(m map[string]any, vars map[string]string) map[string]any {
+	if len(m) == 0 {
+		return nil
+	}
+	out, _ := suites.ExpandValue(m, vars).(map[string]any)
+	return out
+}
+
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

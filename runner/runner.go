@@ -1,0 +1,219 @@
+// Package runner schedules the conversations of a set of suites against their
+// providers, judges every reply, and returns the record of the run. A check
+// that fails is a result, never an error: only a broken setup stops a run.
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/evalrun/evalrun/providers"
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// DefaultConcurrency keeps a run well under the 100 requests a minute that
+// OpenCX allows a key, while still overlapping slow replies.
+const DefaultConcurrency = 4
+
+// Options says how to run; the zero value is usable.
+type Options struct {
+	// Concurrency is how many conversations run at once; turns of one
+	// conversation always run in order. 0 means DefaultConcurrency.
+	Concurrency int
+	// BaseURL, when set, replaces every suite's provider.base_url ("sim"
+	// included), to point the same suites at another environment.
+	BaseURL string
+	// RunID tags every session the run creates; "" mints a random one.
+	RunID string
+	// OnDone, when set, is called once per conversation as its verdict is
+	// known, from the goroutine that ran it.
+	OnDone func(*results.Conversation)
+	// Sim configures the simulator the run starts for base_url "sim".
+	Sim SimOptions
+}
+
+// Run runs every conversation of every suite and returns the record. The
+// error is non-nil only when the run could not be set up (a provider could
+// not be built, the simulator could not start); failures and errors of
+// individual conversations are in the record.
+func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.RunID == "" {
+		opts.RunID = newRunID()
+	}
+	env := &environment{sim: opts.Sim}
+	defer env.close()
+
+	run := &results.Run{
+		Schema:        results.Schema,
+		RunID:         opts.RunID,
+		StartedAt:     time.Now().UTC(),
+		Suites:        []results.Suite{},
+		Conversations: []*results.Conversation{},
+	}
+	started := time.Now()
+
+	var jobs []*job
+	var convs []*tally
+	for _, s := range ss {
+		p, err := env.provider(s, opts.BaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.File, err)
+		}
+		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
+		for _, c := range s.Conversations {
+			t := newTally(s, c)
+			convs = append(convs, t)
+			run.Conversations = append(run.Conversations, t.result)
+			if c.Skip != "" {
+				continue
+			}
+			for i := 0; i < t.runs; i++ {
+				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID})
+			}
+		}
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(opts.Concurrency)
+	for _, j := range jobs {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			out := j.run(gctx)
+			if c := j.tally.add(out); c != nil && opts.OnDone != nil {
+				opts.OnDone(c)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+
+	for _, t := range convs {
+		if t.result.Status == results.Skipped && opts.OnDone != nil {
+			opts.OnDone(t.result)
+		}
+	}
+	run.DurationMS = ms(time.Since(started))
+	summarise(run, convs)
+	return run, nil
+}
+
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// job is one run of one conversation.
+type job struct {
+	suite    *suites.Suite
+	conv     *suites.Conversation
+	provider providers.Provider
+	tally    *tally
+	runID    string
+}
+
+// outcome is what one run of a conversation produced.
+type outcome struct {
+	status    results.Status
+	reason    string
+	sessionID string
+	turns     []*results.Turn
+	final     []results.Assertion
+	latencies []time.Duration
+	began     time.Time
+	duration  time.Duration
+}
+
+// tally gathers the runs of one conversation into its verdict.
+type tally struct {
+	mu      sync.Mutex
+	runs    int
+	minPass float64
+	left    atomic.Int32
+	outs    []*outcome
+	result  *results.Conversation
+	suite   *suites.Suite
+}
+
+func newTally(s *suites.Suite, c *suites.Conversation) *tally {
+	runs := max(c.Repeat, 1)
+	t := &tally{runs: runs, minPass: c.MinPassRate, suite: s}
+	t.left.Store(int32(runs))
+	t.result = &results.Conversation{
+		Suite: s.Name, File: s.File, Line: c.Pos.Line, Name: c.Name, Tags: c.Tags,
+		Turns: []*results.Turn{},
+	}
+	if c.Skip != "" {
+		t.result.Status = results.Skipped
+		t.result.Reason = c.Skip
+	}
+	return t
+}
+
+// add records one run and, when it was the last, settles the verdict and
+// returns the finished conversation.
+func (t *tally) add(o *outcome) *results.Conversation {
+	t.mu.Lock()
+	t.outs = append(t.outs, o)
+	t.mu.Unlock()
+	if t.left.Add(-1) != 0 {
+		return nil
+	}
+	t.settle()
+	return t.result
+}
+
+func (t *tally) settle() {
+	c := t.result
+	c.Runs = len(t.outs)
+	var shown *outcome
+	var lat []time.Duration
+	var failed, errored int
+	for _, o := range t.outs {
+		lat = append(lat, o.latencies...)
+		switch o.status {
+		case results.Passed:
+			c.PassedRuns++
+		case results.Errored:
+			errored++
+		default:
+			failed++
+		}
+		if shown == nil && o.status != results.Passed {
+			shown = o
+		}
+	}
+	if shown == nil {
+		shown = t.outs[len(t.outs)-1]
+	}
+	c.Turns, c.Final, c.SessionID, c.Reason = shown.turns, shown.final, shown.sessionID, shown.reason
+	c.DurationMS = ms(shown.duration)
+	c.LatencyMS = exactPercentiles(lat)
+
+	rate := float64(c.PassedRuns) / float64(c.Runs)
+	switch {
+	case c.PassedRuns == c.Runs:
+		c.Status = results.Passed
+	case rate >= t.minPass && c.PassedRuns > 0:
+		c.Status = results.Flaky
+	case failed == 0 && errored > 0:
+		c.Status = results.Errored
+	default:
+		c.Status = results.Failed
+	}
+}

@@ -1,0 +1,99 @@
+package runner
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/evalrun/evalrun/results"
+)
+
+// Latencies are recorded in microseconds from 1µs to one hour with three
+// significant digits: exact to 0.1% at any scale, in a fixed ~30 KiB.
+const (
+	histMin    = 1
+	histMax    = int64(time.Hour / time.Microsecond)
+	histDigits = 3
+)
+
+// NewHistogram returns an empty latency histogram in evalrun's units (µs).
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(histMin, histMax, histDigits)
+}
+
+// Percentiles reads the reported percentiles, in milliseconds, from h.
+func Percentiles(h *hdrhistogram.Histogram) results.Percentiles {
+	if h.TotalCount() == 0 {
+		return results.Percentiles{}
+	}
+	at := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1000 }
+	return results.Percentiles{P50: at(50), P90: at(90), P95: at(95), P99: at(99), Max: float64(h.Max()) / 1000}
+}
+
+func summarise(run *results.Run, convs []*tally) {
+	s := &run.Summary
+	h := NewHistogram()
+	for _, t := range convs {
+		c := t.result
+		s.Conversations++
+		switch c.Status {
+		case results.Passed:
+			s.Passed++
+		case results.Failed:
+			s.Failed++
+		case results.Errored:
+			s.Errored++
+		case results.Flaky:
+			s.Flaky++
+		case results.Skipped:
+			s.Skipped++
+		}
+		for _, o := range t.outs {
+			s.Turns += len(o.turns)
+			for _, tr := range o.turns {
+				if tr.Error != "" {
+					s.TurnErrors++
+				}
+			}
+			for _, d := range o.latencies {
+				_ = h.RecordValue(max(d.Microseconds(), histMin))
+			}
+		}
+	}
+	s.LatencyMS = Percentiles(h)
+
+	for i := range run.Suites {
+		var first, last time.Time
+		for _, t := range convs {
+			if t.suite.File != run.Suites[i].File {
+				continue
+			}
+			for _, o := range t.outs {
+				if first.IsZero() || o.began.Before(first) {
+					first = o.began
+				}
+				if end := o.began.Add(o.duration); end.After(last) {
+					last = end
+				}
+			}
+		}
+		run.Suites[i].DurationMS = ms(last.Sub(first))
+	}
+}
+
+// exactPercentiles computes nearest-rank percentiles of a conversation's few
+// turn latencies, where a histogram would be needless.
+func exactPercentiles(ds []time.Duration) results.Percentiles {
+	if len(ds) == 0 {
+		return results.Percentiles{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	rank := func(q float64) float64 {
+		i := int(math.Ceil(q/100*float64(len(s)))) - 1
+		return ms(s[min(max(i, 0), len(s)-1)])
+	}
+	return results.Percentiles{P50: rank(50), P90: rank(90), P95: rank(95), P99: rank(99), Max: ms(s[len(s)-1])}
+}
