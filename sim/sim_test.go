@@ -858,3 +858,15 @@ func TestNewUUID(t *testing.T) {
 		seen[u] = true
 	}
 }
+
+// dig walks nested JSON objects by key; nil when a step is missing.
+func dig(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}

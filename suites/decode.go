@@ -47,9 +47,19 @@ const (
 	skipReason     = "skipped in suite"
 )
 
+// defaultName names a suite that sets no name: the file's base name, with
+// the document's number after it for the second document of a file and on.
+func (l *loader) defaultName() string {
+	name := strings.TrimSuffix(filepath.Base(l.file), filepath.Ext(l.file))
+	if l.doc > 0 {
+		name += "-" + strconv.Itoa(l.doc+1)
+	}
+	return name
+}
+
 func (l *loader) suite(root *yaml.Node) *Suite {
 	s := &Suite{
-		Name:     strings.TrimSuffix(filepath.Base(l.file), filepath.Ext(l.file)),
+		Name:     l.defaultName(),
 		File:     l.file,
 		Pos:      l.pos(root),
 		Defaults: Defaults{Repeat: 1, MinPassRate: 1},

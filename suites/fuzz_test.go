@@ -28,9 +28,9 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := Load(path, opts)
-		if (s == nil) == (err == nil) {
-			t.Fatalf("Load returned suite %v and error %v", s != nil, err)
+		ss, err := Load(path, opts)
+		if (len(ss) == 0) == (err == nil) {
+			t.Fatalf("Load returned %d suites and error %v", len(ss), err)
 		}
 		if err != nil {
 			for _, e := range err.(ErrorList) {

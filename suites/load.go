@@ -31,19 +31,20 @@ func (o Options) lookupEnv() func(string) (string, bool) {
 	return os.LookupEnv
 }
 
-// Load reads and validates the suite file at path. On any problem it returns
-// a nil suite and an ErrorList holding every problem in the file. Positions
-// name the file by path exactly as given.
-func Load(path string, opts Options) (*Suite, error) {
+// Load reads and validates the suite file at path. A file holds one suite, or
+// several as YAML documents separated by "---". On any problem it returns no
+// suites and an ErrorList holding every problem in the file. Positions name
+// the file by path exactly as given.
+func Load(path string, opts Options) ([]*Suite, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, ErrorList{err}
 	}
-	s, errs := loadData(path, data, opts.lookupEnv())
+	ss, errs := loadData(path, data, opts.lookupEnv())
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return s, nil
+	return ss, nil
 }
 
 // LoadPaths loads every suite named by paths: files as they are, folders as
@@ -93,9 +94,9 @@ func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
 			errs = append(errs, err)
 			continue
 		}
-		s, fileErrs := loadData(f, data, lookup)
+		ss, fileErrs := loadData(f, data, lookup)
 		errs = append(errs, fileErrs...)
-		suites = append(suites, s)
+		suites = append(suites, ss...)
 	}
 	if len(errs) > 0 {
 		return nil, errs.normalize()
@@ -150,16 +151,42 @@ func pathError(path string, err error) *Error {
 	return &Error{Pos: Pos{File: path}, Msg: "cannot read: " + msg}
 }
 
-// loadData turns the bytes of one suite file into a Suite, or into every
+// loadData turns the bytes of one suite file into its suites, or into every
 // error found; never both.
-func loadData(file string, data []byte, lookup func(string) (string, bool)) (s *Suite, errs ErrorList) {
-	root, err := parseYAML(file, data)
+func loadData(file string, data []byte, lookup func(string) (string, bool)) ([]*Suite, ErrorList) {
+	roots, err := parseYAML(file, data)
 	if err != nil {
 		return nil, ErrorList{err}
 	}
+	var (
+		suites []*Suite
+		errs   ErrorList
+		named  = map[string]int{} // suite name -> line of the document that took it
+	)
+	for i, root := range roots {
+		s, docErrs := loadDocument(file, i, root, lookup)
+		errs = append(errs, docErrs...)
+		if s == nil {
+			continue
+		}
+		if line, dup := named[s.Name]; dup {
+			errs = append(errs, &Error{Pos: s.Pos, Msg: fmt.Sprintf(
+				"duplicate suite name %q: the document at line %d has it too; give each document its own name", s.Name, line)})
+		}
+		named[s.Name] = s.Pos.Line
+		suites = append(suites, s)
+	}
+	if len(errs) > 0 {
+		return nil, errs.normalize()
+	}
+	return suites, nil
+}
+
+// loadDocument loads the index-th document of a file, rooted at root.
+func loadDocument(file string, index int, root *yaml.Node, lookup func(string) (string, bool)) (s *Suite, errs ErrorList) {
 	// A file visits each of its nodes a few times; only aliases can make it
 	// visit far more.
-	l := &loader{file: file, lookupEnv: lookup, budget: 4*countNodes(root) + 100_000}
+	l := &loader{file: file, doc: index, lookupEnv: lookup, budget: 4*countNodes(root) + 100_000}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(errBudget); !ok {
@@ -170,7 +197,7 @@ func loadData(file string, data []byte, lookup func(string) (string, bool)) (s *
 	}()
 	s = l.suite(root)
 	if len(l.errs) > 0 {
-		return nil, l.errs.normalize()
+		return nil, l.errs
 	}
 	return s, nil
 }
@@ -184,9 +211,9 @@ func countNodes(n *yaml.Node) int {
 	return c
 }
 
-// parseYAML parses the single document of a suite file and returns its root
-// node.
-func parseYAML(file string, data []byte) (root *yaml.Node, err *Error) {
+// parseYAML parses every document of a suite file and returns their root
+// nodes, leaving out empty documents (a stray "---" at the end).
+func parseYAML(file string, data []byte) (roots []*yaml.Node, err *Error) {
 	at := func(line, col int, format string, args ...any) *Error {
 		return &Error{Pos: Pos{File: file, Line: line, Col: col}, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -194,28 +221,32 @@ func parseYAML(file string, data []byte) (root *yaml.Node, err *Error) {
 		// yaml.v3 has panicked on hostile input before; a suite file is
 		// user input, so a parser panic becomes a parse error.
 		if r := recover(); r != nil {
-			root, err = nil, at(1, 1, "YAML syntax error: the parser failed on this file (%v)", r)
+			roots, err = nil, at(1, 1, "YAML syntax error: the parser failed on this file (%v)", r)
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if e := dec.Decode(&doc); e != nil {
-		if e == io.EOF {
-			return nil, at(1, 1, "the file is empty; want a suite with provider and conversations")
+	for {
+		var doc yaml.Node
+		if e := dec.Decode(&doc); e != nil {
+			if e != io.EOF {
+				return nil, syntaxError(file, data, e)
+			}
+			break
 		}
-		return nil, syntaxError(file, data, e)
+		if len(doc.Content) > 0 && !isEmptyDocument(doc.Content[0]) {
+			roots = append(roots, doc.Content[0])
+		}
 	}
-	var next yaml.Node
-	switch e := dec.Decode(&next); {
-	case e == nil:
-		return nil, at(next.Line, next.Column, "a second YAML document starts here; a suite file holds one document, so move it to a file of its own")
-	case e != io.EOF:
-		return nil, syntaxError(file, data, e)
-	}
-	if len(doc.Content) == 0 {
+	if len(roots) == 0 {
 		return nil, at(1, 1, "the file is empty; want a suite with provider and conversations")
 	}
-	return doc.Content[0], nil
+	return roots, nil
+}
+
+// isEmptyDocument reports whether a document root holds nothing at all, as
+// after a "---" that ends a file.
+func isEmptyDocument(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" && n.Style == 0
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -169,7 +169,7 @@ func TestLoadBadFixtures(t *testing.T) {
 			`8:39: action: want an action name, {name, args}, or a list of those, got a list`,
 		}},
 		{"multiple_documents.yaml", []string{
-			`5:1: a second YAML document starts here; a suite file holds one document, so move it to a file of its own`,
+			`7:1: duplicate suite name "same": the document at line 1 has it too; give each document its own name`,
 		}},
 		{"not_a_mapping.yaml", []string{
 			`1:1: want a suite: a mapping with provider and conversations, got a list`,
@@ -190,7 +190,7 @@ func TestLoadBadFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "bad", tt.file)
-			s, err := Load(path, env(map[string]string{"TOOLZZ_TOKEN": "t"}))
+			s, err := loadOne(path, env(map[string]string{"TOOLZZ_TOKEN": "t"}))
 			if s != nil {
 				t.Errorf("Load returned a suite along with errors")
 			}
@@ -216,7 +216,7 @@ func TestEveryBadFixtureIsTested(t *testing.T) {
 		t.Fatalf("no fixtures: %v", err)
 	}
 	for _, f := range files {
-		if _, err := Load(f, env(map[string]string{"TOOLZZ_TOKEN": "t"})); err == nil {
+		if _, err := loadOne(f, env(map[string]string{"TOOLZZ_TOKEN": "t"})); err == nil {
 			t.Errorf("%s loads without error", f)
 		}
 	}
@@ -267,7 +267,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 func TestTokenNeverInErrors(t *testing.T) {
 	const secret = "ocx_live_S3CRET-[("
 	path := filepath.Join("testdata", "secret", "leaky.yaml")
-	_, err := Load(path, env(map[string]string{"OPENCX_API_KEY": secret, "TOOLZZ_TOKEN": "{{zqx}} " + secret}))
+	_, err := loadOne(path, env(map[string]string{"OPENCX_API_KEY": secret, "TOOLZZ_TOKEN": "{{zqx}} " + secret}))
 	if err == nil {
 		t.Fatal("leaky.yaml loaded without error")
 	}

@@ -14,7 +14,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestLoadOpenCX(t *testing.T) {
 	path := filepath.Join("testdata", "good", "opencx.yaml")
-	s, err := Load(path, env(map[string]string{"OPENCX_API_KEY": "ocx_live_123"}))
+	s, err := loadOne(path, env(map[string]string{"OPENCX_API_KEY": "ocx_live_123"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestLoadOpenCX(t *testing.T) {
 
 func TestLoadToolzz(t *testing.T) {
 	path := filepath.Join("testdata", "good", "toolzz.yaml")
-	s, err := Load(path, env(map[string]string{"TOOLZZ_TOKEN": "tz"}))
+	s, err := loadOne(path, env(map[string]string{"TOOLZZ_TOKEN": "tz"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestLoadToolzz(t *testing.T) {
 
 func TestLoadDefaults(t *testing.T) {
 	path := filepath.Join("testdata", "good", "sim.yml")
-	s, err := Load(path, Options{})
+	s, err := loadOne(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadAliasesAndMergeKeys(t *testing.T) {
 	path := filepath.Join("testdata", "good", "aliases.yaml")
-	s, err := Load(path, Options{})
+	s, err := loadOne(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestLoadLargeSuite(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := Load(path, Options{})
+	s, err := loadOne(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,5 +267,36 @@ func TestCheckBaseURL(t *testing.T) {
 	}
 	if err := CheckBaseURL("api.open.cx"); err.Error() != `want "sim" or an absolute http or https URL such as https://api.open.cx, got "api.open.cx"` {
 		t.Errorf("message = %v", err)
+	}
+}
+
+// loadOne loads a file that must hold at most one suite.
+func loadOne(path string, opts Options) (*Suite, error) {
+	ss, err := Load(path, opts)
+	if len(ss) > 1 {
+		return nil, fmt.Errorf("%s holds %d suites, want one", path, len(ss))
+	}
+	if len(ss) == 0 {
+		return nil, err
+	}
+	return ss[0], err
+}
+
+func TestSeveralSuitesInOneFile(t *testing.T) {
+	ss, err := Load(filepath.Join("testdata", "good", "two_documents.yaml"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss) != 2 {
+		t.Fatalf("got %d suites, want 2", len(ss))
+	}
+	if ss[0].Name != "two_documents" || ss[0].Provider.Type != OpenCX || ss[0].Pos.Line != 2 {
+		t.Errorf("first suite: %q %q line %d", ss[0].Name, ss[0].Provider.Type, ss[0].Pos.Line)
+	}
+	if ss[1].Name != "two_documents-2" || ss[1].Provider.Type != Toolzz || ss[1].Pos.Line != 7 {
+		t.Errorf("second suite: %q %q line %d", ss[1].Name, ss[1].Provider.Type, ss[1].Pos.Line)
+	}
+	if ss[1].Conversations[0].Pos.Line != 9 {
+		t.Errorf("positions in later documents count from the top of the file, got line %d", ss[1].Conversations[0].Pos.Line)
 	}
 }

@@ -88,7 +88,7 @@ func TestLoadPaths(t *testing.T) {
 }
 
 func TestLoadMissingFile(t *testing.T) {
-	s, err := Load(filepath.Join("testdata", "nope.yaml"), Options{})
+	s, err := loadOne(filepath.Join("testdata", "nope.yaml"), Options{})
 	if s != nil || err == nil || err.Error() != filepath.Join("testdata", "nope.yaml")+": cannot read: no such file or folder" {
 		t.Errorf("Load = %v, %v", s, err)
 	}

@@ -32,6 +32,7 @@ type errBudget struct{}
 // instead of stopping at the first.
 type loader struct {
 	file      string
+	doc       int // 0-based index of the YAML document in the file
 	lookupEnv func(string) (string, bool)
 	errs      ErrorList
 	visits    int // nodes walked, aliases counted at every use

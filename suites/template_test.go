@@ -98,7 +98,7 @@ func TestExpectExpand(t *testing.T) {
 // TestExpectExpandPlain checks the fast path the runner relies on: an Expect
 // the loader found free of templates comes back as the same pointer.
 func TestExpectExpandPlain(t *testing.T) {
-	s, err := Load("testdata/good/opencx.yaml", env(map[string]string{"OPENCX_API_KEY": "k"}))
+	s, err := loadOne("testdata/good/opencx.yaml", env(map[string]string{"OPENCX_API_KEY": "k"}))
 	if err != nil {
 		t.Fatal(err)
 	}

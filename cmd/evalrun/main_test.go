@@ -73,6 +73,7 @@ func TestQuickstartPassesOffline(t *testing.T) {
 		Suites        []struct{ Provider string } `json:"suites"`
 		Conversations []struct {
 			Status string
+			Final  []struct{ Check string }
 			Turns  []struct {
 				User, Reply string
 				Assertions  []struct{ Check string }
@@ -98,6 +99,9 @@ func TestQuickstartPassesOffline(t *testing.T) {
 	}
 	checks := map[string]bool{}
 	for _, c := range run.Conversations {
+		for _, a := range c.Final {
+			checks[a.Check] = true
+		}
 		for _, tr := range c.Turns {
 			for _, a := range tr.Assertions {
 				checks[a.Check] = true
@@ -105,7 +109,8 @@ func TestQuickstartPassesOffline(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered", "handoff",
-		"transfer_bot", "action", "knowledge", "mode", "reply", "max_latency", "json"} {
+		"transfer_bot", "action", "knowledge", "mode", "reply", "max_latency", "json",
+		"final.status", "final.sentiment", "final.closure", "final.handoff", "final.custom_data"} {
 		if !checks[k] {
 			t.Errorf("the quickstart never exercises %q", k)
 		}
