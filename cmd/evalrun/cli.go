@@ -126,6 +126,12 @@ func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
 			name = "-" + f.Name
 		}
 		typ, help := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  %s %s\n      %s\n", name, typ, strings.ReplaceAll(help, "\n", "\n      "))
+		if typ != "" {
+			name += " " + typ
+		}
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" && f.DefValue != "0s" {
+			help += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  %s\n      %s\n", name, strings.ReplaceAll(help, "\n", "\n      "))
 	})
 }
