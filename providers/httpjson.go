@@ -147,7 +147,7 @@ func (c *Caller) fail(op string, status int, body []byte, cause error) *Error {
 		e.Err = scrubbed{cause, c.Config.Token}
 	}
 	if len(body) > 0 {
-		e.Body = c.Redact(excerpt(body))
+		e.Body = c.Excerpt(body)
 	}
 	switch {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
@@ -171,14 +171,22 @@ func (c *Caller) Redact(s string) string {
 	return strings.ReplaceAll(s, c.Config.Token, "[redacted]")
 }
 
-func excerpt(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
+// Excerpt returns the start of a reply body for an error message. The token
+// is replaced before the body is cut, so no part of it can survive at the cut.
+func (c *Caller) Excerpt(body []byte) string {
+	return excerpt(c.Redact(string(body)), len(body))
+}
+
+// excerpt shortens s, a body of size bytes, to its first bodyExcerpt bytes
+// with white space collapsed.
+func excerpt(s string, size int) string {
+	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > bodyExcerpt {
 		cut := bodyExcerpt
 		for cut > 0 && !utf8Start(s[cut]) {
 			cut--
 		}
-		s = s[:cut] + fmt.Sprintf("… (%d bytes)", len(body))
+		s = s[:cut] + fmt.Sprintf("… (%d bytes)", size)
 	}
 	return s
 }

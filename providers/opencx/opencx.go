@@ -61,7 +61,7 @@ func (p *Provider) Open(ctx context.Context, s providers.Session) (providers.Con
 	}
 	if id == "" {
 		return nil, &providers.Error{Provider: "opencx", Op: "create session", Status: status,
-			Body: p.call.Redact(string(raw)), Err: fmt.Errorf("reply carried no session id")}
+			Body: p.call.Excerpt(raw), Err: fmt.Errorf("reply carried no session id")}
 	}
 	return &conversation{call: p.call, id: id}, nil
 }
@@ -92,7 +92,7 @@ func (c *conversation) Send(ctx context.Context, m providers.Message) (*provider
 	r, err := DecodeReply(raw)
 	if err != nil {
 		return nil, &providers.Error{Provider: "opencx", Op: "send", Status: status,
-			Body: c.call.Redact(excerpt(raw)), Err: err}
+			Body: c.call.Excerpt(raw), Err: err}
 	}
 	r.Status = status
 	if r.Handoff != nil && *r.Handoff {
@@ -133,12 +133,4 @@ type sessionBody struct {
 	CustomData map[string]any  `json:"custom_data"`
 	Handoff    json.RawMessage `json:"handoff"`
 	Data       *sessionBody    `json:"data"`
-}
-
-func excerpt(raw []byte) string {
-	const max = 512
-	if len(raw) > max {
-		return string(raw[:max]) + fmt.Sprintf("… (%d bytes)", len(raw))
-	}
-	return string(raw)
 }

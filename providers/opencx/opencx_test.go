@@ -304,3 +304,31 @@ func TestTimeoutAndOversizeAreErrors(t *testing.T) {
 		t.Fatalf("want a size error, got %v", err)
 	}
 }
+
+// A token the server echoes right where the error body is cut must not
+// survive even in part: redaction happens before the cut.
+func TestTokenAtTheExcerptCutIsRedacted(t *testing.T) {
+	const token = "ocx_live_ABCDEFGHIJKLMNOP"
+	for _, status := range []int{http.StatusUnauthorized, http.StatusCreated} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			if status == http.StatusCreated && r.URL.Path == "/chat/sessions" {
+				io.WriteString(w, `{"id":"s-1"}`)
+				return
+			}
+			// 12 + 490 bytes put the token across byte 512.
+			io.WriteString(w, `{"message":"`+strings.Repeat("x", 490)+token+strings.Repeat("y", 4000)+`"}`)
+		}))
+		conv, err := New(providers.Config{BaseURL: srv.URL, Token: token}, 0).Open(context.Background(), providers.Session{})
+		if err == nil {
+			_, err = conv.Send(context.Background(), providers.Message{Text: "hi"})
+		}
+		srv.Close()
+		if err == nil {
+			t.Fatalf("HTTP %d: want an error", status)
+		}
+		if strings.Contains(err.Error(), token[:9]) || len(err.Error()) > 1024 {
+			t.Errorf("HTTP %d: error shows part of the token or is not cut (%d bytes): %v", status, len(err.Error()), err)
+		}
+	}
+}

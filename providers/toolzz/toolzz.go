@@ -41,7 +41,7 @@ func (p *Provider) Open(context.Context, providers.Session) (providers.Conversat
 type conversation struct {
 	p       *Provider
 	id      string
-	sent    int
+	sent    int  // replies received; a turn that got none does not count
 	handoff bool // some reply transferred the chat to a human
 }
 
@@ -60,7 +60,6 @@ func (c *conversation) Send(ctx context.Context, m providers.Message) (*provider
 		return nil, &providers.Error{Provider: "toolzz", Op: "send",
 			Err: errors.New("the first reply carried no conversationId, so later turns cannot continue the conversation")}
 	}
-	c.sent++
 	status, raw, err := c.p.call.Do(ctx, "send", http.MethodPost, "/api/v1/chat/send-message",
 		request{Message: m.Text, BotID: c.p.botID, ConversationID: c.id})
 	if err != nil {
@@ -69,8 +68,9 @@ func (c *conversation) Send(ctx context.Context, m providers.Message) (*provider
 	r, id, err := DecodeReply(raw)
 	if err != nil {
 		return nil, &providers.Error{Provider: "toolzz", Op: "send", Status: status,
-			Body: c.p.call.Redact(string(raw)), Err: err}
+			Body: c.p.call.Excerpt(raw), Err: err}
 	}
+	c.sent++
 	if c.id == "" {
 		c.id = id
 	}
