@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strconv"
 
-	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
+	"github.com/evalrun/evalrun/internal/jsonpath"
 	"gopkg.in/yaml.v3"
 
 	"github.com/evalrun/evalrun/suites"
@@ -61,7 +61,7 @@ func captureRegex(src string, o *Observation) (string, error) {
 }
 
 func captureJSON(path string, o *Observation) (string, error) {
-	p, err := jsonpath.NewPath(path)
+	p, err := jsonpath.Parse(path)
 	if err != nil {
 		return "", errors.New("invalid JSONPath " + path + ": " + firstLine(err.Error()))
 	}

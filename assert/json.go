@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
+	"github.com/evalrun/evalrun/internal/jsonpath"
 	"gopkg.in/yaml.v3"
 
 	"github.com/evalrun/evalrun/results"
@@ -27,12 +27,12 @@ var _ Check = jsonCheck{}
 // the list of them, in document order: `$.items[*].id` against [1, 2].
 type jsonCheck struct {
 	want suites.JSONExpect
-	path *jsonpath.JSONPath
+	path *jsonpath.Path
 	err  error // the suite loader parses every path first, so only a template can cause this
 }
 
 func newJSON(j suites.JSONExpect) jsonCheck {
-	p, err := jsonpath.NewPath(j.Path)
+	p, err := jsonpath.Parse(j.Path)
 	return jsonCheck{want: j, path: p, err: err}
 }
 

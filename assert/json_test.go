@@ -49,6 +49,8 @@ func TestJSON(t *testing.T) {
 		{name: "bool differs", expect: jsonExpect("$.autopilotResponse.didExitMode", true), reply: body,
 			message: "expected $.autopilotResponse.didExitMode to be true, got false"},
 		{name: "string", expect: jsonExpect("$.autopilotResponse.mode.slug", "refunds"), reply: body},
+		{name: "member named like a function", expect: jsonExpect("$.autopilotResponse.value.content", "Refund TCK-1234 created"), reply: body},
+		{name: "member named like a function in a filter", expect: jsonExpect("$.items[?@.sku == 'B'].id", 2), reply: body},
 		{name: "yaml int equals json float", expect: jsonExpect("$.count", 42), reply: body},
 		{name: "yaml float equals json float", expect: jsonExpect("$.count", 42.0), reply: body},
 		{name: "number differs", expect: jsonExpect("$.count", 41.5), reply: body,

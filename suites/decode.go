@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
+	"github.com/evalrun/evalrun/internal/jsonpath"
 	"gopkg.in/yaml.v3"
 )
 
@@ -643,7 +643,7 @@ func jsonPathProblem(path string) (problem string) {
 			problem = "the JSONPath parser failed on it"
 		}
 	}()
-	if _, err := jsonpath.NewPath(path); err != nil {
+	if _, err := jsonpath.Parse(path); err != nil {
 		msg, _, _ := strings.Cut(err.Error(), "\n")
 		if m := jsonPathError.FindStringSubmatch(msg); m != nil {
 			col, _ := strconv.Atoi(m[1])
