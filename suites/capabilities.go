@@ -3,12 +3,14 @@ package suites
 import (
 	"slices"
 	"sort"
+	"time"
 )
 
 // providerSpec is everything the loader knows about one provider type. A new
 // provider type is one more entry in providerSpecs.
 type providerSpec struct {
 	defaultBaseURL string
+	defaultRate    Rate     // pacing when the suite sets no rate_limit
 	needsBotID     bool     // bot_id is required, and accepted only here
 	expect         []string // expect keys the provider's replies can answer
 	final          []string // final keys the provider's state can answer
@@ -19,6 +21,7 @@ type providerSpec struct {
 var providerSpecs = map[string]providerSpec{
 	OpenCX: {
 		defaultBaseURL: "https://api.open.cx",
+		defaultRate:    Rate{N: 100, Per: time.Minute}, // OpenCX's documented limit per key
 		expect: []string{
 			"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered",
 			"handoff", "action", "knowledge", "mode", "reply", "max_latency", "json",
@@ -31,6 +34,12 @@ var providerSpecs = map[string]providerSpec{
 		expect: []string{
 			"contains", "not_contains", "equals", "regex", "handoff", "transfer_bot",
 			"reply", "max_latency", "json",
+		},
+		final: []string{"handoff"},
+	},
+	HTTP: {
+		expect: []string{
+			"contains", "not_contains", "equals", "regex", "handoff", "reply", "max_latency", "json",
 		},
 		final: []string{"handoff"},
 	},

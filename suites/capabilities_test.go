@@ -7,7 +7,7 @@ import (
 )
 
 func TestCapabilities(t *testing.T) {
-	if got := ProviderTypes(); !reflect.DeepEqual(got, []string{OpenCX, Toolzz}) {
+	if got := ProviderTypes(); !reflect.DeepEqual(got, []string{HTTP, OpenCX, Toolzz}) {
 		t.Errorf("ProviderTypes = %v", got)
 	}
 	tests := []struct {
@@ -23,7 +23,10 @@ func TestCapabilities(t *testing.T) {
 		{Toolzz, "mode", false, false},
 		{Toolzz, "handoff", true, true},
 		{Toolzz, "status", false, false},
-		{"http", "contains", false, false},
+		{HTTP, "contains", true, false},
+		{HTTP, "might_solve", false, false},
+		{HTTP, "handoff", true, true},
+		{"nosuch", "contains", false, false},
 	}
 	for _, tt := range tests {
 		if got := AnswersExpect(tt.typ, tt.key); got != tt.expect {

@@ -19,11 +19,13 @@ import (
 // The keys each mapping of a suite accepts, in the order messages list them.
 var (
 	suiteKeys        = []string{"name", "provider", "defaults", "vars", "conversations"}
-	providerKeys     = []string{"type", "base_url", "token", "bot_id", "timeout", "retries", "headers"}
+	providerKeys     = []string{"type", "base_url", "token", "bot_id", "timeout", "retries", "headers", "rate_limit", "max_body", "poll_interval", "reply_timeout", "request", "response"}
+	requestKeys      = []string{"method", "path", "headers", "body"}
+	responseKeys     = []string{"text", "conversation_id", "handoff"}
 	defaultsKeys     = []string{"repeat", "min_pass_rate", "think_time"}
 	conversationKeys = []string{"name", "tags", "skip", "vars", "session", "turns", "final", "repeat", "min_pass_rate", "think_time"}
 	sessionKeys      = []string{"contact", "custom_data"}
-	turnKeys         = []string{"user", "custom_data", "expect", "capture"}
+	turnKeys         = []string{"user", "agent", "take_over", "custom_data", "expect", "capture"}
 	expectKeys       = []string{
 		"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered", "handoff",
 		"transfer_bot", "action", "knowledge", "mode", "reply", "max_latency", "json",
@@ -42,9 +44,12 @@ var (
 
 // Defaults the loader fills in.
 const (
-	defaultTimeout = 60 * time.Second
-	defaultRetries = 2
-	skipReason     = "skipped in suite"
+	defaultTimeout      = 60 * time.Second
+	defaultRetries      = 2
+	defaultMaxBody      = 10 << 20
+	defaultPollInterval = 500 * time.Millisecond
+	defaultReplyTimeout = 60 * time.Second
+	skipReason          = "skipped in suite"
 )
 
 // defaultName names a suite that sets no name: the file's base name, with
@@ -91,6 +96,11 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 	}
 	if s.Vars == nil {
 		s.Vars = map[string]string{}
+	}
+	for _, use := range l.requestVars {
+		if _, ok := s.Vars[use.name]; !ok {
+			l.errorf(use.node, "{{%s}} is not defined: an http request can use {{message}}, {{conversation_id}}, {{messages}} and the suite's vars", use.name)
+		}
 	}
 	v, ok := f["conversations"]
 	if !ok {
@@ -146,7 +156,9 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 		l.errorf(n, "provider has no type; add type: %s", strings.Join(ProviderTypes(), " or "))
 	}
 	for _, fl := range fields {
-		l.refuseTemplates(fl)
+		if fl.name != "request" {
+			l.refuseTemplates(fl)
+		}
 	}
 	if v, ok := f["base_url"]; ok {
 		if u, ok := l.str(v.val, "base_url"); ok {
@@ -164,6 +176,9 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 	}
 	if p.BaseURL == "" {
 		p.BaseURL = spec.defaultBaseURL
+		if known && p.BaseURL == "" {
+			l.errorf(n, "provider: %s has no default base_url; add base_url: with the bot's address", p.Type)
+		}
 	}
 	if v, ok := f["token"]; ok {
 		p.TokenPos = l.pos(v.val)
@@ -193,6 +208,210 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 	}
 	if v, ok := f["headers"]; ok {
 		p.Headers = l.stringMap(v.val, "headers", false)
+	}
+	p.RateLimit = spec.defaultRate
+	if v, ok := f["rate_limit"]; ok {
+		p.RateLimit, _ = l.rateLimit(v.val)
+	}
+	p.MaxBody = defaultMaxBody
+	if v, ok := f["max_body"]; ok {
+		if size, ok := l.size(v.val, "max_body"); ok {
+			p.MaxBody = size
+		}
+	}
+	p.PollInterval, p.ReplyTimeout = defaultPollInterval, defaultReplyTimeout
+	onlyFor := func(key, typ string) bool {
+		v, ok := f[key]
+		if ok && known && p.Type != typ {
+			l.errorf(v.key, "%s: only %s providers use it; remove it", key, typ)
+			return false
+		}
+		return ok
+	}
+	if onlyFor("poll_interval", OpenCX) {
+		if d, ok := l.duration(f["poll_interval"].val, "poll_interval", true); ok {
+			p.PollInterval = d
+		}
+	}
+	if onlyFor("reply_timeout", OpenCX) {
+		if d, ok := l.duration(f["reply_timeout"].val, "reply_timeout", true); ok {
+			p.ReplyTimeout = d
+		}
+	}
+	hasRequest, hasResponse := onlyFor("request", HTTP), onlyFor("response", HTTP)
+	if p.Type == HTTP {
+		p.HTTP = &HTTPSpec{Method: "POST"}
+		if hasRequest {
+			l.httpRequest(f["request"].val, p.HTTP)
+		} else {
+			l.errorf(n, "provider: http needs request: with at least body: {message: \"{{message}}\"}")
+		}
+		if hasResponse {
+			l.httpResponse(f["response"].val, p.HTTP)
+		} else {
+			l.errorf(n, "provider: http needs response: with text: and a JSONPath to the reply's text")
+		}
+	}
+}
+
+// rateRE matches a rate limit such as "100/min" or "5 / s".
+var rateRE = regexp.MustCompile(`^(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)$`)
+
+func (l *loader) rateLimit(n *yaml.Node) (Rate, bool) {
+	const want = "want requests per time such as 100/min, 5/s or 1000/h, or none"
+	r := l.resolve(n)
+	if r.Kind != yaml.ScalarNode || r.ShortTag() != tagStr {
+		l.errorf(n, "rate_limit: %s, got %s", want, kindName(r))
+		return Rate{}, false
+	}
+	v := strings.TrimSpace(r.Value)
+	if v == "none" || v == "off" {
+		return Rate{}, true
+	}
+	m := rateRE.FindStringSubmatch(v)
+	if m == nil {
+		l.errorf(n, "rate_limit: %s, got %s", want, shown(r))
+		return Rate{}, false
+	}
+	count, err := strconv.Atoi(m[1])
+	if err != nil || count < 1 {
+		l.errorf(n, "rate_limit: must allow at least 1 request; %s, got %s", want, shown(r))
+		return Rate{}, false
+	}
+	per := map[string]time.Duration{"s": time.Second, "sec": time.Second, "second": time.Second,
+		"m": time.Minute, "min": time.Minute, "minute": time.Minute, "h": time.Hour, "hour": time.Hour}[m[2]]
+	return Rate{N: count, Per: per}, true
+}
+
+// sizeRE matches a byte size such as 10MiB, 512 KiB, 2MB or 1000.
+var sizeRE = regexp.MustCompile(`^(\d+)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$`)
+
+func (l *loader) size(n *yaml.Node, label string) (int64, bool) {
+	const want = "want a size such as 10MiB, 512KiB or 1048576 (bytes)"
+	r := l.resolve(n)
+	if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagStr && r.ShortTag() != tagInt) {
+		l.errorf(n, "%s: %s, got %s", label, want, kindName(r))
+		return 0, false
+	}
+	m := sizeRE.FindStringSubmatch(strings.TrimSpace(r.Value))
+	if m == nil {
+		l.errorf(n, "%s: %s, got %s", label, want, shown(r))
+		return 0, false
+	}
+	count, err := strconv.ParseInt(m[1], 10, 64)
+	unit := map[string]int64{"": 1, "B": 1, "KB": 1000, "KiB": 1 << 10, "MB": 1000 * 1000, "MiB": 1 << 20,
+		"GB": 1000 * 1000 * 1000, "GiB": 1 << 30}[m[2]]
+	if err != nil || count < 1 || count > (1<<40)/unit {
+		l.errorf(n, "%s: must be from 1 byte to 1TiB; %s, got %s", label, want, shown(r))
+		return 0, false
+	}
+	return count * unit, true
+}
+
+// httpBuiltins are the templates an http request may use besides suite vars.
+var httpBuiltins = []string{"message", "conversation_id", "messages"}
+
+func (l *loader) httpRequest(n *yaml.Node, spec *HTTPSpec) {
+	fields, ok := l.mapping(n, "request", "request", requestKeys)
+	if !ok {
+		return
+	}
+	f := index(fields)
+	if v, ok := f["method"]; ok {
+		if m, ok := l.str(v.val, "method"); ok {
+			m = strings.ToUpper(m)
+			if !slices.Contains([]string{"GET", "POST", "PUT", "PATCH"}, m) {
+				l.errorf(v.val, "method: want GET, POST, PUT or PATCH, got %s", shown(l.resolve(v.val)))
+			}
+			spec.Method = m
+		}
+	}
+	if v, ok := f["path"]; ok {
+		if path, ok := l.str(v.val, "path"); ok {
+			if path != "" && !strings.HasPrefix(path, "/") {
+				l.errorf(v.val, "path: want a path under base_url starting with /, such as /webhooks/rest/webhook, got %s", shown(l.resolve(v.val)))
+			}
+			l.requestTemplates(l.resolve(v.val), path)
+			spec.Path = path
+		}
+	}
+	if v, ok := f["headers"]; ok {
+		spec.Headers = l.stringMap(v.val, "headers", false)
+		if r := l.resolve(v.val); r.Kind == yaml.MappingNode {
+			for i := 1; i < len(r.Content); i += 2 {
+				l.requestTemplates(l.resolve(r.Content[i]), spec.Headers[r.Content[i-1].Value])
+			}
+		}
+	}
+	if v, ok := f["body"]; ok {
+		spec.Body, _ = l.value(v.val, "body", false, map[*yaml.Node]bool{})
+		l.walkScalars(v.val, func(sn *yaml.Node) { l.requestTemplates(sn, sn.Value) })
+	}
+}
+
+// requestTemplates checks the templates of an http request value: the
+// builtins and suite vars, and {{messages}} only as a whole value. Suite vars
+// are read after the provider, so names that are not builtins are checked
+// once the suite is loaded.
+func (l *loader) requestTemplates(n *yaml.Node, s string) {
+	names, invalid := templateNames(s)
+	for _, bad := range invalid {
+		l.errorf(n, "%s is not a valid template; names use letters, digits and _, as in {{message}}", quoteShort(bad))
+	}
+	for _, name := range names {
+		if name == "messages" && strings.TrimSpace(s) != "{{messages}}" && strings.TrimSpace(s) != "{{ messages }}" {
+			l.errorf(n, "{{messages}} must be a whole value (body: {messages: \"{{messages}}\"}): it becomes a list, not text")
+		}
+		if !slices.Contains(httpBuiltins, name) {
+			l.requestVars = append(l.requestVars, templateUse{node: n, name: name})
+		}
+	}
+}
+
+// walkScalars calls fn on every scalar under n.
+func (l *loader) walkScalars(n *yaml.Node, fn func(*yaml.Node)) {
+	r := l.resolve(n)
+	switch r.Kind {
+	case yaml.ScalarNode:
+		if r.ShortTag() == tagStr {
+			fn(r)
+		}
+	case yaml.SequenceNode:
+		for _, c := range r.Content {
+			l.walkScalars(c, fn)
+		}
+	case yaml.MappingNode:
+		for i := 1; i < len(r.Content); i += 2 {
+			l.walkScalars(r.Content[i], fn)
+		}
+	}
+}
+
+func (l *loader) httpResponse(n *yaml.Node, spec *HTTPSpec) {
+	fields, ok := l.mapping(n, "response", "response", responseKeys)
+	if !ok {
+		return
+	}
+	for _, f := range fields {
+		path, ok := l.str(f.val, f.name)
+		if !ok {
+			continue
+		}
+		if problem := jsonPathProblem(path); problem != "" {
+			l.errorf(f.val, "%s: %s is not a valid JSONPath: %s; want an RFC 9535 path such as $.reply.text", f.name, quoteShort(path), problem)
+			continue
+		}
+		switch f.name {
+		case "text":
+			spec.Text = path
+		case "conversation_id":
+			spec.ConversationID = path
+		case "handoff":
+			spec.Handoff = path
+		}
+	}
+	if spec.Text == "" && !slices.ContainsFunc(fields, func(f field) bool { return f.name == "text" }) {
+		l.errorf(n, "response: needs text: with a JSONPath to the reply's text, such as $.reply")
 	}
 }
 
@@ -393,8 +612,27 @@ func (l *loader) turn(item *yaml.Node, i int, typ string) *Turn {
 	if !ok {
 		return nil
 	}
-	t := &Turn{Index: i, Pos: l.pos(item)}
+	t := &Turn{Index: i, Pos: l.pos(item), Sender: SenderContact}
 	f := index(fields)
+	if v, ok := f["agent"]; ok {
+		if _, both := f["user"]; both {
+			l.errorf(v.key, "agent: a turn is sent by the user or by a human agent, not both; split it into two turns")
+		} else {
+			if typ != "" && typ != OpenCX {
+				l.errorf(v.key, "agent: only opencx can send a message as a human agent")
+			}
+			// The agent's words travel in User, marked by Sender.
+			f["user"] = v
+			t.Sender = SenderAgent
+		}
+	}
+	if v, ok := f["take_over"]; ok {
+		if typ != "" && typ != OpenCX {
+			l.errorf(v.key, "take_over: only opencx has should_take_over_session_from_ai")
+		} else if b, ok := l.boolean(v.val, "take_over"); ok {
+			t.TakeOver = b
+		}
+	}
 	if v, ok := f["user"]; ok {
 		if r := l.resolve(v.val); r.Kind == yaml.ScalarNode && r.ShortTag() == tagNull {
 			l.errorf(v.val, "user: must not be empty; want the message to send")
@@ -406,7 +644,7 @@ func (l *loader) turn(item *yaml.Node, i int, typ string) *Turn {
 			t.User = user
 		}
 	} else {
-		l.errorf(item, "turn %d has no user; add user: with the message to send", i+1)
+		l.errorf(item, "turn %d has no user; add user: with the message to send (or agent: for a human agent's message)", i+1)
 	}
 	if v, ok := f["custom_data"]; ok {
 		t.CustomData = l.valueMap(v.val, "custom_data", true)

@@ -28,7 +28,21 @@ func TestLoadBadFixtures(t *testing.T) {
 			`6:1: unknown key "varz" in the suite; did you mean "vars"?`,
 		}},
 		{"unknown_key_provider.yaml", []string{
-			`3:3: unknown key "rate_limit" in provider; want one of type, base_url, token, bot_id, timeout, retries, headers`,
+			`3:3: unknown key "rate_limt" in provider; did you mean "rate_limit"?`,
+		}},
+		{"http_provider.yaml", []string{
+			`2:3: provider: http has no default base_url; add base_url: with the bot's address`,
+			`3:15: rate_limit: want requests per time such as 100/min, 5/s or 1000/h, or none, got "lots"`,
+			`4:13: max_body: want a size such as 10MiB, 512KiB or 1048576 (bytes), got "10 parsecs"`,
+			`5:3: poll_interval: only opencx providers use it; remove it`,
+			`7:13: method: want GET, POST, PUT or PATCH, got "DELETE"`,
+			`8:11: path: want a path under base_url starting with /, such as /webhooks/rest/webhook, got "webhook"`,
+			`9:18: {{messages}} must be a whole value (body: {messages: "{{messages}}"}): it becomes a list, not text`,
+			`9:51: {{nobody}} is not defined: an http request can use {{message}}, {{conversation_id}}, {{messages}} and the suite's vars`,
+			`11:5: response: needs text: with a JSONPath to the reply's text, such as $.reply`,
+			`11:22: conversation_id: "$.id[" is not a valid JSONPath: ` + jsonPathTail(`$.id[`),
+			`15:9: agent: only opencx can send a message as a human agent`,
+			`16:9: take_over: only opencx has should_take_over_session_from_ai`,
 		}},
 		{"unknown_keys_nested.yaml", []string{
 			`2:12: unknown key "repaet" in defaults; did you mean "repeat"?`,
@@ -93,7 +107,7 @@ func TestLoadBadFixtures(t *testing.T) {
 			`2:9: type: unknown provider type "opncx"; did you mean "opencx"?`,
 		}},
 		{"missing_provider.yaml", []string{
-			`1:1: missing provider: add provider with type: opencx or toolzz`,
+			`1:1: missing provider: add provider with type: http or opencx or toolzz`,
 		}},
 		{"toolzz_without_bot_id.yaml", []string{
 			`2:3: provider: toolzz needs bot_id, the id of the bot to talk to`,
@@ -102,7 +116,7 @@ func TestLoadBadFixtures(t *testing.T) {
 			`1:26: bot_id: opencx does not use bot_id; remove it`,
 		}},
 		{"turn_without_user.yaml", []string{
-			`5:9: turn 1 has no user; add user: with the message to send`,
+			`5:9: turn 1 has no user; add user: with the message to send (or agent: for a human agent's message)`,
 			`6:15: user: must not be empty; want the message to send`,
 			// An empty value sits just after its key's colon.
 			`7:14: user: must not be empty; want the message to send`,
@@ -283,4 +297,10 @@ func TestTokenNeverInErrors(t *testing.T) {
 			t.Errorf("no error at line %s:\n%s", strings.Trim(line, ":"), msg)
 		}
 	}
+}
+
+// jsonPathTail is the rest of the loader's message for a bad path: the
+// parser's own words, which this test does not pin.
+func jsonPathTail(path string) string {
+	return jsonPathProblem(path) + "; want an RFC 9535 path such as $.reply.text"
 }

@@ -300,3 +300,38 @@ func TestSeveralSuitesInOneFile(t *testing.T) {
 		t.Errorf("positions in later documents count from the top of the file, got line %d", ss[1].Conversations[0].Pos.Line)
 	}
 }
+
+func TestHTTPProviderLimitsAndAgentTurns(t *testing.T) {
+	ss, err := Load(filepath.Join("testdata", "good", "http_and_limits.yaml"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ss[0].Provider
+	if p.Type != HTTP || p.BaseURL != "http://127.0.0.1:5005" || p.RateLimit != (Rate{5, time.Second}) || p.MaxBody != 512<<10 {
+		t.Errorf("provider %+v", p)
+	}
+	h := p.HTTP
+	if h == nil || h.Method != "POST" || h.Path != "/webhooks/rest/webhook" || h.Text != "$[*].text" ||
+		h.Handoff != "$[0].custom.handoff" || h.ConversationID != "" || h.Headers["X-Channel"] != "{{channel}}" {
+		t.Fatalf("http spec %+v", h)
+	}
+	body := h.Body.(map[string]any)
+	if body["message"] != "{{message}}" || body["history"] != "{{messages}}" {
+		t.Errorf("body %v", body)
+	}
+
+	o := ss[1].Provider
+	if o.RateLimit != (Rate{100, time.Minute}) || o.MaxBody != 10<<20 || o.PollInterval != 100*time.Millisecond || o.ReplyTimeout != 5*time.Second {
+		t.Errorf("opencx defaults and overrides: %+v", o)
+	}
+	turns := ss[1].Conversations[0].Turns
+	if turns[0].Sender != SenderContact || turns[0].TakeOver {
+		t.Errorf("turn 1 %+v", turns[0])
+	}
+	if turns[1].Sender != SenderAgent || !turns[1].TakeOver || turns[1].User != "Hi, I am Maria from support." {
+		t.Errorf("turn 2 %+v", turns[1])
+	}
+	if got := (Rate{100, time.Minute}).String(); got != "100/min" {
+		t.Errorf("Rate.String = %q", got)
+	}
+}

@@ -60,7 +60,7 @@ func TestLoadPaths(t *testing.T) {
 			paths: []string{filepath.Join("testdata", "bad", "missing_provider.yaml"), tree, filepath.Join("testdata", "bad", "empty.yaml")},
 			want: []string{
 				filepath.Join("testdata", "bad", "empty.yaml") + ":1:1: the file is empty; want a suite with provider and conversations",
-				filepath.Join("testdata", "bad", "missing_provider.yaml") + ":1:1: missing provider: add provider with type: opencx or toolzz",
+				filepath.Join("testdata", "bad", "missing_provider.yaml") + ":1:1: missing provider: add provider with type: http or opencx or toolzz",
 			},
 			err: true,
 		},

@@ -33,6 +33,7 @@ type Suite struct {
 const (
 	OpenCX = "opencx"
 	Toolzz = "toolzz"
+	HTTP   = "http"
 )
 
 // SimURL is the base_url value that starts the built-in simulator in-process.
@@ -40,16 +41,60 @@ const SimURL = "sim"
 
 // Provider says which chat API a suite talks to and how.
 type Provider struct {
-	Type     string // OpenCX or Toolzz
-	BaseURL  string // "" means the type's public default; SimURL means the built-in simulator
-	Token    Secret
-	BotID    string // toolzz only; required there
-	Timeout  time.Duration
-	Retries  int
-	Headers  map[string]string
-	Pos      Pos // of the provider mapping
-	TypePos  Pos // of the type value, for errors about it
-	TokenPos Pos
+	Type    string // OpenCX or Toolzz
+	BaseURL string // "" means the type's public default; SimURL means the built-in simulator
+	Token   Secret
+	BotID   string // toolzz only; required there
+	Timeout time.Duration
+	Retries int
+	Headers map[string]string
+	// RateLimit paces every request to this provider across all concurrent
+	// conversations; the zero Rate means no pacing.
+	RateLimit Rate
+	MaxBody   int64 // largest reply body read, in bytes
+	// PollInterval and ReplyTimeout govern reading an OpenCX reply from the
+	// session history when the send reply carries only a message id.
+	PollInterval time.Duration
+	ReplyTimeout time.Duration
+	HTTP         *HTTPSpec // type http only
+	Pos          Pos       // of the provider mapping
+	TypePos      Pos       // of the type value, for errors about it
+	TokenPos     Pos
+}
+
+// Rate is N requests per Per.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// IsZero reports whether r sets no limit.
+func (r Rate) IsZero() bool { return r.N == 0 }
+
+// String returns the form a suite writes, such as "100/min".
+func (r Rate) String() string {
+	if r.IsZero() {
+		return "none"
+	}
+	unit := map[time.Duration]string{time.Second: "s", time.Minute: "min", time.Hour: "h"}[r.Per]
+	return fmt.Sprintf("%d/%s", r.N, unit)
+}
+
+// HTTPSpec describes a bot behind any HTTP endpoint: how to build the request
+// for one turn and where its reply keeps the answer. Strings in URL, Headers
+// and Body may hold {{message}}, {{conversation_id}} and suite vars; a Body
+// value that is exactly "{{messages}}" becomes the chat so far as a list of
+// {role, content} objects, as OpenAI-compatible endpoints expect.
+type HTTPSpec struct {
+	Method  string // default POST
+	Path    string // appended to the provider's base_url
+	Headers map[string]string
+	Body    any // decoded YAML; nil sends no body
+	// JSONPaths into the reply. Text is required; the others are optional.
+	// Several nodes selected by Text are joined with newlines.
+	Text           string
+	ConversationID string
+	Handoff        string
 }
 
 // Secret holds a credential. Its String, GoString and MarshalJSON never show
@@ -114,13 +159,23 @@ type Session struct {
 
 // Turn is one user message and what the reply to it must satisfy.
 type Turn struct {
-	Index      int    // 0-based position in the conversation
-	User       string // may hold {{var}} templates
+	Index int // 0-based position in the conversation
+	// User is the message; may hold {{var}} templates. When Sender is
+	// SenderAgent it is what the human agent says.
+	User       string
+	Sender     string // SenderContact, or SenderAgent for an OpenCX human-agent message
+	TakeOver   bool   // OpenCX should_take_over_session_from_ai
 	CustomData map[string]any
 	Expect     *Expect // nil when the turn checks nothing
 	Capture    []Capture
 	Pos        Pos
 }
+
+// Who sends a turn's message.
+const (
+	SenderContact = "contact"
+	SenderAgent   = "agent"
+)
 
 // Expect is every check of one turn. A nil pointer or empty slice means the
 // key was not given. String values may hold {{var}} templates; Expand fills them.

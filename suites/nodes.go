@@ -42,6 +42,10 @@ type loader struct {
 	// atSession, a turn index, or len(turns) for final.
 	uses []templateUse
 	at   int
+
+	// Templates of an http provider's request that name suite vars, checked
+	// once the suite's vars are known.
+	requestVars []templateUse
 }
 
 // templateUse is one {{name}} found in a scalar.
