@@ -33,12 +33,12 @@ type Caller struct {
 	backoff func(n int) time.Duration
 }
 
-// NewCaller returns a Caller for cfg with the given retry budget.
-func NewCaller(provider string, cfg Config, retries int) *Caller {
+// NewCaller returns a Caller for cfg.
+func NewCaller(provider string, cfg Config) *Caller {
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{}
 	}
-	return &Caller{Provider: provider, Config: cfg, Retries: retries}
+	return &Caller{Provider: provider, Config: cfg, Retries: cfg.Retries, MaxBody: cfg.MaxBody}
 }
 
 // Do sends body (nil for none) as JSON to the path under the base URL and

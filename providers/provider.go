@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Provider opens conversations with one chat service. It is safe for
@@ -38,8 +40,19 @@ type Config struct {
 	TokenVars []string
 	BotID     string
 	Timeout   time.Duration // per request; 0 means no limit beyond ctx
+	Retries   int           // extra attempts after a failure that may pass
 	Headers   map[string]string
 	Client    *http.Client // nil means a client of the provider's own
+	// MaxBody caps the bytes read of any reply; 0 means DefaultMaxBody.
+	MaxBody int64
+	// Limiter, when set, paces every request (retries included). Providers
+	// that share a key share a Limiter, so a rate limit holds across all
+	// conversations of a run.
+	Limiter *rate.Limiter
+	// PollInterval and ReplyTimeout govern reading a reply from OpenCX's
+	// session history when the send reply carries only a message id.
+	PollInterval time.Duration
+	ReplyTimeout time.Duration
 }
 
 // Session is what a new conversation starts with.
@@ -48,10 +61,16 @@ type Session struct {
 	CustomData map[string]any
 }
 
-// Message is one user turn.
+// Message is one turn's message.
 type Message struct {
 	Text       string
 	CustomData map[string]any
+	// Agent marks a message from a human agent instead of the contact
+	// (OpenCX sender "agent"); the AI is not expected to answer it.
+	Agent bool
+	// TakeOver asks OpenCX to hand the session from the AI to a human
+	// (should_take_over_session_from_ai).
+	TakeOver bool
 }
 
 // Reply is what the bot answered to one turn, normalised across services. A

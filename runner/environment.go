@@ -32,7 +32,9 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 		TokenVars: pc.Token.Vars,
 		BotID:     pc.BotID,
 		Timeout:   pc.Timeout,
+		Retries:   pc.Retries,
 		Headers:   pc.Headers,
+		MaxBody:   pc.MaxBody,
 	}
 	if override != "" {
 		cfg.BaseURL = override
@@ -46,9 +48,9 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 	}
 	switch pc.Type {
 	case suites.OpenCX:
-		return opencx.New(cfg, pc.Retries), nil
+		return opencx.New(cfg), nil
 	case suites.Toolzz:
-		return toolzz.New(cfg, pc.Retries), nil
+		return toolzz.New(cfg), nil
 	}
 	return nil, fmt.Errorf("provider type %q is not supported", pc.Type)
 }

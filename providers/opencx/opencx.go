@@ -24,13 +24,12 @@ type Provider struct {
 
 var _ providers.Provider = (*Provider)(nil)
 
-// New returns a Provider for cfg that retries infrastructure failures up to
-// retries times.
-func New(cfg providers.Config, retries int) *Provider {
+// New returns a Provider for cfg.
+func New(cfg providers.Config) *Provider {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	return &Provider{call: providers.NewCaller("opencx", cfg, retries)}
+	return &Provider{call: providers.NewCaller("opencx", cfg)}
 }
 
 // Open creates a session carrying the suite's contact and custom_data.

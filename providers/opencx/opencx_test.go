@@ -158,7 +158,7 @@ func newServer(t *testing.T, sendStatus int, sendBody string) *server {
 func TestConversationAgainstServer(t *testing.T) {
 	for _, status := range []int{http.StatusOK, http.StatusCreated} {
 		s := newServer(t, status, `{"success":true,"autopilotResponse":{"value":{"content":"hi"}},"sessionIsHandedOff":false}`)
-		p := New(providers.Config{BaseURL: s.URL + "/", Token: "ocx_live_secret"}, 0)
+		p := New(providers.Config{BaseURL: s.URL + "/", Token: "ocx_live_secret"})
 		ctx := context.Background()
 		conv, err := p.Open(ctx, providers.Session{Contact: map[string]any{"name": "Ana"}, CustomData: map[string]any{"order": "ord_42"}})
 		if err != nil {
@@ -200,7 +200,7 @@ func TestConversationAgainstServer(t *testing.T) {
 
 func TestHandoffReplyMarksFinalState(t *testing.T) {
 	s := newServer(t, http.StatusCreated, `{"success":true,"code":"session_assigned_to_human_agent","autopilotResponse":null,"sessionIsHandedOff":true}`)
-	conv, err := New(providers.Config{BaseURL: s.URL}, 0).Open(context.Background(), providers.Session{})
+	conv, err := New(providers.Config{BaseURL: s.URL}).Open(context.Background(), providers.Session{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestErrorsNeverShowTheToken(t *testing.T) {
 		io.WriteString(w, `{"statusCode":401,"message":"bad key `+token+`","error":"Unauthorized"}`)
 	}))
 	defer srv.Close()
-	p := New(providers.Config{BaseURL: srv.URL, Token: token, TokenVars: []string{"OPENCX_API_KEY"}}, 3)
+	p := New(providers.Config{BaseURL: srv.URL, Token: token, TokenVars: []string{"OPENCX_API_KEY"}, Retries: 3})
 	_, err := p.Open(context.Background(), providers.Session{})
 	var perr *providers.Error
 	if !errors.As(err, &perr) {
@@ -256,7 +256,7 @@ func TestServerErrorsAreRetriedThenReported(t *testing.T) {
 		io.WriteString(w, `{"id":"s-9"}`)
 	}))
 	defer srv.Close()
-	conv, err := New(providers.Config{BaseURL: srv.URL}, 2).Open(context.Background(), providers.Session{})
+	conv, err := New(providers.Config{BaseURL: srv.URL, Retries: 2}).Open(context.Background(), providers.Session{})
 	if err != nil {
 		t.Fatalf("third attempt should succeed: %v", err)
 	}
@@ -265,7 +265,7 @@ func TestServerErrorsAreRetriedThenReported(t *testing.T) {
 	}
 
 	calls.Store(-100)
-	_, err = New(providers.Config{BaseURL: srv.URL}, 1).Open(context.Background(), providers.Session{})
+	_, err = New(providers.Config{BaseURL: srv.URL, Retries: 1}).Open(context.Background(), providers.Session{})
 	var perr *providers.Error
 	if !errors.As(err, &perr) || perr.Status != http.StatusBadGateway {
 		t.Fatalf("want a 502 error after retries, got %v", err)
@@ -289,7 +289,7 @@ func TestTimeoutAndOversizeAreErrors(t *testing.T) {
 	defer close(block)
 
 	start := time.Now()
-	_, err := New(providers.Config{BaseURL: srv.URL, Timeout: 50 * time.Millisecond}, 0).Open(context.Background(), providers.Session{})
+	_, err := New(providers.Config{BaseURL: srv.URL, Timeout: 50 * time.Millisecond}).Open(context.Background(), providers.Session{})
 	if err == nil || !strings.Contains(err.Error(), "provider.timeout") {
 		t.Fatalf("want a timeout error, got %v", err)
 	}
@@ -297,7 +297,7 @@ func TestTimeoutAndOversizeAreErrors(t *testing.T) {
 		t.Error("timeout was not enforced")
 	}
 
-	p := New(providers.Config{BaseURL: srv.URL + "/big"}, 0)
+	p := New(providers.Config{BaseURL: srv.URL + "/big"})
 	p.call.MaxBody = 1024
 	_, err = p.Open(context.Background(), providers.Session{})
 	if err == nil || !strings.Contains(err.Error(), "exceeds 1024 bytes") {
@@ -319,7 +319,7 @@ func TestTokenAtTheExcerptCutIsRedacted(t *testing.T) {
 			// 12 + 490 bytes put the token across byte 512.
 			io.WriteString(w, `{"message":"`+strings.Repeat("x", 490)+token+strings.Repeat("y", 4000)+`"}`)
 		}))
-		conv, err := New(providers.Config{BaseURL: srv.URL, Token: token}, 0).Open(context.Background(), providers.Session{})
+		conv, err := New(providers.Config{BaseURL: srv.URL, Token: token}).Open(context.Background(), providers.Session{})
 		if err == nil {
 			_, err = conv.Send(context.Background(), providers.Message{Text: "hi"})
 		}

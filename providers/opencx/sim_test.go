@@ -96,7 +96,7 @@ func deref(b *bool) any {
 
 func TestSimRefundConversation(t *testing.T) {
 	srv := startSim(t, sim.Options{})
-	p := New(providers.Config{BaseURL: srv.URL(), Token: "ocx_test_token"}, 0)
+	p := New(providers.Config{BaseURL: srv.URL(), Token: "ocx_test_token"})
 	ctx := context.Background()
 
 	conv, err := p.Open(ctx, providers.Session{
@@ -184,7 +184,7 @@ func TestSimRefundConversation(t *testing.T) {
 
 func TestSimHandoffThenSilence(t *testing.T) {
 	srv := startSim(t, sim.Options{})
-	p := New(providers.Config{BaseURL: srv.URL()}, 0)
+	p := New(providers.Config{BaseURL: srv.URL()})
 	ctx := context.Background()
 	conv, err := p.Open(ctx, providers.Session{})
 	if err != nil {
@@ -258,7 +258,7 @@ func TestSimErrors(t *testing.T) {
 		{
 			name: "send to an unknown session",
 			do: func() error {
-				c := &conversation{call: New(providers.Config{BaseURL: open.URL()}, 0).call, id: "0b7f9a52-1c3e-4d5a-8b6c-7d8e9f0a1b2c"}
+				c := &conversation{call: New(providers.Config{BaseURL: open.URL()}).call, id: "0b7f9a52-1c3e-4d5a-8b6c-7d8e9f0a1b2c"}
 				_, err := c.Send(ctx, providers.Message{Text: "hello"})
 				return err
 			},
@@ -267,7 +267,7 @@ func TestSimErrors(t *testing.T) {
 		{
 			name: "state of an unknown session",
 			do: func() error {
-				c := &conversation{call: New(providers.Config{BaseURL: open.URL()}, 0).call, id: "no-such-session"}
+				c := &conversation{call: New(providers.Config{BaseURL: open.URL()}).call, id: "no-such-session"}
 				_, err := c.State(ctx)
 				return err
 			},
@@ -276,7 +276,7 @@ func TestSimErrors(t *testing.T) {
 		{
 			name: "wrong token",
 			do: func() error {
-				p := New(providers.Config{BaseURL: locked.URL(), Token: "wrong", TokenVars: []string{"OPENCX_API_KEY"}}, 2)
+				p := New(providers.Config{BaseURL: locked.URL(), Token: "wrong", TokenVars: []string{"OPENCX_API_KEY"}, Retries: 2})
 				_, err := p.Open(ctx, providers.Session{})
 				return err
 			},
@@ -286,7 +286,7 @@ func TestSimErrors(t *testing.T) {
 		{
 			name: "no token where one is needed",
 			do: func() error {
-				_, err := New(providers.Config{BaseURL: locked.URL()}, 0).Open(ctx, providers.Session{})
+				_, err := New(providers.Config{BaseURL: locked.URL()}).Open(ctx, providers.Session{})
 				return err
 			},
 			status: http.StatusUnauthorized, op: "create session", has: []string{"provider.token"},
@@ -294,7 +294,7 @@ func TestSimErrors(t *testing.T) {
 		{
 			name: "nested custom data",
 			do: func() error {
-				_, err := New(providers.Config{BaseURL: open.URL()}, 0).Open(ctx, providers.Session{
+				_, err := New(providers.Config{BaseURL: open.URL()}).Open(ctx, providers.Session{
 					CustomData: map[string]any{"order": map[string]any{"id": "ord_42"}}})
 				return err
 			},
@@ -326,7 +326,7 @@ func TestSimErrors(t *testing.T) {
 	}
 
 	// The same simulator lets the right token through.
-	p := New(providers.Config{BaseURL: locked.URL(), Token: "right"}, 0)
+	p := New(providers.Config{BaseURL: locked.URL(), Token: "right"})
 	conv, err := p.Open(ctx, providers.Session{})
 	if err != nil {
 		t.Fatal(err)

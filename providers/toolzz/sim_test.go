@@ -58,7 +58,7 @@ func finalHandoff(t *testing.T, conv providers.Conversation) bool {
 
 func TestSimConversationIDIsMintedAndReused(t *testing.T) {
 	srv := startSim(t, sim.Options{Token: "tz_token"})
-	p := New(providers.Config{BaseURL: srv.URL(), Token: "tz_token", BotID: testBotID}, 0)
+	p := New(providers.Config{BaseURL: srv.URL(), Token: "tz_token", BotID: testBotID})
 
 	conv, err := p.Open(context.Background(), providers.Session{})
 	if err != nil {
@@ -103,7 +103,7 @@ func TestSimConversationIDIsMintedAndReused(t *testing.T) {
 
 func TestSimTransferToPersonThenSilence(t *testing.T) {
 	srv := startSim(t, sim.Options{})
-	p := New(providers.Config{BaseURL: srv.URL(), BotID: testBotID}, 0)
+	p := New(providers.Config{BaseURL: srv.URL(), BotID: testBotID})
 	conv, _ := p.Open(context.Background(), providers.Session{})
 
 	send(t, conv, 1, "Where is my order? It should have shipped by now.", turnWant{text: sim.ShippingText})
@@ -125,7 +125,7 @@ func TestSimTransferToPersonThenSilence(t *testing.T) {
 // conversation yet, so the next turn starts one.
 func TestSimFirstTurnFailureLeavesNoConversation(t *testing.T) {
 	srv := startSim(t, sim.Options{})
-	conv, _ := New(providers.Config{BaseURL: srv.URL(), BotID: testBotID}, 0).Open(context.Background(), providers.Session{})
+	conv, _ := New(providers.Config{BaseURL: srv.URL(), BotID: testBotID}).Open(context.Background(), providers.Session{})
 
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -175,7 +175,8 @@ func TestSimErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := New(tt.cfg, 2)
+			tt.cfg.Retries = 2
+			p := New(tt.cfg)
 			var conv providers.Conversation = &conversation{p: p, id: tt.id}
 			if tt.id == "" {
 				conv, _ = p.Open(ctx, providers.Session{})

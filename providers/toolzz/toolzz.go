@@ -24,13 +24,12 @@ type Provider struct {
 
 var _ providers.Provider = (*Provider)(nil)
 
-// New returns a Provider for cfg (cfg.BotID is required) that retries
-// infrastructure failures up to retries times.
-func New(cfg providers.Config, retries int) *Provider {
+// New returns a Provider for cfg; cfg.BotID is required.
+func New(cfg providers.Config) *Provider {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	return &Provider{call: providers.NewCaller("toolzz", cfg, retries), botID: cfg.BotID}
+	return &Provider{call: providers.NewCaller("toolzz", cfg), botID: cfg.BotID}
 }
 
 // Open sends nothing: Toolzz creates the conversation on its first message.

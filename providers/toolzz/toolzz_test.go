@@ -27,7 +27,7 @@ func TestConversationIDFlow(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	p := New(providers.Config{BaseURL: srv.URL, Token: "tz", BotID: "bot-1"}, 0)
+	p := New(providers.Config{BaseURL: srv.URL, Token: "tz", BotID: "bot-1"})
 	conv, _ := p.Open(context.Background(), providers.Session{})
 	for _, msg := range []string{"one", "two", "three"} {
 		r, err := conv.Send(context.Background(), providers.Message{Text: msg})
@@ -85,7 +85,7 @@ func TestMissingConversationIDStopsLaterTurns(t *testing.T) {
 		io.WriteString(w, `{"message":{"content":"hi"}}`)
 	}))
 	defer srv.Close()
-	conv, _ := New(providers.Config{BaseURL: srv.URL, BotID: "b"}, 0).Open(context.Background(), providers.Session{})
+	conv, _ := New(providers.Config{BaseURL: srv.URL, BotID: "b"}).Open(context.Background(), providers.Session{})
 	if _, err := conv.Send(context.Background(), providers.Message{Text: "a"}); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestErrorBodyKeptWithStatus(t *testing.T) {
 		io.WriteString(w, `{"error":"botId must be a uuid"}`)
 	}))
 	defer srv.Close()
-	conv, _ := New(providers.Config{BaseURL: srv.URL, BotID: "nope"}, 3).Open(context.Background(), providers.Session{})
+	conv, _ := New(providers.Config{BaseURL: srv.URL, BotID: "nope", Retries: 3}).Open(context.Background(), providers.Session{})
 	_, err := conv.Send(context.Background(), providers.Message{Text: "a"})
 	var perr *providers.Error
 	if !errors.As(err, &perr) || perr.Status != 400 || !strings.Contains(perr.Body, "botId must be a uuid") {
