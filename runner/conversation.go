@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/evalrun/evalrun/assert"
@@ -37,6 +39,7 @@ func (j *job) run(ctx context.Context) *outcome {
 		}
 		session.CustomData[RunIDKey] = j.runID
 	}
+	token := j.suite.Provider.Token.Value()
 	conv, err := j.provider.Open(ctx, session)
 	if err != nil {
 		o.status, o.reason = results.Errored, err.Error()
@@ -66,6 +69,7 @@ func (j *job) run(ctx context.Context) *outcome {
 		if o.sessionID == "" {
 			o.sessionID = conv.ID()
 		}
+		redactReply(reply, token)
 		tr.Reply, tr.Silent = reply.Text, reply.Silent
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
@@ -107,6 +111,20 @@ func (j *job) run(ctx context.Context) *outcome {
 	}
 	return o
 }
+
+// redactReply hides the provider token in a reply before anything judges,
+// captures or records it: a service that echoes credentials back must not
+// put them into reports, CI logs or later turns. Providers already scrub
+// their errors; a successful reply is the runner's to scrub.
+func redactReply(r *providers.Reply, token string) {
+	if token == "" {
+		return
+	}
+	r.Text = strings.ReplaceAll(r.Text, token, redacted)
+	r.Raw = bytes.ReplaceAll(r.Raw, []byte(token), []byte(redacted))
+}
+
+const redacted = "[redacted]"
 
 func expandMap(m map[string]any, vars map[string]string) map[string]any {
 	if len(m) == 0 {

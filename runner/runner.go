@@ -43,7 +43,9 @@ type Options struct {
 // Run runs every conversation of every suite and returns the record. The
 // error is non-nil only when the run could not be set up (a provider could
 // not be built, the simulator could not start); failures and errors of
-// individual conversations are in the record.
+// individual conversations are in the record. When ctx is done, Run stops
+// promptly and still returns the record: runs in flight end as errored, and
+// conversations that never started are skipped with a reason that says so.
 func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -91,6 +93,10 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 			break
 		}
 		g.Go(func() error {
+			if gctx.Err() != nil {
+				// Stopped while waiting for a slot: this run never began.
+				return nil
+			}
 			out := j.run(gctx)
 			if c := j.tally.add(out); c != nil && opts.OnDone != nil {
 				opts.OnDone(c)
@@ -101,12 +107,20 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 	_ = g.Wait()
 
 	for _, t := range convs {
-		if t.result.Status == results.Skipped && opts.OnDone != nil {
+		switch {
+		case t.skipped:
+		case t.left.Load() > 0:
+			// The run was stopped before every run of t ended.
+			t.stop(ctx)
+		default:
+			continue // settled, and OnDone told, by its last run
+		}
+		if opts.OnDone != nil {
 			opts.OnDone(t.result)
 		}
 	}
 	run.DurationMS = ms(time.Since(started))
-	summarise(run, convs)
+	summarise(run, ss, convs)
 	return run, nil
 }
 
@@ -148,6 +162,7 @@ type tally struct {
 	outs    []*outcome
 	result  *results.Conversation
 	suite   *suites.Suite
+	skipped bool // skip in the suite: no run is planned
 }
 
 func newTally(s *suites.Suite, c *suites.Conversation) *tally {
@@ -159,6 +174,7 @@ func newTally(s *suites.Suite, c *suites.Conversation) *tally {
 		Turns: []*results.Turn{},
 	}
 	if c.Skip != "" {
+		t.skipped = true
 		t.result.Status = results.Skipped
 		t.result.Reason = c.Skip
 	}
@@ -176,6 +192,28 @@ func (t *tally) add(o *outcome) *results.Conversation {
 	}
 	t.settle()
 	return t.result
+}
+
+// stop settles a conversation whose runs did not all end because ctx was
+// done: over the runs that ended, saying how many of them there were, or,
+// when none did, as skipped. A conversation is never left without a verdict,
+// which reports would show as passed.
+func (t *tally) stop(ctx context.Context) {
+	cause := ""
+	if err := context.Cause(ctx); err != nil {
+		cause = " (" + err.Error() + ")"
+	}
+	if len(t.outs) == 0 {
+		t.result.Status, t.result.Reason = results.Skipped, "not run: the run was stopped"+cause
+		return
+	}
+	t.settle()
+	note := fmt.Sprintf("stopped after %d of %d runs%s", len(t.outs), t.runs, cause)
+	if t.result.Reason == "" {
+		t.result.Reason = note
+	} else {
+		t.result.Reason += "; " + note
+	}
 }
 
 func (t *tally) settle() {

@@ -8,6 +8,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/suites"
 )
 
 // Latencies are recorded in microseconds from 1µs to one hour with three
@@ -32,7 +33,8 @@ func Percentiles(h *hdrhistogram.Histogram) results.Percentiles {
 	return results.Percentiles{P50: at(50), P90: at(90), P95: at(95), P99: at(99), Max: float64(h.Max()) / 1000}
 }
 
-func summarise(run *results.Run, convs []*tally) {
+// summarise fills run's summary and suite durations; run.Suites[i] is ss[i].
+func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 	s := &run.Summary
 	h := NewHistogram()
 	for _, t := range convs {
@@ -67,7 +69,8 @@ func summarise(run *results.Run, convs []*tally) {
 	for i := range run.Suites {
 		var first, last time.Time
 		for _, t := range convs {
-			if t.suite.File != run.Suites[i].File {
+			// By suite, not by file: one file may hold several suites.
+			if t.suite != ss[i] {
 				continue
 			}
 			for _, o := range t.outs {
