@@ -90,6 +90,14 @@ func fixtureRun() *results.Run {
 			Status: results.Skipped, Reason: "skip: waiting on BOT-12",
 		},
 		{
+			Suite: `billing & <support>`, File: "suites/billing.yaml", Line: 44,
+			Name:   "cut short by Ctrl-C",
+			Status: results.Unfinished, Runs: 1, Reason: "the run was interrupted during turn 2",
+			Turns: []*results.Turn{
+				{Index: 1, User: "hello", Reply: "Hi!", LatencyMS: 100, Assertions: []results.Assertion{pass("contains")}},
+			},
+		},
+		{
 			Suite: `billing & <support>`, File: "suites/billing.yaml", Line: 48,
 			Name:   "awkward replies — 日本語 ünïcödé 🎉\x1b[31m",
 			Status: results.Failed, Runs: 1,
@@ -112,8 +120,8 @@ func fixtureRun() *results.Run {
 		StartedAt:  time.Date(2025, 1, 2, 15, 4, 5, 0, time.FixedZone("BRT", -3*3600)),
 		DurationMS: 45678.9012,
 		Summary: results.Summary{
-			Conversations: 8, Passed: 1, Failed: 3, Errored: 2, Flaky: 1, Skipped: 1,
-			Turns: 10, TurnErrors: 1,
+			Conversations: 9, Passed: 1, Failed: 3, Errored: 2, Flaky: 1, Skipped: 1, Unfinished: 1,
+			Turns: 11, TurnErrors: 1,
 			LatencyMS: results.Percentiles{P50: 950, P90: 2410, P95: 30000, P99: 30000, Max: 30000},
 		},
 		Suites: []results.Suite{

@@ -166,6 +166,10 @@ func junitTestcase(c *results.Conversation) junitCase {
 		tc.SystemOut = &junitText{Text: xmlText(failureBody(c, failures))}
 	case results.Skipped:
 		tc.Skipped = clean(&junitOutcome{Message: c.Reason})
+	case results.Unfinished:
+		// Not a verdict on the bot: it was never (fully) asked. JUnit's
+		// closest word for that is skipped; the message says why.
+		tc.Skipped = clean(&junitOutcome{Type: "unfinished", Message: "unfinished: " + c.Reason, Text: failureBody(c, failures)})
 	}
 	return tc
 }

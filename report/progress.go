@@ -202,7 +202,7 @@ func progressLine(c *results.Conversation) string {
 				break
 			}
 		}
-	case results.Skipped:
+	case results.Skipped, results.Unfinished:
 		why = c.Reason
 	}
 	text := fmt.Sprintf("%-7s %s / %s", verdictLabel(c.Status), oneLine(c.Suite), oneLine(c.Name))

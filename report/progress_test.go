@@ -38,14 +38,15 @@ func TestProgressPlainLines(t *testing.T) {
 	p.Done(convs[0]) // after Wait: ignored
 
 	want := strings.Join([]string{
-		"[1/8] PASSED  refunds / simple refund (2 turns, 1.7s)",
-		"[2/8] FAILED  refunds / refund with ticket follow-up (2 turns, 4.2s, turn 2: contains)",
-		"[3/8] FLAKY   refunds / angry customer is handed off (17/20 runs, 2 turns, 3.0s, turn 1: handoff)",
-		"[4/8] FAILED  refunds / refund policy (2/5 runs, 1 turn, 610ms, turn 1: knowledge)",
-		`[5/8] ERRORED billing & <support> / invoice <copy> & "quotes" (2 turns, 31.0s, turn 2: toolzz: send-message: 503 Service Unavailable: {"error":"upstream <timeout>"})`,
-		"[6/8] ERRORED billing & <support> / session never opened (conversation: opencx: create session: dial tcp 127.0.0.1:1: connect: connection refused)",
-		"[7/8] SKIPPED billing & <support> / skipped for now (skip: waiting on BOT-12)",
-		`[8/8] FAILED  billing & <support> / awkward replies — 日本語 ünïcödé 🎉\x1b[31m (3 turns, 5.1s, turn 1: equals)`,
+		"[1/9] PASSED  refunds / simple refund (2 turns, 1.7s)",
+		"[2/9] FAILED  refunds / refund with ticket follow-up (2 turns, 4.2s, turn 2: contains)",
+		"[3/9] FLAKY   refunds / angry customer is handed off (17/20 runs, 2 turns, 3.0s, turn 1: handoff)",
+		"[4/9] FAILED  refunds / refund policy (2/5 runs, 1 turn, 610ms, turn 1: knowledge)",
+		`[5/9] ERRORED billing & <support> / invoice <copy> & "quotes" (2 turns, 31.0s, turn 2: toolzz: send-message: 503 Service Unavailable: {"error":"upstream <timeout>"})`,
+		"[6/9] ERRORED billing & <support> / session never opened (conversation: opencx: create session: dial tcp 127.0.0.1:1: connect: connection refused)",
+		"[7/9] SKIPPED billing & <support> / skipped for now (skip: waiting on BOT-12)",
+		"[8/9] UNFINISHED billing & <support> / cut short by Ctrl-C (1 turn, 0ms, the run was interrupted during turn 2)",
+		`[9/9] FAILED  billing & <support> / awkward replies — 日本語 ünïcödé 🎉\x1b[31m (3 turns, 5.1s, turn 1: equals)`,
 	}, "\n") + "\n"
 	if got := errOut.String(); got != want {
 		t.Errorf("progress lines:\n%s\nwant:\n%s", got, want)

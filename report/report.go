@@ -89,6 +89,8 @@ func verdictLabel(s results.Status) string {
 		return "FLAKY"
 	case results.Skipped:
 		return "SKIPPED"
+	case results.Unfinished:
+		return "UNFINISHED"
 	}
 	if s == "" {
 		return "UNKNOWN"

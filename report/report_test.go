@@ -216,14 +216,14 @@ func TestJUnitStructure(t *testing.T) {
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("JUnit output does not parse: %v", err)
 	}
-	if doc.Tests != 8 || doc.Failures != 3 || doc.Errors != 2 || doc.Skipped != 1 {
-		t.Errorf("testsuites counts tests=%d failures=%d errors=%d skipped=%d, want 8/3/2/1",
+	if doc.Tests != 9 || doc.Failures != 3 || doc.Errors != 2 || doc.Skipped != 2 {
+		t.Errorf("testsuites counts tests=%d failures=%d errors=%d skipped=%d, want 9/3/2/2",
 			doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
 	}
 	if len(doc.Suites) != 2 || doc.Suites[0].Name != "refunds" || doc.Suites[1].Name != "billing & <support>" {
 		t.Fatalf("suites not one per file in run order: %+v", doc.Suites)
 	}
-	if s := doc.Suites[1]; s.File != "suites/billing.yaml" || s.Tests != 4 {
+	if s := doc.Suites[1]; s.File != "suites/billing.yaml" || s.Tests != 5 {
 		t.Errorf("billing suite file=%q tests=%d", s.File, s.Tests)
 	}
 
@@ -256,7 +256,11 @@ func TestJUnitStructure(t *testing.T) {
 	if skipped := doc.Suites[1].Cases[2]; skipped.Skipped == nil || skipped.Skipped.Message != "skip: waiting on BOT-12" {
 		t.Errorf("skipped case: %+v", skipped.Skipped)
 	}
-	awkward := doc.Suites[1].Cases[3]
+	if cut := doc.Suites[1].Cases[3]; cut.Skipped == nil || cut.Skipped.Message != "unfinished: the run was interrupted during turn 2" ||
+		!strings.Contains(cut.Skipped.Text, "user: hello") {
+		t.Errorf("unfinished case must be skipped with its reason and transcript: %+v", cut.Skipped)
+	}
+	awkward := doc.Suites[1].Cases[4]
 	if !strings.Contains(awkward.Failure.Text, "… (1101 more characters)\n") {
 		t.Errorf("long reply not shortened:\n%s", awkward.Failure.Text)
 	}
@@ -279,7 +283,7 @@ func TestJUnitKeepsUnlistedSuites(t *testing.T) {
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Tests != 8 || len(doc.Suites) != 2 || doc.Suites[1].File != "suites/billing.yaml" {
+	if doc.Tests != 9 || len(doc.Suites) != 2 || doc.Suites[1].File != "suites/billing.yaml" {
 		t.Errorf("conversations of an unlisted suite were dropped: %+v", doc)
 	}
 }

@@ -130,6 +130,7 @@ func verdictCounts(s results.Summary) string {
 		{s.Errored, "errored"},
 		{s.Flaky, "flaky"},
 		{s.Skipped, "skipped"},
+		{s.Unfinished, "unfinished"},
 	}
 	var lines []string
 	for _, c := range counts {
@@ -149,7 +150,7 @@ func verdictCounts(s results.Summary) string {
 func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOptions) {
 	for _, c := range convs {
 		switch c.Status {
-		case results.Failed, results.Errored, results.Flaky:
+		case results.Failed, results.Errored, results.Flaky, results.Unfinished:
 		default:
 			continue
 		}
@@ -188,11 +189,12 @@ func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOpti
 
 // ANSI colours per verdict.
 var verdictColors = map[results.Status]string{
-	results.Passed:  "\x1b[32m",   // green
-	results.Failed:  "\x1b[31m",   // red
-	results.Errored: "\x1b[1;31m", // bold red: the service, not the bot's answer
-	results.Flaky:   "\x1b[33m",   // yellow
-	results.Skipped: "\x1b[2m",    // dim
+	results.Passed:     "\x1b[32m",   // green
+	results.Failed:     "\x1b[31m",   // red
+	results.Errored:    "\x1b[1;31m", // bold red: the service, not the bot's answer
+	results.Flaky:      "\x1b[33m",   // yellow
+	results.Skipped:    "\x1b[2m",    // dim
+	results.Unfinished: "\x1b[35m",   // magenta: cut short, neither pass nor fail
 }
 
 func paint(opts TableOptions, s results.Status, text string) string {

@@ -20,14 +20,20 @@ const (
 	Errored Status = "errored" // the bot could not be asked: the service failed
 	Flaky   Status = "flaky"   // repeated runs disagreed but met min_pass_rate
 	Skipped Status = "skipped" // not run: skip in the suite, or not selected
+	// Unfinished conversations were cut short, or never started, because
+	// the run was interrupted (Ctrl-C, SIGTERM, --fail-fast).
+	Unfinished Status = "unfinished"
 )
 
 // Run is the whole record of one `evalrun run`.
 type Run struct {
-	Schema        string          `json:"schema"`
-	RunID         string          `json:"run_id"`
-	StartedAt     time.Time       `json:"started_at"`
-	DurationMS    float64         `json:"duration_ms"`
+	Schema     string    `json:"schema"`
+	RunID      string    `json:"run_id"`
+	StartedAt  time.Time `json:"started_at"`
+	DurationMS float64   `json:"duration_ms"`
+	// Interrupted says why the run stopped early ("interrupt", "terminate",
+	// "fail-fast"); empty when it ran to the end.
+	Interrupted   string          `json:"interrupted,omitempty"`
 	Summary       Summary         `json:"summary"`
 	Suites        []Suite         `json:"suites"`
 	Conversations []*Conversation `json:"conversations"`
@@ -41,6 +47,7 @@ type Summary struct {
 	Errored       int         `json:"errored"`
 	Flaky         int         `json:"flaky"`
 	Skipped       int         `json:"skipped"`
+	Unfinished    int         `json:"unfinished"`
 	Turns         int         `json:"turns"`
 	TurnErrors    int         `json:"turn_errors"`
 	LatencyMS     Percentiles `json:"latency_ms"`
