@@ -9,6 +9,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,20 +19,44 @@ import (
 // KiB; anything near this size is a broken or hostile server.
 const DefaultMaxBody = 10 << 20
 
+// MaxRetryAfter caps the wait a Retry-After header can impose before the next
+// attempt. It outlasts OpenCX's per-minute window with room to spare; a
+// service that asks for longer is down for longer than a test run should sit
+// still, and the run is better off reporting it.
+const MaxRetryAfter = 2 * time.Minute
+
 // bodyExcerpt is how much of an error body is kept for the user to read.
 const bodyExcerpt = 512
 
+// Causes the Caller reports, for errors.Is on an *Error. Each is retried: the
+// next attempt may well get a good reply.
+var (
+	ErrTimeout  = errors.New("timeout")           // no complete reply within Config.Timeout
+	ErrTooLarge = errors.New("reply too large")   // a 2xx body over the MaxBody limit
+	ErrNotJSON  = errors.New("reply is not JSON") // a 2xx body that does not parse as JSON
+)
+
 // Caller sends JSON requests to one service on behalf of a provider and turns
 // every way that can go wrong into an *Error. It is safe for concurrent use.
+//
+// Do retries what may pass on a second try (no reply, a timeout, 429, 5xx, a
+// 2xx body that is cut short, too large or not JSON) with exponential backoff
+// and full jitter, or after the wait a 429 or 503 asks for in Retry-After.
+// Every attempt first waits its turn on Config.Limiter.
 type Caller struct {
 	Provider string // "opencx", "toolzz": prefixes every error
 	Config   Config
-	Retries  int   // extra attempts for failures that may pass: network, 429, 5xx
+	Retries  int   // extra attempts for failures that may pass
 	MaxBody  int64 // 0 means DefaultMaxBody
 
-	// backoff returns the pause before attempt n (1-based). nil means
-	// exponential from 250ms with full jitter; tests set it to zero.
+	// backoff returns the pause after the n-th failed attempt (n >= 1). nil
+	// means exponential from 250ms with full jitter; tests set it to zero.
 	backoff func(n int) time.Duration
+	// sleep pauses for d or until ctx is done, reporting whether the pause
+	// ran its course; now reads the clock for Retry-After dates. Both are nil
+	// outside tests.
+	sleep func(ctx context.Context, d time.Duration) bool
+	now   func() time.Time
 }
 
 // NewCaller returns a Caller for cfg.
@@ -42,7 +68,13 @@ func NewCaller(provider string, cfg Config) *Caller {
 }
 
 // Do sends body (nil for none) as JSON to the path under the base URL and
-// returns the status and body of a 2xx reply. Any other outcome is an *Error.
+// returns the status and body of a 2xx reply, which is valid JSON unless the
+// status is 204. Any other outcome is an *Error that says how many attempts
+// were made.
+//
+// A service that never answers costs at most Config.Timeout × (Retries + 1)
+// plus the pauses between attempts. When ctx is done Do stops at once, and it
+// does not start a pause that would end after ctx's deadline.
 func (c *Caller) Do(ctx context.Context, op, method, path string, body any) (int, []byte, error) {
 	var payload []byte
 	if body != nil {
@@ -51,19 +83,34 @@ func (c *Caller) Do(ctx context.Context, op, method, path string, body any) (int
 			return 0, nil, c.fail(op, 0, nil, fmt.Errorf("encode request: %w", err))
 		}
 	}
-	var lastErr error
-	for attempt := 0; ; attempt++ {
+	var last *Error
+	for attempt := 1; ; attempt++ {
+		if lim := c.Config.Limiter; lim != nil {
+			if err := lim.Wait(ctx); err != nil {
+				if last != nil {
+					return 0, nil, last // the retry never happened; the real cause is the last reply
+				}
+				return 0, nil, c.fail(op, 0, nil, fmt.Errorf("wait for provider.rate_limit: %w", err))
+			}
+		}
 		status, raw, err := c.once(ctx, op, method, path, payload)
 		if err == nil {
 			return status, raw, nil
 		}
-		lastErr = err
-		var perr *Error
-		if attempt >= c.Retries || ctx.Err() != nil || !errors.As(err, &perr) || !perr.Retryable() {
-			return 0, nil, lastErr
+		err.Attempts = attempt
+		last = err
+		if attempt > c.Retries || !err.Retryable() || ctx.Err() != nil {
+			return 0, nil, err
 		}
-		if !sleep(ctx, c.pause(attempt+1)) {
-			return 0, nil, lastErr
+		wait := c.pause(attempt)
+		if err.RetryAfter > 0 {
+			wait = min(err.RetryAfter, MaxRetryAfter)
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			return 0, nil, err
+		}
+		if !c.wait(ctx, wait) {
+			return 0, nil, err
 		}
 	}
 }
@@ -76,7 +123,10 @@ func (c *Caller) pause(n int) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceiling)) + 1)
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+func (c *Caller) wait(ctx context.Context, d time.Duration) bool {
+	if c.sleep != nil {
+		return c.sleep(ctx, d)
+	}
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -90,17 +140,43 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func (c *Caller) once(ctx context.Context, op, method, path string, payload []byte) (int, []byte, error) {
+func (c *Caller) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+// once makes one attempt. Config.Timeout bounds all of it, reading the body
+// included, so a server that sends headers and then stalls is cut off too.
+func (c *Caller) once(ctx context.Context, op, method, path string, payload []byte) (int, []byte, *Error) {
+	reqCtx := ctx
 	if c.Config.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.Config.Timeout)
+		reqCtx, cancel = context.WithTimeout(ctx, c.Config.Timeout)
 		defer cancel()
 	}
+	// broken reports an exchange that failed midway. When ctx itself is done
+	// the run is stopping, which is no reason to try again.
+	broken := func(status int, err error) *Error {
+		if ctx.Err() != nil {
+			return c.fail(op, status, nil, err)
+		}
+		hint := ""
+		if reqCtx.Err() != nil {
+			err = fmt.Errorf("%w: no complete reply within %s (provider.timeout)", ErrTimeout, c.Config.Timeout)
+			hint = "raise provider.timeout if the bot is just slow"
+		}
+		e := c.fail(op, status, nil, err)
+		e.transient, e.Hint = true, hint
+		return e
+	}
+
 	var rd io.Reader
 	if payload != nil {
 		rd = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Config.BaseURL, "/")+path, rd)
+	req, err := http.NewRequestWithContext(reqCtx, method, strings.TrimRight(c.Config.BaseURL, "/")+path, rd)
 	if err != nil {
 		return 0, nil, c.fail(op, 0, nil, err)
 	}
@@ -116,10 +192,7 @@ func (c *Caller) once(ctx context.Context, op, method, path string, payload []by
 	}
 	resp, err := c.Config.Client.Do(req)
 	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded && c.Config.Timeout > 0 {
-			err = fmt.Errorf("no reply within %s (provider.timeout)", c.Config.Timeout)
-		}
-		return 0, nil, c.fail(op, 0, nil, err)
+		return 0, nil, broken(0, err)
 	}
 	defer resp.Body.Close()
 	limit := c.MaxBody
@@ -127,48 +200,122 @@ func (c *Caller) once(ctx context.Context, op, method, path string, payload []by
 		limit = DefaultMaxBody
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	status := resp.StatusCode
+
+	if status < 200 || status > 299 {
+		// The status says what went wrong; a body cut short or over the
+		// limit only shortens what the user gets to read of it.
+		e := c.fail(op, status, raw, nil)
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			e.RetryAfter = c.retryAfter(resp.Header.Get("Retry-After"))
+			if status == http.StatusTooManyRequests && e.RetryAfter > 0 {
+				e.Hint += fmt.Sprintf("; it asked to wait %s", e.RetryAfter)
+			}
+		}
+		return 0, nil, e
+	}
 	if err != nil {
-		return 0, nil, c.fail(op, resp.StatusCode, nil, fmt.Errorf("read reply: %w", err))
+		return 0, nil, broken(status, fmt.Errorf("read reply: %w", err))
 	}
-	if int64(len(raw)) > limit {
-		return 0, nil, c.fail(op, resp.StatusCode, nil, fmt.Errorf("reply body exceeds %d bytes", limit))
+	var bad *Error
+	switch {
+	case int64(len(raw)) > limit:
+		bad = c.fail(op, status, nil, fmt.Errorf("%w: body exceeds %d bytes (provider.max_body)", ErrTooLarge, limit))
+		bad.Hint = "raise provider.max_body if replies this large are expected"
+	case status == http.StatusNoContent && len(bytes.TrimSpace(raw)) == 0:
+		// 204 carries no body by definition.
+	case !json.Valid(raw):
+		cause := ErrNotJSON
+		if ct := resp.Header.Get("Content-Type"); ct != "" {
+			cause = fmt.Errorf("%w (Content-Type %s)", ErrNotJSON, ct)
+		}
+		bad = c.fail(op, status, raw, cause)
+		bad.Hint = "check that provider.base_url points at the API; a proxy or web page may have answered"
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return 0, nil, c.fail(op, resp.StatusCode, raw, nil)
+	if bad != nil {
+		bad.transient = true
+		return 0, nil, bad
 	}
-	return resp.StatusCode, raw, nil
+	return status, raw, nil
+}
+
+// retryAfter reads a Retry-After header in either form: delta seconds or an
+// HTTP date. It returns 0, meaning "use the backoff", for a missing, invalid,
+// zero or past value.
+func (c *Caller) retryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		// Clamped only so the multiplication cannot overflow; Do applies
+		// MaxRetryAfter.
+		return time.Duration(max(0, min(secs, 1<<32))) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(0, at.Sub(c.clock()))
+	}
+	return 0
 }
 
 // fail builds the *Error for op, scrubbing the token from everything the
 // service or the transport said, in case either echoes it back.
 func (c *Caller) fail(op string, status int, body []byte, cause error) *Error {
-	e := &Error{Provider: c.Provider, Op: op, Status: status}
+	e := &Error{Provider: c.Provider, Op: op, Status: status, Hint: c.hint(status)}
 	if cause != nil {
-		e.Err = scrubbed{cause, c.Config.Token}
+		e.Err = scrubbed{cause, c.Redact}
 	}
 	if len(body) > 0 {
 		e.Body = c.Excerpt(body)
 	}
-	switch {
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		e.Hint = "check the token"
-		if len(c.Config.TokenVars) > 0 {
-			e.Hint += " in $" + strings.Join(c.Config.TokenVars, ", $")
-		} else if c.Config.Token == "" {
-			e.Hint = "the suite sets no provider.token"
-		}
-	case status == http.StatusNotFound:
-		e.Hint = "check provider.base_url and the ids the suite uses"
-	}
 	return e
 }
 
+// hint says what a user can do about a status. 4xx are not retried, so each
+// names what to fix in the suite.
+func (c *Caller) hint(status int) string {
+	token := "provider.token"
+	if len(c.Config.TokenVars) > 0 {
+		token = "$" + strings.Join(c.Config.TokenVars, ", $")
+	}
+	switch {
+	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && c.Config.Token == "":
+		return "the request carried no token: set provider.token, e.g. token: ${YOUR_TOKEN_VARIABLE}"
+	case status == http.StatusUnauthorized:
+		return "the service rejected the token: check " + token
+	case status == http.StatusForbidden:
+		return "the token is not allowed to do this: check " + token + " and what its key may access"
+	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
+		return "the service refused the request body: check the suite's message, session and custom_data against what the reply says"
+	case status == http.StatusNotFound:
+		return "check provider.base_url and the ids the suite uses (bot_id, session)"
+	case status == http.StatusRequestEntityTooLarge:
+		return "the request payload is too large for the service: shorten the message, session or custom_data"
+	case status == http.StatusTooManyRequests:
+		return "the service is rate limiting: lower provider.rate_limit or run fewer conversations at once"
+	case status >= 400 && status < 500:
+		return "the service refused the request as it stands, so it is not retried: check provider.base_url and provider.headers"
+	}
+	return ""
+}
+
 // Redact replaces the token in s, so no message evalrun prints can carry it.
+// Besides the token as sent it catches the escaped forms a server may echo it
+// in: URL query or path, and JSON strings.
 func (c *Caller) Redact(s string) string {
-	if c.Config.Token == "" {
+	t := c.Config.Token
+	if t == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.Config.Token, "[redacted]")
+	forms := []string{t, url.QueryEscape(t), url.PathEscape(t), strings.ReplaceAll(t, "/", `\/`)}
+	if j, err := json.Marshal(t); err == nil {
+		forms = append(forms, string(j[1:len(j)-1]))
+	}
+	pairs := make([]string, 0, 2*len(forms))
+	for _, f := range forms {
+		pairs = append(pairs, f, "[redacted]")
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // Excerpt returns the start of a reply body for an error message. The token
@@ -193,28 +340,25 @@ func excerpt(s string, size int) string {
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
 
-// scrubbed wraps a transport error so that its text never shows the token.
+// scrubbed wraps a cause so that its text never shows the token: transport
+// errors quote URLs, and a redirect can put anything in one. It answers
+// errors.Is for the whole chain but does not unwrap, so nothing that prints an
+// inner error can reach the unscrubbed text.
 type scrubbed struct {
-	err   error
-	token string
+	err    error
+	redact func(string) string
 }
 
-func (s scrubbed) Error() string {
-	if s.token == "" {
-		return s.err.Error()
-	}
-	return strings.ReplaceAll(s.err.Error(), s.token, "[redacted]")
-}
+func (s scrubbed) Error() string { return s.redact(s.err.Error()) }
 
-func (s scrubbed) Unwrap() error { return s.err }
+func (s scrubbed) Is(target error) bool { return errors.Is(s.err, target) }
 
-// Retryable reports whether trying the same request again may succeed: no
-// reply at all, 429, or a 5xx. Other statuses say the request itself is wrong.
+// Retryable reports whether trying the same request again may succeed: the
+// exchange itself broke (no reply, a timeout, a 2xx reply cut short, too
+// large or not JSON), or the service answered 429 or 5xx. Other statuses say
+// the request itself is wrong.
 func (e *Error) Retryable() bool {
-	if e.Status == 0 {
-		return e.Err != nil && !errors.Is(e.Err, context.Canceled)
-	}
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+	return e.transient || e.Status == http.StatusTooManyRequests || e.Status >= 500
 }
 
 // Decode unmarshals a reply body into v, failing as an *Error of op.

@@ -86,8 +86,12 @@ type Reply struct {
 	Actions      []Action
 	Knowledge    []string // knowledge sources used
 	Mode         string   // mode slug
-	Status       int      // HTTP status of the reply
-	Raw          []byte   // the reply body as received, for json checks and captures
+	// Sparse marks a reply shape that carries only text (OpenCX legacy
+	// replies and answers read from the history): actions, knowledge and
+	// mode were not reported, which is not the same as none.
+	Sparse bool
+	Status int    // HTTP status of the reply
+	Raw    []byte // the reply body as received, for json checks and captures
 }
 
 // Action is one tool or action the bot called while answering.
@@ -117,12 +121,27 @@ type Error struct {
 	Body     string // the start of the response body, for the user to read
 	Err      error  // the underlying cause, if any
 	Hint     string // what the user could do about it
+	// Attempts is how many requests Caller.Do sent before giving up; 0 when
+	// it sent none or the error was built elsewhere.
+	Attempts int
+	// RetryAfter is the wait a 429 or 503 asked for in its Retry-After
+	// header, as the service said it (Do waits at most MaxRetryAfter).
+	RetryAfter time.Duration
+
+	// transient marks a failure of the exchange itself (no reply, a timeout,
+	// a reply cut short, too large or not JSON), which a new attempt may not
+	// meet. Only the Caller sets it, so an error a provider builds from a
+	// well-formed reply is never retried on its say-so.
+	transient bool
 }
 
 func (e *Error) Error() string {
 	msg := e.Provider + ": " + e.Op
 	if e.Status != 0 {
 		msg += fmt.Sprintf(": HTTP %d", e.Status)
+	}
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(" after %d attempts", e.Attempts)
 	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
