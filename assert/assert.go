@@ -13,6 +13,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/evalrun/evalrun/internal/jsonpath"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/suites"
@@ -84,7 +85,7 @@ func (o *Observation) foldedText() string {
 
 // document returns the raw reply body as a node tree for JSONPath queries.
 func (o *Observation) document() (*yaml.Node, error) {
-	o.jsonOnce.Do(func() { o.root, o.jsonErr = decodeJSON(o.reply().Raw) })
+	o.jsonOnce.Do(func() { o.root, o.jsonErr = jsonpath.DecodeJSON(o.reply().Raw) })
 	return o.root, o.jsonErr
 }
 

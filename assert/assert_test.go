@@ -347,3 +347,16 @@ func TestTurnItemsFailSeparately(t *testing.T) {
 		t.Errorf("second item: %+v", a)
 	}
 }
+
+func TestSparseRepliesDoNotReportDetails(t *testing.T) {
+	sparse := providers.Reply{Text: "Your refund is on its way", Sparse: true}
+	runChecks(t, []checkCase{
+		{name: "action", expect: suites.Expect{Actions: []suites.ActionExpect{{Name: "create_refund_ticket"}}}, reply: sparse,
+			message: `expected action "create_refund_ticket", but this reply's shape reports no actions: it was not reported by this reply`},
+		{name: "knowledge", expect: suites.Expect{Knowledge: []string{"faq"}}, reply: sparse,
+			message: `expected knowledge "faq", but this reply's shape reports no knowledge sources: it was not reported by this reply`},
+		{name: "mode", expect: suites.Expect{Mode: strp("refunds")}, reply: sparse,
+			message: `expected mode "refunds", but this reply's shape reports no mode: it was not reported by this reply`},
+		{name: "text checks still work", expect: suites.Expect{Contains: []string{"refund"}}, reply: sparse},
+	})
+}

@@ -1,15 +1,10 @@
 package assert
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
-	"reflect"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/evalrun/evalrun/internal/jsonpath"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/suites"
 )
@@ -107,39 +102,13 @@ func pathError(t *testing.T, path string) string {
 }
 
 func TestDecodeJSONKeepsOrderAndLiterals(t *testing.T) {
-	root, err := decodeJSON([]byte(`{"z": 1, "a": [1.50, -0, 1e3, true, null, "x\"y"], "m": {"b": {}, "a": []}, "z": 3}`))
+	root, err := jsonpath.DecodeJSON([]byte(`{"z": 1, "a": [1.50, -0, 1e3, true, null, "x\"y"], "m": {"b": {}, "a": []}, "z": 3}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const want = `{"z":3,"a":[1.50,-0,1e3,true,null,"x\"y"],"m":{"b":{},"a":[]}}`
 	if got := string(appendNode(nil, root)); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
-	}
-}
-
-func TestDecodeJSONManyDuplicateKeys(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("{")
-	for i := range 100 {
-		b.WriteString(`"k` + strings.Repeat("x", i%40) + `": ` + string(rune('0'+i%10)) + ",")
-	}
-	b.WriteString(`"k": "last"}`)
-	root, err := decodeJSON([]byte(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(root.Content) / 2; n != 40 {
-		t.Errorf("%d keys, want 40", n)
-	}
-	if v := nodeValue(root).(map[string]any)["k"]; v != "last" {
-		t.Errorf(`"k" = %v, want the last value`, v)
-	}
-}
-
-func TestDecodeJSONDepthLimit(t *testing.T) {
-	deep := strings.Repeat("[", 10001) + strings.Repeat("]", 10001)
-	if _, err := decodeJSON([]byte(deep)); err == nil || !strings.Contains(err.Error(), "exceeded max depth") {
-		t.Errorf("err = %v", err)
 	}
 }
 
@@ -168,33 +137,4 @@ func TestObservationDecodesOnceConcurrently(t *testing.T) {
 	if first != again {
 		t.Error("the body was decoded twice")
 	}
-}
-
-// FuzzDecodeJSON holds the node tree to what encoding/json makes of the same
-// body: the same verdict on validity, and the same values.
-func FuzzDecodeJSON(f *testing.F) {
-	for _, s := range []string{openCXBody, `[]`, `"x"`, `-0.5e+3`, `{"a":"\u00e9\"","a":[1,{"b":null}]}`, "\"\xff\"", `{"a" 1}`, `[1,]`, ` true `} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		root, err := decodeJSON(raw)
-		dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))))
-		dec.UseNumber()
-		var want any
-		werr := dec.Decode(&want)
-		if werr == nil {
-			if _, extra := dec.Token(); extra != io.EOF {
-				werr = errors.New("trailing data")
-			}
-		}
-		if (err != nil) != (werr != nil) {
-			t.Fatalf("decodeJSON err = %v, encoding/json err = %v", err, werr)
-		}
-		if err != nil {
-			return
-		}
-		if got := nodeValue(root); !reflect.DeepEqual(got, want) {
-			t.Fatalf("decodeJSON = %#v, encoding/json = %#v", got, want)
-		}
-	})
 }

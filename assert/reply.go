@@ -24,6 +24,16 @@ var (
 // notReported is the Actual of a check whose field the reply did not carry.
 const notReported = "not reported"
 
+// unreported fails check name when the reply's shape carries only text, so
+// that "not reported" is never read as "none".
+func unreported(o *Observation, name, want, what string) (results.Assertion, bool) {
+	if !o.reply().Sparse {
+		return results.Assertion{}, false
+	}
+	return failed(name, want, notReported, "expected "+name+" "+strconv.Quote(want)+
+		", but this reply's shape reports no "+what+": it was not reported by this reply"), true
+}
+
 // flagCheck compares one of the reply's optional booleans. A flag the reply
 // did not carry fails: a service that stopped reporting it must not look like
 // one that reported the expected value.
@@ -83,6 +93,9 @@ func (c actionCheck) Name() string { return "action" }
 
 func (c actionCheck) Check(o *Observation) results.Assertion {
 	const name = "action"
+	if a, sparse := unreported(o, name, describeCall(c.want.Name, c.want.Args), "actions"); sparse {
+		return a
+	}
 	calls := o.reply().Actions
 	named := -1 // the first call of the expected action, for the message
 	for i, a := range calls {
@@ -141,6 +154,9 @@ func (c knowledgeCheck) Name() string { return "knowledge" }
 
 func (c knowledgeCheck) Check(o *Observation) results.Assertion {
 	const name = "knowledge"
+	if a, sparse := unreported(o, name, c.want, "knowledge sources"); sparse {
+		return a
+	}
 	used := o.reply().Knowledge
 	for _, k := range used {
 		if strings.EqualFold(k, c.want) {
@@ -165,6 +181,9 @@ func (c modeCheck) Name() string { return "mode" }
 
 func (c modeCheck) Check(o *Observation) results.Assertion {
 	const name = "mode"
+	if a, sparse := unreported(o, name, c.want, "mode"); sparse {
+		return a
+	}
 	got := o.reply().Mode
 	switch {
 	case got == "":

@@ -1,6 +1,7 @@
 // Package opencx talks to the OpenCX chat API: a conversation is a session
-// created with POST /chat/sessions, each turn a POST .../send, and the final
-// state a GET of the session.
+// created with POST /chat/sessions, each turn a POST .../send (answered
+// directly, or, when the send reply carries only a message id, read from the
+// session history), and the final state a GET of the session.
 package opencx
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/evalrun/evalrun/providers"
 )
@@ -17,19 +19,25 @@ import (
 // DefaultBaseURL is the public OpenCX API.
 const DefaultBaseURL = "https://api.open.cx"
 
+// AgentName is the name agent messages are sent under.
+const AgentName = "evalrun"
+
 // Provider opens OpenCX sessions.
 type Provider struct {
-	call *providers.Caller
+	call         *providers.Caller
+	pollInterval time.Duration
+	replyTimeout time.Duration
 }
 
 var _ providers.Provider = (*Provider)(nil)
 
-// New returns a Provider for cfg.
+// New returns a Provider for cfg. A zero PollInterval or ReplyTimeout means
+// DefaultPollInterval or DefaultReplyTimeout.
 func New(cfg providers.Config) *Provider {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	return &Provider{call: providers.NewCaller("opencx", cfg)}
+	return &Provider{call: providers.NewCaller("opencx", cfg), pollInterval: cfg.PollInterval, replyTimeout: cfg.ReplyTimeout}
 }
 
 // Open creates a session carrying the suite's contact and custom_data.
@@ -62,24 +70,47 @@ func (p *Provider) Open(ctx context.Context, s providers.Session) (providers.Con
 		return nil, &providers.Error{Provider: "opencx", Op: "create session", Status: status,
 			Body: p.call.Excerpt(raw), Err: fmt.Errorf("reply carried no session id")}
 	}
-	return &conversation{call: p.call, id: id}, nil
+	return &conversation{call: p.call, id: id, pollInterval: p.pollInterval, replyTimeout: p.replyTimeout}, nil
 }
 
 type conversation struct {
-	call     *providers.Caller
-	id       string
-	handedOf bool // some reply said the session was handed off
+	call         *providers.Caller
+	id           string
+	pollInterval time.Duration // 0 means DefaultPollInterval
+	replyTimeout time.Duration // 0 means DefaultReplyTimeout
+	handedOff    bool          // a reply or the history said the session was handed off
+	cursor       string        // history page where unread events begin; "" is the first
 }
 
 func (c *conversation) ID() string { return c.id }
 
 func (c *conversation) path() string { return "/chat/sessions/" + url.PathEscape(c.id) }
 
-// Send posts the user's message as the contact.
+// Send posts the message as the contact, or as a human agent (evalrun) when
+// m.Agent is set. Replies in the flat, data-wrapped and legacy shapes are
+// decoded as they come. For the id-only shape the answer is read from the
+// session history (see await): its Text comes from the AI's message, Handoff
+// is true when a handoff event appeared, and the flags, actions, knowledge
+// and mode, which history does not carry, stay unreported. Raw is then the
+// history item that answered (the AI's message, or the handoff event),
+// because that is where the reply is: json checks and captures read paths
+// such as $.event.content.text and $.id. The send reply itself holds only the
+// user's own message id.
+//
+// An agent message is not answered by the AI, and neither is any message
+// after a handoff, so in the id-only shape both return a silent reply at once
+// (Raw is then the send reply) instead of waiting out reply_timeout.
 func (c *conversation) Send(ctx context.Context, m providers.Message) (*providers.Reply, error) {
 	body := map[string]any{
 		"sender":  "contact",
 		"message": map[string]any{"type": "text", "text": m.Text},
+	}
+	if m.Agent {
+		body["sender"] = "agent"
+		body["agent"] = map[string]any{"name": AgentName}
+	}
+	if m.TakeOver {
+		body["should_take_over_session_from_ai"] = true
 	}
 	if len(m.CustomData) > 0 {
 		body["custom_data"] = m.CustomData
@@ -88,16 +119,32 @@ func (c *conversation) Send(ctx context.Context, m providers.Message) (*provider
 	if err != nil {
 		return nil, err
 	}
-	r, err := DecodeReply(raw)
+	r, messageID, err := DecodeReply(raw)
 	if err != nil {
 		return nil, &providers.Error{Provider: "opencx", Op: "send", Status: status,
 			Body: c.call.Excerpt(raw), Err: err}
 	}
-	r.Status = status
-	if r.Handoff != nil && *r.Handoff {
-		c.handedOf = true
+	if r != nil {
+		r.Status = status
+		switch {
+		case r.Handoff != nil:
+			c.handedOff = c.handedOff || *r.Handoff
+		case m.TakeOver:
+			c.handedOff = true
+		}
+		return r, nil
 	}
-	return r, nil
+	if m.TakeOver {
+		c.handedOff = true
+	}
+	if m.Agent || c.handedOff {
+		silent := &providers.Reply{Silent: true, Status: status, Raw: raw}
+		if c.handedOff {
+			silent.Handoff = ptr(true)
+		}
+		return silent, nil
+	}
+	return c.await(ctx, messageID, status)
 }
 
 // State reads GET /chat/sessions/{id}.
@@ -113,7 +160,7 @@ func (c *conversation) State(ctx context.Context) (*providers.State, error) {
 	if s.Data != nil && s.Status == "" {
 		s = *s.Data
 	}
-	handoff := c.handedOf || len(bytes.TrimSpace(s.Handoff)) > 0 && string(bytes.TrimSpace(s.Handoff)) != "null" ||
+	handoff := c.handedOff || len(bytes.TrimSpace(s.Handoff)) > 0 && string(bytes.TrimSpace(s.Handoff)) != "null" ||
 		s.Closure == "handed_off"
 	return &providers.State{
 		Status:     s.Status,

@@ -89,12 +89,69 @@ func TestDecodeReplyShapes(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "content, mode, debugInfo and flags null or missing",
+			body: `{"success":true,"autopilotResponse":{"type":"text","value":{"error":null},"mode":null,"debugInfo":null,
+				"mightSolveUserIssue":null},"sessionIsHandedOff":null,"uiResponse":{"kind":"buttons"}}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if r.Text != "" || !r.Silent || r.Mode != "" || r.Actions != nil || r.Knowledge != nil {
+					t.Errorf("got %+v", r)
+				}
+				if r.MightSolve != nil || r.FullyCovered != nil || r.Handoff != nil {
+					t.Errorf("null flags must stay unreported: %+v", r)
+				}
+			},
+		},
+		{
+			name: "null entries inside debugInfo",
+			body: `{"autopilotResponse":{"value":{"content":"ok"},"debugInfo":{"actionCalls":[{"action":null,"arguments":null},{"action":{"name":"x"}}],
+				"knowledge":[null,{"source":null},"kb"],"knowledge_used":null}},"sessionIsHandedOff":false}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if len(r.Actions) != 2 || r.Actions[1].Name != "x" || r.Actions[0].Args != nil {
+					t.Errorf("actions %+v", r.Actions)
+				}
+				if strings.Join(r.Knowledge, ",") != "kb" {
+					t.Errorf("knowledge %v", r.Knowledge)
+				}
+			},
+		},
+		{
+			name: "data-wrapped with handoff only outside data",
+			body: `{"success":true,"sessionIsHandedOff":true,"data":{"autopilotResponse":null,"code":"session_assigned_to_human_agent"}}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if !r.Silent || r.Handoff == nil || !*r.Handoff {
+					t.Errorf("got %+v", r)
+				}
+			},
+		},
+		{
+			name: "legacy reports nothing but text, and infers no handoff",
+			body: `{"ai_response":{"text":"Let me hand you over to a human agent.","error":null},"extra":1}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if r.Text != "Let me hand you over to a human agent." || r.Silent {
+					t.Errorf("got %+v", r)
+				}
+				if r.MightSolve != nil || r.FullyCovered != nil || r.Handoff != nil ||
+					r.Actions != nil || r.Knowledge != nil || r.Mode != "" || r.TransferBot != "" {
+					t.Errorf("legacy must leave every check-relevant field unreported: %+v", r)
+				}
+			},
+		},
+		{
+			name: "legacy empty text is silence",
+			body: `{"ai_response":{"text":"  "}}`,
+			check: func(t *testing.T, r *providers.Reply) {
+				if !r.Silent || r.Handoff != nil {
+					t.Errorf("got %+v", r)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := DecodeReply([]byte(tt.body))
-			if err != nil {
-				t.Fatal(err)
+			r, id, err := DecodeReply([]byte(tt.body))
+			if err != nil || id != "" {
+				t.Fatalf("err %v, id %q", err, id)
 			}
 			if string(r.Raw) != tt.body {
 				t.Error("Raw must be the body as received")
@@ -110,15 +167,42 @@ func TestDecodeReplyRejects(t *testing.T) {
 		{"no known shape", `{"foo":1}`, "none of the documented shapes"},
 		{"autopilot error", `{"success":true,"autopilotResponse":{"value":{"error":true,"content":"model overloaded"}}}`, "the bot reported an error: model overloaded"},
 		{"legacy error", `{"ai_response":{"text":"","error":{"message":"boom"}}}`, "the bot reported an error: boom"},
-		{"id only", `{"success":true,"data":{"message":{"id":"m1"}}}`, "only a message id"},
+		{"id only without an id", `{"success":true,"data":{"message":{"id":null}}}`, "message without an id"},
+		{"empty data", `{"data":{}}`, "none of the documented shapes"},
+		{"value not an object", `{"autopilotResponse":{"value":"hi"}}`, "undecodable autopilotResponse"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := DecodeReply([]byte(tt.body))
+			r, id, err := DecodeReply([]byte(tt.body))
+			if r != nil || id != "" {
+				t.Errorf("an error came with reply %+v, id %q", r, id)
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestDecodeReplyIDOnly(t *testing.T) {
+	tests := []struct{ name, body, want string }{
+		{"documented", `{"success":true,"data":{"message":{"id":"m1"}}}`, "m1"},
+		{"numeric id", `{"success":true,"data":{"message":{"id":42,"text":"hi"}}}`, "42"},
+		{"extra fields beside the message", `{"success":true,"data":{"message":{"id":"m2"},"sessionIsHandedOff":false,"x":[]}}`, "m2"},
+		{"not wrapped", `{"success":true,"message":{"id":"m3"}}`, "m3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, id, err := DecodeReply([]byte(tt.body))
+			if err != nil || r != nil || id != tt.want {
+				t.Fatalf("got reply %+v, id %q, err %v; want id %q", r, id, err, tt.want)
+			}
+		})
+	}
+	// An explicit null autopilotResponse is a silent bot, not the id-only shape.
+	r, id, err := DecodeReply([]byte(`{"success":true,"autopilotResponse":null,"message":{"id":"m4"}}`))
+	if err != nil || id != "" || r == nil || !r.Silent {
+		t.Fatalf("got reply %+v, id %q, err %v", r, id, err)
 	}
 }
 

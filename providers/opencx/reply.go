@@ -10,19 +10,18 @@ import (
 	"github.com/evalrun/evalrun/providers"
 )
 
-// errIDOnly marks the reply shape that carries only the stored message's id:
-// the bot's answer then has to be read from the session history.
-var errIDOnly = errors.New("the reply carried only a message id; the answer must be read from the session history")
-
-// sendBody covers the flat, data-wrapped and legacy shapes of a send reply.
+// sendBody covers every documented shape of a send reply: flat, wrapped in
+// data, legacy ai_response, and id only.
 type sendBody struct {
-	Success            *bool             `json:"success"`
-	Code               string            `json:"code"`
-	AutopilotResponse  json.RawMessage   `json:"autopilotResponse"`
-	SessionIsHandedOff *bool             `json:"sessionIsHandedOff"`
-	Data               *sendBody         `json:"data"`
-	Message            *struct{ ID any } `json:"message"`
-	AIResponse         *legacyAIResponse `json:"ai_response"`
+	Success            *bool           `json:"success"`
+	Code               string          `json:"code"`
+	AutopilotResponse  json.RawMessage `json:"autopilotResponse"`
+	SessionIsHandedOff *bool           `json:"sessionIsHandedOff"`
+	Data               *sendBody       `json:"data"`
+	Message            *struct {
+		ID json.RawMessage `json:"id"`
+	} `json:"message"`
+	AIResponse *legacyAIResponse `json:"ai_response"`
 }
 
 type legacyAIResponse struct {
@@ -56,27 +55,42 @@ type autopilot struct {
 	} `json:"mode"`
 }
 
-// DecodeReply normalises a send reply in any of the documented shapes.
-func DecodeReply(raw []byte) (*providers.Reply, error) {
+// DecodeReply normalises a send reply in any of the documented shapes. It
+// returns either the bot's reply, or, for the shape that carries only the
+// stored message's id ({success, data{message{id}}}), that id: the bot's
+// answer must then be read from the session history. Never both, and neither
+// when it returns an error.
+//
+// Fields a shape does not carry stay nil: the legacy shape reports no flags,
+// actions, knowledge, mode or handoff, and none of them is guessed from the
+// text.
+func DecodeReply(raw []byte) (*providers.Reply, string, error) {
 	var b sendBody
 	if err := json.Unmarshal(raw, &b); err != nil {
-		return nil, fmt.Errorf("undecodable reply: %w", err)
+		return nil, "", fmt.Errorf("undecodable reply: %w", err)
 	}
 	r := &providers.Reply{Raw: raw}
 	if b.AIResponse != nil && b.AutopilotResponse == nil && b.Data == nil {
 		if b.AIResponse.Error != nil && b.AIResponse.Error.Message != "" {
-			return nil, fmt.Errorf("the bot reported an error: %s", b.AIResponse.Error.Message)
+			return nil, "", fmt.Errorf("the bot reported an error: %s", b.AIResponse.Error.Message)
 		}
 		r.Text = b.AIResponse.Text
 		r.Silent = strings.TrimSpace(r.Text) == ""
-		return r, nil
+		r.Sparse = true
+		return r, "", nil
 	}
 	top := &b
 	if b.Data != nil && b.AutopilotResponse == nil {
 		top = b.Data
-		if top.AutopilotResponse == nil && top.Message != nil && top.SessionIsHandedOff == nil {
-			return nil, errIDOnly
+	}
+	// No autopilotResponse key at all beside a message is the id-only shape;
+	// an explicit null autopilotResponse is a bot that stayed silent.
+	if top.AutopilotResponse == nil && top.Message != nil {
+		id := idString(top.Message.ID)
+		if id == "" {
+			return nil, "", errors.New("the reply carried a message without an id")
 		}
+		return nil, id, nil
 	}
 	r.Handoff = top.SessionIsHandedOff
 	if top.SessionIsHandedOff == nil {
@@ -84,18 +98,18 @@ func DecodeReply(raw []byte) (*providers.Reply, error) {
 	}
 	ap := bytes.TrimSpace(top.AutopilotResponse)
 	if len(ap) == 0 || string(ap) == "null" {
-		if top.SessionIsHandedOff == nil && top.Code == "" && b.Success == nil {
-			return nil, errors.New("the reply has none of the documented shapes (no autopilotResponse, data or ai_response)")
+		if r.Handoff == nil && top.Code == "" && b.Code == "" && b.Success == nil && top.Success == nil {
+			return nil, "", errors.New("the reply has none of the documented shapes (no autopilotResponse, data or ai_response)")
 		}
 		r.Silent = true
-		return r, nil
+		return r, "", nil
 	}
 	var a autopilot
 	if err := json.Unmarshal(ap, &a); err != nil {
-		return nil, fmt.Errorf("undecodable autopilotResponse: %w", err)
+		return nil, "", fmt.Errorf("undecodable autopilotResponse: %w", err)
 	}
 	if a.Value.Error {
-		return nil, fmt.Errorf("the bot reported an error: %s", a.Value.Content)
+		return nil, "", fmt.Errorf("the bot reported an error: %s", a.Value.Content)
 	}
 	r.Text = a.Value.Content
 	r.Silent = strings.TrimSpace(r.Text) == ""
@@ -116,7 +130,21 @@ func DecodeReply(raw []byte) (*providers.Reply, error) {
 			}
 		}
 	}
-	return r, nil
+	return r, "", nil
+}
+
+// idString reads an id given as a JSON string or number; anything else is "".
+func idString(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
 }
 
 // decodeArgs accepts action arguments as an object or as a JSON string
