@@ -1,5 +1,6 @@
 // Package jsonpath parses RFC 9535 JSONPath queries for evalrun, working
-// around one defect of the library underneath.
+// around one defect of the library underneath, and decodes JSON bodies into
+// the node trees those queries run on.
 //
 // speakeasy-api/jsonpath v0.6.3 tokenizes a member name written in dot
 // shorthand as a keyword when it spells a function or literal name, so it
