@@ -163,10 +163,15 @@ func newBrain() brain {
 	return brain{nextTicket: FirstTicket, tickets: make(map[string]string)}
 }
 
-// answer picks the rule for text and returns its reply.
-func (b *brain) answer(text, lastRule string) answer {
+// answer picks the rule for text and returns its reply; fallback makes the
+// last rule, the fallback, answer whatever the text (Options.Flaky).
+func (b *brain) answer(text, lastRule string, fallback bool) answer {
 	m := newMessage(text, lastRule)
-	for _, r := range rules {
+	candidates := rules
+	if fallback {
+		candidates = rules[len(rules)-1:]
+	}
+	for _, r := range candidates {
 		if r.when(m) {
 			a := r.reply(b, m)
 			a.rule = r.name

@@ -58,4 +58,113 @@
 // should_take_over_session_from_ai does the same without the AI's summary. A
 // message from sender "agent" is stored as the human agent's and never
 // answered. A contact message to a closed session reopens it.
+//
+// # Faults and shapes
+//
+// Options (or a spec, read by ParseSpec) make the simulator slow, failing,
+// nondeterministic, or answer OpenCX sends in another documented shape. A
+// suite selects them in its base URL, after "sim?"; the evalrun sim command
+// takes the same parameters as flags:
+//
+//	base_url: "sim?latency=lognormal:200ms:0.5&fault=503:0.1&shape=id-only&seed=7"
+//	evalrun sim --latency lognormal:200ms:0.5 --fault 503:0.1 --shape id-only --seed 7
+//
+// A spec is key=value pairs joined by &, URL-escaped where needed. Every key
+// but fault may appear once:
+//
+//	latency=300ms                 every API response waits 300ms (Options.Latency)
+//	latency=uniform:100ms:500ms   a delay drawn evenly from 100ms to 500ms (Uniform)
+//	latency=lognormal:200ms:0.5   a delay with median 200ms whose logarithm has
+//	                              standard deviation 0.5 (Lognormal)
+//	fault=KIND:RATE               KIND replaces the answer to a share RATE (0 to 1)
+//	                              of API requests; repeatable, e.g.
+//	                              fault=503:0.1&fault=drop:0.05. One draw per
+//	                              request picks at most one fault, so the rates
+//	                              must add up to at most 1
+//	retry_after=N                 seconds in the Retry-After of a 429 (default 1);
+//	                              when given, 503s carry it too
+//	retry_after_date=1            Retry-After as an HTTP date, now+N rounded up to
+//	                              the second, instead of seconds
+//	oversize_bytes=N              length of an oversize body: bytes, or with KiB,
+//	                              MiB or GiB (default 11MiB)
+//	shape=flat|data|legacy|id-only  the body of OpenCX send replies (default flat)
+//	history_delay=D               the AI's answer (and a handoff event) shows in the
+//	                              history only D after the send was answered
+//	flaky=P                       with probability P the bot answers FallbackText
+//	                              instead of its rule, with the fallback's effects
+//	                              (no mode, ticket or handoff): a nondeterministic
+//	                              bot
+//	seed=N                        seeds every draw (latency, faults, flaky); 0 or
+//	                              none is a random seed. A seed reproduces a run
+//	                              whose requests arrive in the same order
+//	token=T                       as Options.Token
+//
+// The fault kinds:
+//
+//	500, 502, 503  that status, with the API's error body, message
+//	               "Simulated fault: Service Unavailable" and so on
+//	429            status 429 with Retry-After and the error body, message
+//	               "ThrottlerException: Too Many Requests"
+//	drop           the connection is closed without a response
+//	malformed      the usual status with the first half of the usual body:
+//	               invalid JSON
+//	oversize       the usual status and body, grown to oversize_bytes by a
+//	               "sim_padding" member placed first: valid JSON, exact
+//	               Content-Length
+//	hang           no response until the client gives up or the server
+//	               closes
+//
+// Latency and faults apply to the API routes only (a 404 for an unknown
+// path or a 405 comes at once), after the token check, so a bad token is
+// always a 401. The latency comes before the fault, as a slow failing
+// service's does. A request that gets a status fault, drop or hang is never
+// served: it changes no state, so a client's retry is a clean one. A
+// malformed or oversize reply is one to a request that was served — the
+// message was stored and answered, a ticket opened — and only the reply was
+// broken on the way, which is how a retried send reaches a bot twice.
+//
+// The shapes of an OpenCX send reply (Toolzz has one shape):
+//
+//	flat     {success, code, autopilotResponse, uiResponse, sessionIsHandedOff}
+//	data     {success, data{code, autopilotResponse, uiResponse, sessionIsHandedOff}}
+//	legacy   {ai_response{text}}; {ai_response: null} when the AI is silent
+//	id-only  {success, data{message{id}}}, the id of the message the send
+//	         stored; the AI's answer follows it in
+//	         GET /chat/sessions/{id}/history
+//
+// With history_delay, the AI's events are dated that much later and the
+// history shows events only up to the first whose date has not come, so a
+// client polls until the answer appears.
+//
+// # Directives
+//
+// A message can ask for behaviour of its own, so that a test fails one turn
+// deterministically. A directive is "[sim", white space, KEY=VALUE pairs
+// separated by white space, and "]", anywhere in the text of an OpenCX send
+// (message.text) or a Toolzz send (message):
+//
+//	I want a refund for ord_42 [sim fault=503 times=2]
+//	[sim fault=429 retry_after=1 retry_after_date=1] hello
+//	hello [sim shape=legacy]
+//	hello [sim latency=50ms]
+//	hello [sim fault=hang]
+//	hello [sim history_delay=300ms shape=id-only]
+//	hello [sim flaky=1]
+//
+// The keys are those of a spec but seed and token, with two differences:
+// fault=KIND takes no rate, and times=N (which needs a fault) makes only the
+// first N attempts to send this exact text in this conversation fail; later
+// ones are served. Without times every attempt fails. A directive with a
+// fault decides the request's fault alone: the run's faults do not apply to
+// it, so times=2 means exactly two failures. Other keys override the run's
+// options for that request; Toolzz ignores shape and history_delay.
+//
+// The bot reads the text without its directives (and the spaces before
+// them), and so does a handoff summary; the history keeps the message as it
+// was sent. A Toolzz message without a conversationId belongs to no
+// conversation yet, so its attempts are counted per botId, afresh each time
+// one gets through: every new conversation that opens with it sees the same
+// N failures, as long as such conversations run one at a time. A directive
+// that cannot be read is a 400 that says which key is wrong and what would
+// be right.
 package sim

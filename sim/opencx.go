@@ -71,6 +71,38 @@ type sendOut struct {
 	SessionIsHandedOff bool               `json:"sessionIsHandedOff"`
 }
 
+// sendDataOut is ShapeData: the flat reply's members wrapped in data.
+type sendDataOut struct {
+	Success bool       `json:"success"`
+	Data    sendDataIn `json:"data"`
+}
+
+type sendDataIn struct {
+	Code               string             `json:"code"`
+	AutopilotResponse  *autopilotResponse `json:"autopilotResponse"`
+	UIResponse         any                `json:"uiResponse"`
+	SessionIsHandedOff bool               `json:"sessionIsHandedOff"`
+}
+
+// legacyOut is ShapeLegacy; AIResponse is null when the AI said nothing.
+type legacyOut struct {
+	AIResponse *legacyAIResponse `json:"ai_response"`
+}
+
+type legacyAIResponse struct {
+	Text string `json:"text"`
+}
+
+// idOnlyOut is ShapeIDOnly: the id of the message the send stored.
+type idOnlyOut struct {
+	Success bool `json:"success"`
+	Data    struct {
+		Message struct {
+			ID string `json:"id"`
+		} `json:"message"`
+	} `json:"data"`
+}
+
 type autopilotResponse struct {
 	Type                               string     `json:"type"`
 	Value                              replyValue `json:"value"`
@@ -242,16 +274,22 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		s.record(sess, EventHumanAgentTakeover, SenderHumanAgent, agentName, agentName+" took over the conversation from the AI.")
 	}
 
+	p := planOf(r)
 	out := sendOut{Success: true, Code: CodeAIReplied}
+	var stored string // the id of the message this send stored
 	if sender == SenderHumanAgent {
 		// A human agent's message is stored for the customer; the AI
 		// never answers it.
-		s.record(sess, EventMessage, SenderHumanAgent, agentName, text)
+		stored = s.record(sess, EventMessage, SenderHumanAgent, agentName, text).ID
 		out.Code = CodeAgentMessage
-	} else if ex := s.converse(sess, text); !ex.silent {
-		out.AutopilotResponse = autopilotReply(ex, text)
-		if ex.handoff {
-			out.Code = CodeHandedOff
+	} else {
+		ex := s.converse(sess, text, p)
+		stored = ex.contactID
+		if !ex.silent {
+			out.AutopilotResponse = autopilotReply(ex, stripDirectives(text))
+			if ex.handoff {
+				out.Code = CodeHandedOff
+			}
 		}
 	}
 	if sess.HandedOff && out.AutopilotResponse == nil {
@@ -260,7 +298,32 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 	out.SessionIsHandedOff = sess.HandedOff
 	s.mu.Unlock()
 
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, http.StatusCreated, shapeSendReply(out, p.opts.Shape, stored))
+}
+
+// shapeSendReply returns the send reply out in the shape asked for;
+// storedID is the id of the message the send stored in the history.
+func shapeSendReply(out sendOut, shape Shape, storedID string) any {
+	switch shape {
+	case ShapeData:
+		return sendDataOut{Success: out.Success, Data: sendDataIn{
+			Code:               out.Code,
+			AutopilotResponse:  out.AutopilotResponse,
+			UIResponse:         out.UIResponse,
+			SessionIsHandedOff: out.SessionIsHandedOff,
+		}}
+	case ShapeLegacy:
+		var legacy legacyOut
+		if out.AutopilotResponse != nil {
+			legacy.AIResponse = &legacyAIResponse{Text: out.AutopilotResponse.Value.Content}
+		}
+		return legacy
+	case ShapeIDOnly:
+		idOnly := idOnlyOut{Success: out.Success}
+		idOnly.Data.Message.ID = storedID
+		return idOnly
+	}
+	return out
 }
 
 func autopilotReply(ex exchange, query string) *autopilotResponse {
@@ -357,7 +420,8 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		writeError(w, APIOpenCX, http.StatusNotFound, "Session not found")
 		return
 	}
-	events := sess.Events[min(start, len(sess.Events)):]
+	shown := visibleEvents(sess.Events, s.opts.Now())
+	events := shown[min(start, len(shown)):]
 	out := historyOut{Items: []historyItem{}}
 	if len(events) > s.opts.HistoryPageSize {
 		events = events[:s.opts.HistoryPageSize]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -12,15 +13,51 @@ import (
 	"time"
 )
 
-// Options configure a simulator. The zero value is a usable, open simulator.
+// Options configure a simulator. The zero value is a usable, open simulator
+// that answers at once, never fails and uses the flat reply shape.
+// ParseSpec builds Options from a spec string; the package comment describes
+// each field by its spec parameter. Latency, faults and shapes apply to the
+// API routes only, after the token check.
 type Options struct {
 	// Token, when set, must arrive on every request as
 	// "Authorization: Bearer <Token>"; anything else is a 401. When empty,
-	// any token, or none, is accepted.
+	// any token, or none, is accepted. Spec: token.
 	Token string
 	// Latency delays every response of a known route (0 = none). A request
 	// whose client goes away, or whose server closes, stops waiting.
+	// Spec: latency=300ms.
 	Latency time.Duration
+	// LatencyDist, when set, draws each response's delay instead of
+	// Latency. Spec: latency=uniform:MIN:MAX, latency=lognormal:MEDIAN:SIGMA.
+	LatencyDist Distribution
+	// Faults replace the answer to a share of API requests. One draw per
+	// request picks at most one fault, so rates should add up to at most 1.
+	// Spec: fault=KIND:RATE, repeatable.
+	Faults []Fault
+	// RetryAfter is the Retry-After of a 429 (0 means DefaultRetryAfter);
+	// when set, a 503 carries it too. Whole seconds. Spec: retry_after.
+	RetryAfter time.Duration
+	// RetryAfterDate sends Retry-After as an HTTP date (Now+RetryAfter,
+	// rounded up to the second) instead of seconds. Spec: retry_after_date.
+	RetryAfterDate bool
+	// OversizeBytes is the length of an oversize body; 0 means
+	// DefaultOversizeBytes. Spec: oversize_bytes.
+	OversizeBytes int64
+	// Shape is the body of OpenCX send replies; "" means ShapeFlat.
+	// Spec: shape.
+	Shape Shape
+	// HistoryDelay keeps the AI's answer to a message (and a handoff it
+	// makes) out of the history for this long after the send was answered,
+	// to make clients of the id-only shape poll. Spec: history_delay.
+	HistoryDelay time.Duration
+	// Flaky is the probability that the bot answers a message with
+	// FallbackText instead of its rule. Spec: flaky.
+	Flaky float64
+	// Seed seeds the draws of latency, faults and flakiness; 0 picks a
+	// random seed. Draws are shared by all requests, so a seed reproduces a
+	// run when its requests arrive in the same order (one conversation at a
+	// time). Spec: seed.
+	Seed uint64
 	// HistoryPageSize is the number of events per page of
 	// GET /chat/sessions/{id}/history; 0 means 20.
 	HistoryPageSize int
@@ -46,6 +83,10 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	brain    brain
+	attempts map[attemptKey]int // per message with a fault directive
+
+	rngMu sync.Mutex
+	rng   *rand.Rand
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -58,10 +99,16 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
 	s := &Server{
 		opts:     opts,
 		sessions: make(map[string]*session),
 		brain:    newBrain(),
+		attempts: make(map[attemptKey]int),
+		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	s.mux = s.routes()
 	return s
@@ -75,13 +122,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	// OpenCX.
-	mux.Handle("POST /chat/sessions", s.endpoint(APIOpenCX, s.createSession))
-	mux.Handle("GET /chat/sessions/{id}", s.endpoint(APIOpenCX, s.getSession))
-	mux.Handle("PATCH /chat/sessions/{id}", s.endpoint(APIOpenCX, s.patchSession))
-	mux.Handle("POST /chat/sessions/{id}/send", s.endpoint(APIOpenCX, s.sendMessage))
-	mux.Handle("GET /chat/sessions/{id}/history", s.endpoint(APIOpenCX, s.history))
+	mux.Handle("POST /chat/sessions", s.endpoint(APIOpenCX, s.createSession, nil))
+	mux.Handle("GET /chat/sessions/{id}", s.endpoint(APIOpenCX, s.getSession, nil))
+	mux.Handle("PATCH /chat/sessions/{id}", s.endpoint(APIOpenCX, s.patchSession, nil))
+	mux.Handle("POST /chat/sessions/{id}/send", s.endpoint(APIOpenCX, s.sendMessage, openCXMessage))
+	mux.Handle("GET /chat/sessions/{id}/history", s.endpoint(APIOpenCX, s.history, nil))
 	// Toolzz.
-	mux.Handle("POST /api/v1/chat/send-message", s.endpoint(APIToolzz, s.toolzzSend))
+	mux.Handle("POST /api/v1/chat/send-message", s.endpoint(APIToolzz, s.toolzzSend, toolzzMessageOf))
 
 	// A known path with a method-less pattern catches the methods the
 	// patterns above do not serve, so they get a 405 in the API's own error
@@ -98,23 +145,6 @@ func (s *Server) routes() *http.ServeMux {
 	return mux
 }
 
-// endpoint wraps a handler of an API route with what every such request goes
-// through: the token check and the configured latency. It is the single place
-// where behaviour common to all API calls (such as injected faults) belongs.
-func (s *Server) endpoint(api string, h http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			writeError(w, api, http.StatusUnauthorized, "Unauthorized")
-			return
-		}
-		if !s.wait(r, s.opts.Latency) {
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		h(w, r)
-	})
-}
-
 func (s *Server) authorized(r *http.Request) bool {
 	if s.opts.Token == "" {
 		return true
@@ -124,22 +154,6 @@ func (s *Server) authorized(r *http.Request) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(token), []byte(s.opts.Token)) == 1
-}
-
-// wait sleeps d, or less if the request is cancelled, and reports whether the
-// request should still be answered.
-func (s *Server) wait(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
 }
 
 func methodNotAllowed(api, allow string) http.Handler {

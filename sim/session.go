@@ -182,15 +182,18 @@ func isUUID(s string) bool { return uuidPattern.MatchString(s) }
 type exchange struct {
 	answer
 	silent      bool   // the session is with a human; the AI said nothing
+	contactID   string // of the contact's message in the history
 	messageID   string // of the AI's message in the history
 	didExitMode bool   // the reply left the mode of the previous reply
 }
 
 // converse records a contact message, lets the bot answer it unless a human
-// has the session, and applies what the answer does to the session. The
-// caller holds s.mu.
-func (s *Server) converse(sess *session, text string) exchange {
-	s.record(sess, EventMessage, SenderContact, sess.Contact.Name, text)
+// has the session, and applies what the answer does to the session. The bot
+// reads the text without its directives; the history keeps it as sent. The
+// plan may make the bot fall back, and delays the AI's events in the
+// history. The caller holds s.mu.
+func (s *Server) converse(sess *session, text string, p plan) exchange {
+	contactID := s.record(sess, EventMessage, SenderContact, sess.Contact.Name, text).ID
 	// Writing to a closed session opens it again, as a new customer
 	// message would; a handoff, though, is never undone.
 	if sess.Status != StatusOpen {
@@ -200,10 +203,11 @@ func (s *Server) converse(sess *session, text string) exchange {
 		}
 	}
 	if sess.HandedOff {
-		return exchange{silent: true}
+		return exchange{silent: true, contactID: contactID}
 	}
 
-	a := s.brain.answer(text, sess.lastRule)
+	said := stripDirectives(text)
+	a := s.brain.answer(said, sess.lastRule, p.fallback)
 	sess.lastRule = a.rule
 	switch {
 	case a.sentiment != "":
@@ -211,8 +215,9 @@ func (s *Server) converse(sess *session, text string) exchange {
 	case sess.Sentiment == "":
 		sess.Sentiment = SentimentNeutral
 	}
-	ex := exchange{answer: a, didExitMode: sess.Mode != "" && sess.Mode != a.mode}
+	ex := exchange{answer: a, contactID: contactID, didExitMode: sess.Mode != "" && sess.Mode != a.mode}
 	sess.Mode = a.mode
+	first := len(sess.Events)
 	ex.messageID = s.record(sess, EventMessage, SenderAI, BotName, a.text).ID
 	if a.targetBot != "" {
 		sess.BotID = a.targetBot
@@ -224,8 +229,29 @@ func (s *Server) converse(sess *session, text string) exchange {
 	if a.handoff {
 		sess.HandedOff = true
 		sess.Closure = ClosureHandedOff
-		sess.Handoff = &Handoff{Summary: fmt.Sprintf(summaryFormat, text), Sentiment: sess.Sentiment}
+		sess.Handoff = &Handoff{Summary: fmt.Sprintf(summaryFormat, said), Sentiment: sess.Sentiment}
 		s.record(sess, EventHandoff, SenderAI, BotName, sess.Handoff.Summary)
 	}
+	if d := p.opts.HistoryDelay; d > 0 {
+		// An event shows in the history once its time has come (see
+		// visibleEvents), so dating the AI's events later hides them
+		// until then.
+		at := sess.Events[first].CreatedAt.Add(d)
+		for i := first; i < len(sess.Events); i++ {
+			sess.Events[i].CreatedAt = at
+		}
+	}
 	return ex
+}
+
+// visibleEvents returns the events the history shows at now: those up to the
+// first one dated later. Stopping there, rather than skipping it, keeps the
+// offsets in history cursors stable.
+func visibleEvents(events []Event, now time.Time) []Event {
+	for i, ev := range events {
+		if ev.CreatedAt.After(now) {
+			return events[:i]
+		}
+	}
+	return events
 }

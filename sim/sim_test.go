@@ -543,7 +543,7 @@ func TestBrainRules(t *testing.T) {
 			b := newBrain()
 			var a answer
 			for _, text := range tc.say {
-				a = b.answer(text, a.rule)
+				a = b.answer(text, a.rule, false)
 			}
 			var action, knowl string
 			if len(a.actions) > 0 {

@@ -53,7 +53,7 @@ func (s *Server) toolzzSend(w http.ResponseWriter, r *http.Request) {
 		writeError(w, APIToolzz, http.StatusNotFound, "conversation not found")
 		return
 	}
-	ex := s.converse(sess, *in.Message)
+	ex := s.converse(sess, *in.Message, planOf(r))
 	out := toolzzOut{Message: toolzzMessage{
 		ConversationID:  sess.ID,
 		TransferToAgent: sess.HandedOff,
