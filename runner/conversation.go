@@ -42,7 +42,7 @@ func (j *job) run(ctx context.Context) *outcome {
 	token := j.suite.Provider.Token.Value()
 	conv, err := j.provider.Open(ctx, session)
 	if err != nil {
-		o.status, o.reason = results.Errored, err.Error()
+		o.fail(ctx, err, "opening the session")
 		return o
 	}
 	o.sessionID = conv.ID()
@@ -50,19 +50,24 @@ func (j *job) run(ctx context.Context) *outcome {
 	failed := false
 	for i, turn := range c.Turns {
 		if i > 0 && c.ThinkTime > 0 && !pause(ctx, c.ThinkTime) {
-			o.status, o.reason = results.Errored, "stopped: "+ctx.Err().Error()
+			o.fail(ctx, ctx.Err(), "before turn "+strconv.Itoa(i+1))
 			return o
 		}
 		tr := &results.Turn{Index: i + 1, User: suites.Expand(turn.User, vars), Assertions: []results.Assertion{}}
 		o.turns = append(o.turns, tr)
 
 		sent := time.Now()
-		reply, err := conv.Send(ctx, providers.Message{Text: tr.User, CustomData: expandMap(turn.CustomData, vars)})
+		reply, err := conv.Send(ctx, providers.Message{
+			Text:       tr.User,
+			CustomData: expandMap(turn.CustomData, vars),
+			Agent:      turn.Sender == suites.SenderAgent,
+			TakeOver:   turn.TakeOver,
+		})
 		latency := time.Since(sent)
 		tr.LatencyMS = ms(latency)
 		if err != nil {
 			tr.Error = err.Error()
-			o.status, o.reason = results.Errored, "turn "+strconv.Itoa(i+1)+": "+err.Error()
+			o.fail(ctx, err, "turn "+strconv.Itoa(i+1))
 			return o
 		}
 		o.latencies = append(o.latencies, latency)
@@ -97,7 +102,7 @@ func (j *job) run(ctx context.Context) *outcome {
 	if c.Final != nil {
 		state, err := conv.State(ctx)
 		if err != nil {
-			o.status, o.reason = results.Errored, "final: "+err.Error()
+			o.fail(ctx, err, "final")
 			return o
 		}
 		o.final = assert.Final(c.Final.Expand(vars), state)
@@ -125,6 +130,28 @@ func redactReply(r *providers.Reply, token string) {
 }
 
 const redacted = "[redacted]"
+
+// fail ends the run at where: unfinished when the run was being stopped
+// (the error is then only the stop itself), errored otherwise.
+func (o *outcome) fail(ctx context.Context, err error, where string) {
+	if ctx.Err() != nil {
+		o.status, o.reason = results.Unfinished, "stopped "+stoppedWhere(where)+": "+context.Cause(ctx).Error()
+		return
+	}
+	o.status, o.reason = results.Errored, where+": "+err.Error()
+}
+
+func stoppedWhere(where string) string {
+	switch {
+	case strings.HasPrefix(where, "turn "):
+		return "during " + where
+	case where == "final":
+		return "while reading the final state"
+	case strings.HasPrefix(where, "before "):
+		return where
+	}
+	return "while " + where
+}
 
 func expandMap(m map[string]any, vars map[string]string) map[string]any {
 	if len(m) == 0 {

@@ -2,9 +2,15 @@ package runner
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/evalrun/evalrun/providers"
+	"github.com/evalrun/evalrun/providers/httpbot"
 	"github.com/evalrun/evalrun/providers/opencx"
 	"github.com/evalrun/evalrun/providers/toolzz"
 	"github.com/evalrun/evalrun/sim"
@@ -21,7 +27,13 @@ type environment struct {
 	once    sync.Once
 	running *sim.Running
 	simErr  error
+
+	// limiters holds one limiter per service and credential: a rate limit
+	// is the service's per key, so every suite using that key shares it.
+	limiters map[limiterKey]*rate.Limiter
 }
+
+type limiterKey struct{ typ, baseURL, token string }
 
 // provider builds the provider a suite names, pointed at override when set.
 func (e *environment) provider(s *suites.Suite, override string) (providers.Provider, error) {
@@ -35,10 +47,14 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 		Retries:   pc.Retries,
 		Headers:   pc.Headers,
 		MaxBody:   pc.MaxBody,
+
+		PollInterval: pc.PollInterval,
+		ReplyTimeout: pc.ReplyTimeout,
 	}
 	if override != "" {
 		cfg.BaseURL = override
 	}
+	pace := pc.RateLimit
 	if cfg.BaseURL == suites.SimURL {
 		url, err := e.simURL()
 		if err != nil {
@@ -46,13 +62,42 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 		}
 		cfg.BaseURL = url
 	}
+	if !pc.RateLimitSet && isLoopback(cfg.BaseURL) {
+		// The type's default protects a real service's quota; the
+		// simulator, or a mock on this machine, has none.
+		pace = suites.Rate{}
+	}
+	cfg.Limiter = e.limiter(limiterKey{pc.Type, cfg.BaseURL, cfg.Token}, pace)
 	switch pc.Type {
 	case suites.OpenCX:
 		return opencx.New(cfg), nil
 	case suites.Toolzz:
 		return toolzz.New(cfg), nil
+	case suites.HTTP:
+		if pc.HTTP == nil {
+			return nil, fmt.Errorf("provider type http has no request/response spec")
+		}
+		return httpbot.New(cfg, *pc.HTTP, s.Vars), nil
 	}
 	return nil, fmt.Errorf("provider type %q is not supported", pc.Type)
+}
+
+// limiter returns the shared limiter for key, or nil for no pacing. The
+// first suite to name a key sets its rate; requests are spread evenly (a
+// burst of one), which is what keeps a run under a per-minute quota.
+func (e *environment) limiter(key limiterKey, r suites.Rate) *rate.Limiter {
+	if r.IsZero() {
+		return nil
+	}
+	if l, ok := e.limiters[key]; ok {
+		return l
+	}
+	if e.limiters == nil {
+		e.limiters = map[limiterKey]*rate.Limiter{}
+	}
+	l := rate.NewLimiter(rate.Every(r.Per/time.Duration(r.N)), 1)
+	e.limiters[key] = l
+	return l
 }
 
 func (e *environment) simURL() (string, error) {
@@ -72,4 +117,18 @@ func (e *environment) close() {
 	if e.running != nil {
 		_ = e.running.Close()
 	}
+}
+
+// isLoopback reports whether rawURL points at this machine.
+func isLoopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -255,3 +255,13 @@ func (rc *recorder) requests() []recorded {
 	defer rc.mu.Unlock()
 	return append([]recorded(nil), rc.reqs...)
 }
+
+// stamp records when each request arrived before handing it to h.
+func stamp(h http.Handler, mu *sync.Mutex, at *[]time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		*at = append(*at, time.Now())
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+}

@@ -171,7 +171,7 @@ conversations:
 			t.Fatal("no record")
 		}
 		s := r.Summary
-		if s.Conversations != 8 || s.Passed+s.Failed+s.Errored+s.Flaky+s.Skipped != 8 {
+		if s.Conversations != 8 || s.Passed+s.Failed+s.Errored+s.Flaky+s.Skipped+s.Unfinished != 8 {
 			t.Errorf("summary %+v does not account for every conversation", s)
 		}
 		if s.Passed != 0 {
@@ -225,10 +225,13 @@ conversations:
 			t.Errorf("Run returned %v after the cancel", took)
 		}
 		check(t, r, done)
-		if c := r.Conversations[0]; c.Status != results.Errored || !strings.Contains(c.Reason, "context canceled") {
+		if c := r.Conversations[0]; c.Status != results.Unfinished || !strings.Contains(c.Reason, "context canceled") {
 			t.Errorf("the conversation in flight:\n%s", describe(c))
 		}
-		if c := r.Conversations[7]; c.Status != results.Skipped || len(c.Turns) != 0 {
+		if r.Interrupted != "context canceled" {
+			t.Errorf("Interrupted = %q", r.Interrupted)
+		}
+		if c := r.Conversations[7]; c.Status != results.Unfinished || len(c.Turns) != 0 || !strings.HasPrefix(c.Reason, "not started: ") {
 			t.Errorf("a conversation that never started:\n%s", describe(c))
 		}
 	})
@@ -257,10 +260,10 @@ conversations:
 			t.Fatal(err)
 		}
 		c := r.Conversations[0]
-		if c.Status != results.Errored || c.Runs != 3 || c.PassedRuns != 2 || !strings.Contains(c.Reason, "stopped after 3 of 4 runs") {
+		if c.Status != results.Unfinished || c.Runs != 3 || c.PassedRuns != 2 || !strings.Contains(c.Reason, "context canceled after 3 of 4 runs (2 passed)") {
 			t.Errorf("a conversation stopped in its third of four runs:\n%s", describe(c))
 		}
-		if c := r.Conversations[1]; c.Status != results.Skipped || !strings.Contains(c.Reason, "not run") {
+		if c := r.Conversations[1]; c.Status != results.Unfinished || !strings.Contains(c.Reason, "not started") {
 			t.Errorf("the conversation after it:\n%s", describe(c))
 		}
 		if s, _, _ := srv.snapshot(); len(s) != 3 {
@@ -284,7 +287,7 @@ conversations:
 		if n := len(rec.requests()); n != 0 {
 			t.Errorf("a cancelled run sent %d requests", n)
 		}
-		if r.Summary.Skipped != 8 {
+		if r.Summary.Unfinished != 8 {
 			t.Errorf("summary %+v, want every conversation marked as not run", r.Summary)
 		}
 	})

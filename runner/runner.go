@@ -7,7 +7,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"regexp"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,14 +42,29 @@ type Options struct {
 	OnDone func(*results.Conversation)
 	// Sim configures the simulator the run starts for base_url "sim".
 	Sim SimOptions
+	// Repeat, when above 0, runs every conversation that many times,
+	// overriding repeat in the suites.
+	Repeat int
+	// Tags, when set, selects the conversations with at least one of them;
+	// Filter, when set, those whose "suite/name" it matches. The others are
+	// skipped, with a reason naming the selection.
+	Tags   []string
+	Filter *regexp.Regexp
+	// FailFast stops the run at the first conversation that fails or errors;
+	// the rest end unfinished.
+	FailFast bool
 }
+
+// ErrFailFast is the cause a run stopped by FailFast records.
+var ErrFailFast = errors.New("fail-fast: a conversation failed")
 
 // Run runs every conversation of every suite and returns the record. The
 // error is non-nil only when the run could not be set up (a provider could
 // not be built, the simulator could not start); failures and errors of
 // individual conversations are in the record. When ctx is done, Run stops
-// promptly and still returns the record: runs in flight end as errored, and
-// conversations that never started are skipped with a reason that says so.
+// promptly and still returns the record: conversations cut short or never
+// started are unfinished, with a reason that says so, and Run.Interrupted
+// holds the cause (context.Cause of ctx, or ErrFailFast).
 func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, error) {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -74,10 +93,14 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 		}
 		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
 		for _, c := range s.Conversations {
-			t := newTally(s, c)
+			t := newTally(s, c, opts.Repeat)
 			convs = append(convs, t)
 			run.Conversations = append(run.Conversations, t.result)
-			if c.Skip != "" {
+			if why := opts.deselects(s, c); why != "" && !t.skipped {
+				t.skipped = true
+				t.result.Status, t.result.Reason = results.Skipped, why
+			}
+			if t.skipped {
 				continue
 			}
 			for i := 0; i < t.runs; i++ {
@@ -86,6 +109,8 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 		}
 	}
 
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.Concurrency)
 	for _, j := range jobs {
@@ -98,7 +123,14 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 				return nil
 			}
 			out := j.run(gctx)
-			if c := j.tally.add(out); c != nil && opts.OnDone != nil {
+			c := j.tally.add(out)
+			if c == nil {
+				return nil
+			}
+			if opts.FailFast && (c.Status == results.Failed || c.Status == results.Errored) {
+				stopRun(ErrFailFast)
+			}
+			if opts.OnDone != nil {
 				opts.OnDone(c)
 			}
 			return nil
@@ -119,9 +151,23 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 			opts.OnDone(t.result)
 		}
 	}
+	if ctx.Err() != nil {
+		run.Interrupted = context.Cause(ctx).Error()
+	}
 	run.DurationMS = ms(time.Since(started))
 	summarise(run, ss, convs)
 	return run, nil
+}
+
+// deselects returns why --tags or --filter leave c out, or "".
+func (o Options) deselects(s *suites.Suite, c *suites.Conversation) string {
+	if len(o.Tags) > 0 && !slices.ContainsFunc(c.Tags, func(t string) bool { return slices.Contains(o.Tags, t) }) {
+		return "not selected: has none of the tags " + strings.Join(o.Tags, ",")
+	}
+	if o.Filter != nil && !o.Filter.MatchString(s.Name+"/"+c.Name) {
+		return "not selected: " + s.Name + "/" + c.Name + " does not match --filter " + o.Filter.String()
+	}
+	return ""
 }
 
 func newRunID() string {
@@ -165,8 +211,11 @@ type tally struct {
 	skipped bool // skip in the suite: no run is planned
 }
 
-func newTally(s *suites.Suite, c *suites.Conversation) *tally {
+func newTally(s *suites.Suite, c *suites.Conversation, repeat int) *tally {
 	runs := max(c.Repeat, 1)
+	if repeat > 0 {
+		runs = repeat
+	}
 	t := &tally{runs: runs, minPass: c.MinPassRate, suite: s}
 	t.left.Store(int32(runs))
 	t.result = &results.Conversation{
@@ -194,21 +243,18 @@ func (t *tally) add(o *outcome) *results.Conversation {
 	return t.result
 }
 
-// stop settles a conversation whose runs did not all end because ctx was
-// done: over the runs that ended, saying how many of them there were, or,
-// when none did, as skipped. A conversation is never left without a verdict,
-// which reports would show as passed.
+// stop settles a conversation whose runs did not all end because the run was
+// stopped. It is unfinished, whatever its finished runs said, so that no
+// partial result reads as a verdict; the reason says how far it got.
 func (t *tally) stop(ctx context.Context) {
-	cause := ""
-	if err := context.Cause(ctx); err != nil {
-		cause = " (" + err.Error() + ")"
-	}
+	cause := context.Cause(ctx)
 	if len(t.outs) == 0 {
-		t.result.Status, t.result.Reason = results.Skipped, "not run: the run was stopped"+cause
+		t.result.Status, t.result.Reason = results.Unfinished, "not started: "+cause.Error()
 		return
 	}
 	t.settle()
-	note := fmt.Sprintf("stopped after %d of %d runs%s", len(t.outs), t.runs, cause)
+	t.result.Status = results.Unfinished
+	note := fmt.Sprintf("%s after %d of %d runs (%d passed)", cause, len(t.outs), t.runs, t.result.PassedRuns)
 	if t.result.Reason == "" {
 		t.result.Reason = note
 	} else {
@@ -221,7 +267,7 @@ func (t *tally) settle() {
 	c.Runs = len(t.outs)
 	var shown *outcome
 	var lat []time.Duration
-	var failed, errored int
+	var failed, errored, unfinished int
 	for _, o := range t.outs {
 		lat = append(lat, o.latencies...)
 		switch o.status {
@@ -229,6 +275,8 @@ func (t *tally) settle() {
 			c.PassedRuns++
 		case results.Errored:
 			errored++
+		case results.Unfinished:
+			unfinished++
 		default:
 			failed++
 		}
@@ -245,6 +293,8 @@ func (t *tally) settle() {
 
 	rate := float64(c.PassedRuns) / float64(c.Runs)
 	switch {
+	case unfinished > 0:
+		c.Status = results.Unfinished
 	case c.PassedRuns == c.Runs:
 		c.Status = results.Passed
 	case rate >= t.minPass && c.PassedRuns > 0:

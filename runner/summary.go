@@ -51,6 +51,8 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 			s.Flaky++
 		case results.Skipped:
 			s.Skipped++
+		case results.Unfinished:
+			s.Unfinished++
 		}
 		for _, o := range t.outs {
 			s.Turns += len(o.turns)

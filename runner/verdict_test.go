@@ -46,7 +46,7 @@ func TestProviderFailuresMakeAConversationErrored(t *testing.T) {
 					return http.StatusCreated, flat("echo: " + text)
 				}
 			},
-			wantReason: []string{"turn 2", "undecodable reply"},
+			wantReason: []string{"turn 2", "not JSON"},
 			wantTurn:   2,
 			wantSends:  2,
 		},

@@ -212,6 +212,7 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 	p.RateLimit = spec.defaultRate
 	if v, ok := f["rate_limit"]; ok {
 		p.RateLimit, _ = l.rateLimit(v.val)
+		p.RateLimitSet = true
 	}
 	p.MaxBody = defaultMaxBody
 	if v, ok := f["max_body"]; ok {

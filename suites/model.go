@@ -51,7 +51,10 @@ type Provider struct {
 	// RateLimit paces every request to this provider across all concurrent
 	// conversations; the zero Rate means no pacing.
 	RateLimit Rate
-	MaxBody   int64 // largest reply body read, in bytes
+	// RateLimitSet says the suite wrote rate_limit itself; the type's default
+	// (OpenCX's 100/min) is not applied to the built-in simulator.
+	RateLimitSet bool
+	MaxBody      int64 // largest reply body read, in bytes
 	// PollInterval and ReplyTimeout govern reading an OpenCX reply from the
 	// session history when the send reply carries only a message id.
 	PollInterval time.Duration

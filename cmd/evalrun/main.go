@@ -13,8 +13,34 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, os.Args[1:], term.System())
-	stop()
-	os.Exit(code)
+	ctx, stop := context.WithCancelCause(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-signals
+		// The first signal stops sending; the run still writes its reports.
+		stop(&signalError{sig})
+		// A second one means "now".
+		sig = <-signals
+		os.Exit((&signalError{sig}).exitCode())
+	}()
+	os.Exit(Main(ctx, os.Args[1:], term.System()))
+}
+
+// signalError is the cause of a run stopped by a signal.
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string {
+	if e.sig == syscall.SIGTERM {
+		return "terminated (SIGTERM)"
+	}
+	return "interrupted (SIGINT)"
+}
+
+// exitCode follows the shell's convention of 128 plus the signal number.
+func (e *signalError) exitCode() int {
+	if e.sig == syscall.SIGTERM {
+		return 128 + int(syscall.SIGTERM)
+	}
+	return 128 + int(syscall.SIGINT)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/evalrun/evalrun/internal/term"
 	"github.com/evalrun/evalrun/report"
@@ -22,6 +24,10 @@ type runOptions struct {
 	junit       string
 	json        string
 	noProgress  bool
+	repeat      int
+	tags        string
+	filter      string
+	failFast    bool
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
@@ -32,6 +38,10 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `FILE`")
 	fs.StringVar(&o.json, "json", "", "write the JSON record (schema evalrun/v1) to `FILE`")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or progress lines")
+	fs.IntVar(&o.repeat, "repeat", 0, "run every conversation `N` times, overriding repeat in the suites")
+	fs.StringVar(&o.tags, "tags", "", "run only conversations with at least one of these comma-separated `tags`")
+	fs.StringVar(&o.filter, "filter", "", "run only conversations whose \"suite/name\" matches this `REGEX`")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "stop at the first conversation that fails or errors")
 	return fs
 }
 
@@ -51,6 +61,25 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	}
 	if o.concurrency < 1 {
 		return exitUsage, usagef("run: --concurrency must be at least 1, got %d", o.concurrency)
+	}
+	if o.repeat < 0 {
+		return exitUsage, usagef("run: --repeat must be 1 or more, got %d", o.repeat)
+	}
+	var tags []string
+	for _, tag := range strings.Split(o.tags, ",") {
+		if tag = strings.TrimSpace(tag); tag != "" {
+			tags = append(tags, tag)
+		}
+	}
+	if o.tags != "" && len(tags) == 0 {
+		return exitUsage, usagef("run: --tags %q names no tag", o.tags)
+	}
+	var filter *regexp.Regexp
+	if o.filter != "" {
+		var err error
+		if filter, err = regexp.Compile(o.filter); err != nil {
+			return exitUsage, usagef("run: --filter: %v", err)
+		}
 	}
 	if o.baseURL != "" && o.baseURL != suites.SimURL {
 		if err := suites.CheckBaseURL(o.baseURL); err != nil {
@@ -79,8 +108,15 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 		Concurrency: o.concurrency,
 		BaseURL:     o.baseURL,
 		OnDone:      progress.Done,
+		Repeat:      o.repeat,
+		Tags:        tags,
+		Filter:      filter,
+		FailFast:    o.failFast,
 	})
 	progress.Wait()
+	if run != nil && run.Interrupted != "" {
+		fmt.Fprintf(io.Err, "evalrun: stopped early: %s; unfinished conversations are marked as such\n", run.Interrupted)
+	}
 	if err != nil {
 		outputs.discard()
 		return exitTrouble, err
@@ -92,12 +128,17 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	if err := outputs.write(run); err != nil {
 		return exitTrouble, err
 	}
+	var sig *signalError
+	if errors.As(context.Cause(ctx), &sig) {
+		return sig.exitCode(), nil
+	}
 	return verdictCode(run), nil
 }
 
-// verdictCode maps a run to its exit code: 1 when anything failed or errored.
+// verdictCode maps a run to its exit code: 1 when anything failed, errored
+// or was left unfinished.
 func verdictCode(run *results.Run) int {
-	if run.Summary.Failed > 0 || run.Summary.Errored > 0 {
+	if run.Summary.Failed > 0 || run.Summary.Errored > 0 || run.Summary.Unfinished > 0 {
 		return exitFailed
 	}
 	return exitOK

@@ -1,0 +1,191 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
+	"github.com/evalrun/evalrun/sim"
+)
+
+const selectionSuite = `
+name: shop
+provider: {type: opencx, base_url: sim}
+conversations:
+  - name: refund smoke
+    tags: [refunds, smoke]
+    turns: [{user: hello}]
+  - name: refund deep
+    tags: [refunds]
+    turns: [{user: hello}]
+  - name: shipping
+    tags: [shipping]
+    turns: [{user: hello}]
+  - name: untagged
+    turns: [{user: hello}]
+`
+
+func TestSelectionByTagsAndFilter(t *testing.T) {
+	ss := load(t, selectionSuite)
+	tests := []struct {
+		name   string
+		opts   runner.Options
+		passed []string
+		reason string
+	}{
+		{"one tag", runner.Options{Tags: []string{"smoke"}}, []string{"refund smoke"}, "not selected: has none of the tags smoke"},
+		{"any of several tags", runner.Options{Tags: []string{"refunds", "shipping"}}, []string{"refund smoke", "refund deep", "shipping"}, "not selected: has none of the tags refunds,shipping"},
+		{"filter on suite/name", runner.Options{Filter: regexp.MustCompile(`^shop/refund`)}, []string{"refund smoke", "refund deep"}, "does not match --filter ^shop/refund"},
+		{"tags and filter both apply", runner.Options{Tags: []string{"refunds"}, Filter: regexp.MustCompile(`deep`)}, []string{"refund deep"}, "not selected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, ss, tt.opts)
+			var passed []string
+			for _, c := range r.Conversations {
+				switch c.Status {
+				case results.Passed:
+					passed = append(passed, c.Name)
+				case results.Skipped:
+					if !strings.Contains(c.Reason, tt.reason) {
+						t.Errorf("%s skipped with reason %q, want it to say %q", c.Name, c.Reason, tt.reason)
+					}
+				default:
+					t.Errorf("%s: %s", c.Name, c.Status)
+				}
+			}
+			if strings.Join(passed, ",") != strings.Join(tt.passed, ",") {
+				t.Errorf("ran %v, want %v", passed, tt.passed)
+			}
+			if r.Summary.Skipped != 4-len(tt.passed) || r.Summary.Turns != len(tt.passed) {
+				t.Errorf("summary %+v", r.Summary)
+			}
+		})
+	}
+}
+
+func TestRepeatOverridesTheSuite(t *testing.T) {
+	ss := load(t, `
+provider: {type: opencx, base_url: sim}
+conversations:
+  - name: a
+    repeat: 5
+    turns: [{user: hello}]
+`)
+	r := run(t, ss, runner.Options{Repeat: 3})
+	if c := r.Conversations[0]; c.Runs != 3 || c.PassedRuns != 3 || c.Status != results.Passed {
+		t.Errorf("--repeat 3: %s", describe(c))
+	}
+	if r.Summary.Turns != 3 {
+		t.Errorf("turns %d, want 3", r.Summary.Turns)
+	}
+}
+
+func TestFailFastStopsTheRest(t *testing.T) {
+	var convs strings.Builder
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&convs, "  - name: later %d\n    turns: [{user: hello}, {user: hello}]\n", i)
+	}
+	ss := load(t, `
+provider: {type: opencx, base_url: sim}
+conversations:
+  - name: broken
+    turns: [{user: hello, expect: {contains: nothing like this}}]
+`+convs.String())
+	r := run(t, ss, runner.Options{Concurrency: 1, FailFast: true, Sim: runner.SimOptions{Latency: 20 * time.Millisecond}})
+	if c := r.Conversations[0]; c.Status != results.Failed {
+		t.Fatalf("the failing conversation: %s", describe(c))
+	}
+	if r.Interrupted != runner.ErrFailFast.Error() {
+		t.Errorf("Interrupted = %q", r.Interrupted)
+	}
+	if r.Summary.Unfinished == 0 || r.Summary.Failed != 1 || r.Summary.Passed+r.Summary.Unfinished != 6 {
+		t.Errorf("after the first failure the rest must end unfinished: %+v", r.Summary)
+	}
+	for _, c := range r.Conversations[1:] {
+		if c.Status == results.Unfinished && c.Reason == "" {
+			t.Errorf("%s is unfinished without a reason", c.Name)
+		}
+	}
+
+	// Without --fail-fast the same suite runs to the end.
+	r = run(t, ss, runner.Options{Concurrency: 1})
+	if r.Interrupted != "" || r.Summary.Passed != 6 {
+		t.Errorf("without fail-fast: %+v interrupted %q", r.Summary, r.Interrupted)
+	}
+}
+
+func TestAgentTurnsAndTakeOverReachTheWire(t *testing.T) {
+	rec := &recorder{h: sim.New(sim.Options{})}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	ss := load(t, fmt.Sprintf(`
+provider: {type: opencx, base_url: %q}
+conversations:
+  - name: a human agent joins
+    turns:
+      - user: hello
+      - agent: "Hi, Maria here."
+        take_over: true
+        expect: {reply: false}
+      - user: thanks Maria
+        expect: {reply: false, handoff: true}
+`, srv.URL))
+	r := run(t, ss, runner.Options{})
+	if c := r.Conversations[0]; c.Status != results.Passed {
+		t.Fatalf("%s", describe(c))
+	}
+	var sends []map[string]any
+	for _, req := range rec.requests() {
+		if strings.HasSuffix(req.Path, "/send") {
+			sends = append(sends, req.Body)
+		}
+	}
+	if len(sends) != 3 {
+		t.Fatalf("%d sends", len(sends))
+	}
+	if sends[0]["sender"] != "contact" || sends[1]["sender"] != "agent" || sends[1]["should_take_over_session_from_ai"] != true {
+		t.Errorf("sends on the wire: %v", sends)
+	}
+	if _, has := sends[0]["should_take_over_session_from_ai"]; has {
+		t.Errorf("a contact turn must not ask for a take-over: %v", sends[0])
+	}
+}
+
+func TestRateLimitPacesAllConversationsTogether(t *testing.T) {
+	var mu sync.Mutex
+	var at []time.Time
+	rec := &recorder{h: sim.New(sim.Options{})}
+	srv := httptest.NewServer(stamp(rec, &mu, &at))
+	t.Cleanup(srv.Close)
+	var convs strings.Builder
+	for i := 1; i <= 4; i++ {
+		fmt.Fprintf(&convs, "  - name: c%d\n    turns: [{user: hello}, {user: hello}]\n", i)
+	}
+	// 20 requests a second: 4 sessions + 8 sends = 12 requests, at least 50ms apart.
+	ss := load(t, fmt.Sprintf("provider: {type: opencx, base_url: %q, rate_limit: 20/s}\nconversations:\n%s", srv.URL, convs.String()))
+	r, err := runner.Run(context.Background(), ss, runner.Options{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Passed != 4 {
+		t.Fatalf("summary %+v", r.Summary)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) != 12 {
+		t.Fatalf("%d requests, want 12", len(at))
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 40*time.Millisecond {
+			t.Errorf("requests %d and %d only %v apart; rate_limit 20/s spaces them 50ms", i, i+1, gap)
+		}
+	}
+}
