@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -20,13 +19,12 @@ import (
 // SimOptions configures the in-process simulator started for base_url "sim".
 type SimOptions = sim.Options
 
-// environment owns what a run sets up for its suites: the providers and, when
-// a suite asks for it, one in-process simulator shared by all of them.
+// environment owns what a run sets up for its suites: the providers and the
+// in-process simulators they ask for, one per distinct spec ("sim" shares
+// one; "sim?shape=legacy" gets its own).
 type environment struct {
-	sim     SimOptions
-	once    sync.Once
-	running *sim.Running
-	simErr  error
+	sim  SimOptions // for a plain "sim"
+	sims map[string]*sim.Running
 
 	// limiters holds one limiter per service and credential: a rate limit
 	// is the service's per key, so every suite using that key shares it.
@@ -55,8 +53,8 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 		cfg.BaseURL = override
 	}
 	pace := pc.RateLimit
-	if cfg.BaseURL == suites.SimURL {
-		url, err := e.simURL()
+	if spec, ok := suites.SimSpec(cfg.BaseURL); ok {
+		url, err := e.simURL(spec)
 		if err != nil {
 			return nil, err
 		}
@@ -100,22 +98,32 @@ func (e *environment) limiter(key limiterKey, r suites.Rate) *rate.Limiter {
 	return l
 }
 
-func (e *environment) simURL() (string, error) {
-	e.once.Do(func() {
-		e.running, e.simErr = sim.Start("127.0.0.1:0", e.sim)
-		if e.simErr != nil {
-			e.simErr = fmt.Errorf("start the built-in simulator: %w", e.simErr)
-		}
-	})
-	if e.simErr != nil {
-		return "", e.simErr
+// simURL starts, or reuses, the simulator for spec and returns its URL.
+func (e *environment) simURL(spec string) (string, error) {
+	if r, ok := e.sims[spec]; ok {
+		return r.URL(), nil
 	}
-	return e.running.URL(), nil
+	opts := e.sim
+	if spec != "" {
+		var err error
+		if opts, err = sim.ParseSpec(spec); err != nil {
+			return "", err
+		}
+	}
+	r, err := sim.Start("127.0.0.1:0", opts)
+	if err != nil {
+		return "", fmt.Errorf("start the built-in simulator: %w", err)
+	}
+	if e.sims == nil {
+		e.sims = map[string]*sim.Running{}
+	}
+	e.sims[spec] = r
+	return r.URL(), nil
 }
 
 func (e *environment) close() {
-	if e.running != nil {
-		_ = e.running.Close()
+	for _, r := range e.sims {
+		_ = r.Close()
 	}
 }
 

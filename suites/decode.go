@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/internal/jsonpath"
+	"github.com/evalrun/evalrun/sim"
 	"gopkg.in/yaml.v3"
 )
 
@@ -164,8 +165,11 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 		if u, ok := l.str(v.val, "base_url"); ok {
 			switch {
 			case u == "":
-			case u == SimURL:
-				p.BaseURL = SimURL
+			case isSim(u):
+				if err := CheckBaseURL(u); err != nil {
+					l.errorf(v.val, "base_url: %v", err)
+				}
+				p.BaseURL = u
 			case CheckBaseURL(u) == nil:
 				// Providers append paths that start with "/".
 				p.BaseURL = strings.TrimRight(u, "/")
@@ -436,13 +440,18 @@ func (l *loader) refuseTemplates(f field) {
 	walk(f.val)
 }
 
+func isSim(u string) bool { _, ok := SimSpec(u); return ok }
+
 const wantBaseURL = `want "sim" or an absolute http or https URL such as https://api.open.cx`
 
 // CheckBaseURL reports whether u can be a provider's base URL: SimURL, or an
 // absolute http or https URL. The error says what would be right and quotes u,
 // so it must not be used on values read from the environment.
 func CheckBaseURL(u string) error {
-	if u == SimURL {
+	if spec, ok := SimSpec(u); ok {
+		if _, err := sim.ParseSpec(spec); err != nil {
+			return err
+		}
 		return nil
 	}
 	p, err := url.Parse(u)

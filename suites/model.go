@@ -5,6 +5,7 @@ package suites
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -37,7 +38,19 @@ const (
 )
 
 // SimURL is the base_url value that starts the built-in simulator in-process.
+// "sim?SPEC" starts it with faults, latency or a reply shape (see sim.ParseSpec).
 const SimURL = "sim"
+
+// SimSpec returns the simulator spec of a base URL and whether the URL names
+// the simulator at all: "sim" gives "", true; "sim?shape=legacy" gives
+// "shape=legacy", true.
+func SimSpec(baseURL string) (string, bool) {
+	if baseURL == SimURL {
+		return "", true
+	}
+	spec, ok := strings.CutPrefix(baseURL, SimURL+"?")
+	return spec, ok
+}
 
 // Provider says which chat API a suite talks to and how.
 type Provider struct {

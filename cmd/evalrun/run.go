@@ -81,7 +81,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 			return exitUsage, usagef("run: --filter: %v", err)
 		}
 	}
-	if o.baseURL != "" && o.baseURL != suites.SimURL {
+	if o.baseURL != "" {
 		if err := suites.CheckBaseURL(o.baseURL); err != nil {
 			return exitUsage, usagef("run: --base-url: %v", err)
 		}
