@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +37,9 @@ func TestSignalStopsTheRunAndWritesReports(t *testing.T) {
 					w.Write([]byte(`{"id":"s1"}`))
 					return
 				}
+				// Read the body: only then does the server notice the client
+				// hanging up, which ends the wait below.
+				io.Copy(io.Discard, r.Body)
 				arrived <- struct{}{}
 				select { // hang until the client gives up, bounded for safety
 				case <-r.Context().Done():
