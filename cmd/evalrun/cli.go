@@ -28,7 +28,7 @@ const usage = `evalrun tests customer-support chatbots with scripted conversatio
 Usage:
   evalrun run [flags] PATH...       run suites (files or folders of *.yaml)
   evalrun validate PATH...          check suites without sending anything
-  evalrun sim [--addr HOST:PORT]    serve the built-in OpenCX/Toolzz simulator
+  evalrun sim [flags]               serve the built-in OpenCX/Toolzz simulator
   evalrun version                   print the version
 
 Run 'evalrun COMMAND -h' for the flags of a command.
