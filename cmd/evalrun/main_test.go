@@ -244,7 +244,10 @@ func TestValidate(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"frobnicate"}, {"run"}, {"run", "--concurrency", "0", "x.yaml"}, {"run", "--nope", "x.yaml"}} {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"run"}, {"run", "--concurrency", "0", "x.yaml"}, {"run", "--nope", "x.yaml"},
+		{"run", "--filter", "(", "examples/quickstart.yaml"}, {"run", "--repeat", "-1", "examples/quickstart.yaml"},
+		{"run", "--tags", ",", "examples/quickstart.yaml"}, {"run", "--base-url", "sim?latency=fast", "examples/quickstart.yaml"},
+		{"run", "--base-url", "ftp://x", "examples/quickstart.yaml"}} {
 		if r := evalrun(t, nil, args...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, r.code)
 		}
@@ -261,4 +264,35 @@ func read(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestSelectionAndFailFastFlags(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "r.json")
+	r := evalrun(t, nil, "run", "--tags", "refunds", "--json", js, "examples/quickstart.yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	var run struct {
+		Summary struct{ Passed, Skipped int }
+		Conversations []struct{ Name, Status, Reason string }
+	}
+	if err := json.Unmarshal([]byte(read(t, js)), &run); err != nil {
+		t.Fatal(err)
+	}
+	if run.Summary.Passed != 1 || run.Summary.Skipped != 5 {
+		t.Errorf("--tags refunds: %+v", run.Summary)
+	}
+
+	r = evalrun(t, nil, "run", "--filter", "quickstart/shipping", "--repeat", "3", "--json", js, "examples/quickstart.yaml")
+	if r.code != 0 || !strings.Contains(r.stdout, "3/3") {
+		t.Errorf("--filter with --repeat 3: exit %d\n%s", r.code, r.stdout)
+	}
+
+	p := writeSuite(t, "provider: {type: opencx, base_url: sim}\nconversations:\n"+
+		"  - {name: broken, turns: [{user: hello, expect: {contains: zebra}}]}\n"+
+		"  - {name: fine, turns: [{user: hello}]}\n")
+	r = evalrun(t, nil, "run", "-c", "1", "--fail-fast", "--json", js, p)
+	if r.code != 1 || !strings.Contains(r.stderr, "fail-fast") || !strings.Contains(read(t, js), `"unfinished": 1`) {
+		t.Errorf("--fail-fast: exit %d\nstderr: %s\njson: %s", r.code, r.stderr, read(t, js))
+	}
 }
