@@ -273,7 +273,7 @@ func TestSelectionAndFailFastFlags(t *testing.T) {
 		t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 	var run struct {
-		Summary struct{ Passed, Skipped int }
+		Summary       struct{ Passed, Skipped int }
 		Conversations []struct{ Name, Status, Reason string }
 	}
 	if err := json.Unmarshal([]byte(read(t, js)), &run); err != nil {
