@@ -37,6 +37,10 @@ type Run struct {
 	Summary       Summary         `json:"summary"`
 	Suites        []Suite         `json:"suites"`
 	Conversations []*Conversation `json:"conversations"`
+	// Load is set for `evalrun load` runs: the workload, the exact latency
+	// histograms, and the thresholds. In a load run Conversations holds only
+	// a sample (those that did not pass, up to a limit), not every one.
+	Load *Load `json:"load,omitempty"`
 }
 
 // Summary counts verdicts and aggregates latency over every turn of the run.
@@ -51,15 +55,82 @@ type Summary struct {
 	Turns         int         `json:"turns"`
 	TurnErrors    int         `json:"turn_errors"`
 	LatencyMS     Percentiles `json:"latency_ms"`
+
+	// Load runs only. LatencyMS then counts from when each turn should have
+	// been sent (open model), ServiceLatencyMS from when it was.
+	ServiceLatencyMS *Percentiles `json:"service_latency_ms,omitempty"`
+	Dropped          *int         `json:"dropped,omitempty"`
+	ErrorRate        *float64     `json:"error_rate,omitempty"` // errored turns / turns
+	PassRate         *float64     `json:"pass_rate,omitempty"`  // passed conversations / finished conversations
 }
 
 // Percentiles of a latency distribution, in milliseconds.
 type Percentiles struct {
-	P50 float64 `json:"p50"`
-	P90 float64 `json:"p90"`
-	P95 float64 `json:"p95"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p99.9"`
+	Max  float64 `json:"max"`
+}
+
+// Load is the record of a load run.
+type Load struct {
+	Model        string   `json:"model"` // "open" (arrival rate) or "closed" (virtual users)
+	Rate         float64  `json:"rate,omitempty"`
+	Stages       []Stage  `json:"stages,omitempty"`
+	VUs          int      `json:"vus,omitempty"`
+	DurationMS   float64  `json:"duration_ms"`
+	GraceMS      float64  `json:"grace_ms"`
+	ThinkTimeMS  float64  `json:"think_time_ms,omitempty"`
+	MaxInFlight  int      `json:"max_in_flight,omitempty"`
+	Shards       []string `json:"shards,omitempty"` // run ids merged into this record
+	Started      int      `json:"started"`          // conversations begun
+	Late         int      `json:"late"`             // begun after their intended start (open model)
+	Dropped      int      `json:"dropped"`          // scheduled but never begun
+	TargetRate   float64  `json:"target_rate,omitempty"`
+	AchievedRate float64  `json:"achieved_rate"` // conversations begun per second
+	// Throughput is finished turns per second over the measured duration.
+	Throughput float64 `json:"throughput"`
+
+	Turns []TurnStats `json:"turns"` // per turn index, 1-based, then nothing else
+	// Overall, Conversation and Session aggregate all turns, whole
+	// conversations and session creation.
+	Overall      TurnStats `json:"overall"`
+	Conversation TurnStats `json:"conversation"`
+	Session      TurnStats `json:"session"`
+
+	Thresholds []Threshold `json:"thresholds,omitempty"`
+}
+
+// Stage is one leg of a ramp: reach Target conversations per second,
+// linearly, over DurationMS.
+type Stage struct {
+	DurationMS float64 `json:"duration_ms"`
+	Target     float64 `json:"target"`
+}
+
+// TurnStats describes one latency metric. The histograms are HdrHistogram
+// V2 compressed encodings (base64) of microseconds, so records from several
+// machines can be merged exactly and reported again.
+type TurnStats struct {
+	Index     int         `json:"index,omitempty"` // turn index for per-turn stats
+	Count     int64       `json:"count"`
+	Errors    int64       `json:"errors"`
+	LatencyMS Percentiles `json:"latency_ms"`
+	// ServiceMS counts from the actual send; LatencyMS from the intended one.
+	ServiceMS Percentiles `json:"service_latency_ms"`
+	Histogram string      `json:"histogram"`
+	Service   string      `json:"service_histogram"`
+}
+
+// Threshold is one pass/fail criterion and what was measured for it.
+type Threshold struct {
+	Expr     string  `json:"expr"`
+	Measured float64 `json:"measured"`
+	Unit     string  `json:"unit,omitempty"` // "ms" for latencies, "" for rates and counts
+	Passed   bool    `json:"passed"`
+	Missing  bool    `json:"missing,omitempty"` // the metric had no data
 }
 
 // Suite identifies one suite file of the run.

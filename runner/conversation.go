@@ -40,7 +40,9 @@ func (j *job) run(ctx context.Context) *outcome {
 		session.CustomData[RunIDKey] = j.runID
 	}
 	token := j.suite.Provider.Token.Value()
+	opening := time.Now()
 	conv, err := j.provider.Open(ctx, session)
+	o.open = time.Since(opening)
 	if err != nil {
 		o.fail(ctx, err, "opening the session")
 		return o

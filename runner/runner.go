@@ -195,6 +195,7 @@ type outcome struct {
 	turns     []*results.Turn
 	final     []results.Assertion
 	latencies []time.Duration
+	open      time.Duration // opening the session
 	began     time.Time
 	duration  time.Duration
 }

@@ -30,7 +30,7 @@ func Percentiles(h *hdrhistogram.Histogram) results.Percentiles {
 		return results.Percentiles{}
 	}
 	at := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1000 }
-	return results.Percentiles{P50: at(50), P90: at(90), P95: at(95), P99: at(99), Max: float64(h.Max()) / 1000}
+	return results.Percentiles{P50: at(50), P90: at(90), P95: at(95), P99: at(99), P999: at(99.9), Max: float64(h.Max()) / 1000}
 }
 
 // summarise fills run's summary and suite durations; run.Suites[i] is ss[i].
@@ -100,5 +100,5 @@ func exactPercentiles(ds []time.Duration) results.Percentiles {
 		i := int(math.Ceil(q/100*float64(len(s)))) - 1
 		return ms(s[min(max(i, 0), len(s)-1)])
 	}
-	return results.Percentiles{P50: rank(50), P90: rank(90), P95: rank(95), P99: rank(99), Max: ms(s[len(s)-1])}
+	return results.Percentiles{P50: rank(50), P90: rank(90), P95: rank(95), P99: rank(99), P999: rank(99.9), Max: ms(s[len(s)-1])}
 }
