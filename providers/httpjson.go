@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/evalrun/evalrun/internal/wait"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -127,17 +128,7 @@ func (c *Caller) wait(ctx context.Context, d time.Duration) bool {
 	if c.sleep != nil {
 		return c.sleep(ctx, d)
 	}
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return wait.Sleep(ctx, d)
 }
 
 func (c *Caller) clock() time.Time {

@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"github.com/evalrun/evalrun/internal/wait"
 	"maps"
 	"strconv"
 	"strings"
@@ -51,7 +52,7 @@ func (j *job) run(ctx context.Context) *outcome {
 
 	failed := false
 	for i, turn := range c.Turns {
-		if i > 0 && c.ThinkTime > 0 && !pause(ctx, c.ThinkTime) {
+		if i > 0 && c.ThinkTime > 0 && !wait.Sleep(ctx, c.ThinkTime) {
 			o.fail(ctx, ctx.Err(), "before turn "+strconv.Itoa(i+1))
 			return o
 		}
@@ -161,15 +162,4 @@ func expandMap(m map[string]any, vars map[string]string) map[string]any {
 	}
 	out, _ := suites.ExpandValue(m, vars).(map[string]any)
 	return out
-}
-
-func pause(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/evalrun/evalrun/internal/wait"
 	"io"
 	"net/http"
 	"strconv"
@@ -101,7 +102,7 @@ func (s *Server) endpoint(api string, h http.HandlerFunc, message messageFunc) h
 			p.fallback = s.draw() < p.opts.Flaky
 		}
 
-		if !wait(r.Context(), p.delay) {
+		if !wait.Sleep(r.Context(), p.delay) {
 			return
 		}
 		s.serve(w, r.WithContext(context.WithValue(r.Context(), planKey{}, p)), api, p, h)
@@ -158,22 +159,6 @@ func (s *Server) draw() float64 {
 	s.rngMu.Lock()
 	defer s.rngMu.Unlock()
 	return s.rng.Float64()
-}
-
-// wait sleeps d, or less if ctx ends, and reports whether the request should
-// still be answered.
-func wait(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // serve answers r with h, or with the fault p chose instead. Status faults,

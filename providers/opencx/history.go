@@ -81,7 +81,7 @@ func decodeHistory(raw []byte) (*historyPage, error) {
 	if err := json.Unmarshal(items, &rawItems); err != nil {
 		return nil, fmt.Errorf("undecodable history items: %w", err)
 	}
-	page := &historyPage{Next: idString(next)}
+	page := &historyPage{Next: providers.ID(next)}
 	for i, ri := range rawItems {
 		var it struct {
 			ID    json.RawMessage `json:"id"`
@@ -96,7 +96,7 @@ func decodeHistory(raw []byte) (*historyPage, error) {
 		if err := json.Unmarshal(ri, &it); err != nil {
 			return nil, fmt.Errorf("undecodable history item %d: %w", i, err)
 		}
-		item := historyItem{ID: idString(it.ID), Raw: ri}
+		item := historyItem{ID: providers.ID(it.ID), Raw: ri}
 		if ev := it.Event; ev != nil {
 			item.Type = ev.Type
 			if ev.Sender != nil {

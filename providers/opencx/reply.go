@@ -86,7 +86,7 @@ func DecodeReply(raw []byte) (*providers.Reply, string, error) {
 	// No autopilotResponse key at all beside a message is the id-only shape;
 	// an explicit null autopilotResponse is a bot that stayed silent.
 	if top.AutopilotResponse == nil && top.Message != nil {
-		id := idString(top.Message.ID)
+		id := providers.ID(top.Message.ID)
 		if id == "" {
 			return nil, "", errors.New("the reply carried a message without an id")
 		}
@@ -131,20 +131,6 @@ func DecodeReply(raw []byte) (*providers.Reply, string, error) {
 		}
 	}
 	return r, "", nil
-}
-
-// idString reads an id given as a JSON string or number; anything else is "".
-func idString(raw json.RawMessage) string {
-	raw = bytes.TrimSpace(raw)
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
 }
 
 // decodeArgs accepts action arguments as an object or as a JSON string

@@ -113,19 +113,5 @@ func DecodeReply(raw []byte) (*providers.Reply, string, error) {
 	if b.Message.TargetBotID != nil {
 		r.TransferBot = *b.Message.TargetBotID
 	}
-	return r, conversationID(b.Message.ConversationID), nil
-}
-
-// conversationID accepts the id as a JSON string or, from servers that use
-// numeric ids, a number kept exactly as written.
-func conversationID(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
+	return r, providers.ID(b.Message.ConversationID), nil
 }
