@@ -63,7 +63,8 @@ func TestExamplesLoad(t *testing.T) {
 				// environment: an example must never teach writing it inline.
 				// Only an http bot may need none (Rasa's REST channel).
 				tokenless := s.Provider.Type == suites.HTTP && s.Provider.Token.IsZero()
-				if s.Provider.BaseURL != suites.SimURL && len(s.Provider.Token.Vars) == 0 && !tokenless {
+				_, simulated := suites.SimSpec(s.Provider.BaseURL)
+				if !simulated && len(s.Provider.Token.Vars) == 0 && !tokenless {
 					t.Errorf("suite %q talks to %s with no token from the environment", s.Name, s.Provider.BaseURL)
 				}
 			}

@@ -3,6 +3,7 @@ package suites
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -19,7 +20,8 @@ import (
 
 // The keys each mapping of a suite accepts, in the order messages list them.
 var (
-	suiteKeys        = []string{"name", "provider", "defaults", "vars", "conversations"}
+	suiteKeys        = []string{"name", "provider", "defaults", "vars", "conversations", "load", "thresholds"}
+	loadKeys         = []string{"rate", "vus", "duration", "stages", "think_time", "max_in_flight", "grace"}
 	providerKeys     = []string{"type", "base_url", "token", "bot_id", "timeout", "retries", "headers", "rate_limit", "max_body", "poll_interval", "reply_timeout", "request", "response"}
 	requestKeys      = []string{"method", "path", "headers", "body"}
 	responseKeys     = []string{"text", "conversation_id", "handoff"}
@@ -102,6 +104,12 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 		if _, ok := s.Vars[use.name]; !ok {
 			l.errorf(use.node, "{{%s}} is not defined: an http request can use {{message}}, {{conversation_id}}, {{messages}} and the suite's vars", use.name)
 		}
+	}
+	if v, ok := f["load"]; ok {
+		s.Load = l.loadSettings(v.val)
+	}
+	if v, ok := f["thresholds"]; ok {
+		s.Thresholds = l.thresholds(v.val)
 	}
 	v, ok := f["conversations"]
 	if !ok {
@@ -1043,4 +1051,143 @@ func (l *loader) checkScope(vars map[string]string, captured map[string][]int) {
 			l.errorf(u.node, "{{%s}} is not defined: add it to vars or capture it in an earlier turn", u.name)
 		}
 	}
+}
+
+func (l *loader) loadSettings(n *yaml.Node) *LoadSettings {
+	fields, ok := l.mapping(n, "load", "load", loadKeys)
+	if !ok {
+		return nil
+	}
+	ls := &LoadSettings{Pos: l.pos(n)}
+	for _, f := range fields {
+		ls.Keys = append(ls.Keys, Key{Name: f.name, Pos: l.pos(f.key)})
+		switch f.name {
+		case "rate":
+			if r, ok := l.positive(f.val, "rate"); ok {
+				ls.Rate = r
+			}
+		case "vus":
+			ls.VUs, _ = l.integer(f.val, "vus", 1)
+		case "duration":
+			ls.Duration, _ = l.duration(f.val, "duration", true)
+		case "think_time":
+			ls.ThinkTime, _ = l.duration(f.val, "think_time", false)
+		case "max_in_flight":
+			ls.MaxInFlight, _ = l.integer(f.val, "max_in_flight", 1)
+		case "grace":
+			if d, ok := l.duration(f.val, "grace", false); ok {
+				ls.Grace = &d
+			}
+		case "stages":
+			items, _ := l.list(f.val, "stages")
+			for _, item := range items {
+				if st, ok := l.stage(item); ok {
+					ls.Stages = append(ls.Stages, st)
+				}
+			}
+		}
+	}
+	if ls.Rate > 0 && ls.VUs > 0 {
+		l.errorf(n, "load: rate (open model) and vus (closed model) exclude each other; keep one")
+	}
+	return ls
+}
+
+// positive reads a number greater than 0.
+func (l *loader) positive(n *yaml.Node, label string) (float64, bool) {
+	r := l.resolve(n)
+	var v float64
+	if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagInt && r.ShortTag() != tagFloat) || r.Decode(&v) != nil || v <= 0 {
+		l.errorf(n, "%s: want a number greater than 0 such as 50 or 2.5, got %s", label, shown(r))
+		return 0, false
+	}
+	return v, true
+}
+
+// stage reads a ramp stage written as "30s:50", the --stage form, or as
+// {duration: 30s, target: 50}.
+func (l *loader) stage(n *yaml.Node) (LoadStage, bool) {
+	const want = `want "DURATION:TARGET" such as "30s:50", or {duration: 30s, target: 50}`
+	r := l.resolve(n)
+	st := LoadStage{Pos: l.pos(n)}
+	switch {
+	case r.Kind == yaml.ScalarNode && r.ShortTag() == tagStr:
+		d, t, err := ParseStage(r.Value)
+		if err != nil {
+			l.errorf(n, "stages: %v", err)
+			return st, false
+		}
+		st.Duration, st.Target = d, t
+		return st, true
+	case r.Kind == yaml.MappingNode:
+		fields, _ := l.mapping(n, "stage", "stage", []string{"duration", "target"})
+		f := index(fields)
+		d, hasD := f["duration"]
+		t, hasT := f["target"]
+		if !hasD || !hasT {
+			l.errorf(n, "stages: %s", want)
+			return st, false
+		}
+		var ok1, ok2 bool
+		st.Duration, ok1 = l.duration(d.val, "duration", true)
+		st.Target, ok2 = l.nonNegative(t.val, "target")
+		return st, ok1 && ok2
+	}
+	l.errorf(n, "stages: %s, got %s", want, kindName(r))
+	return st, false
+}
+
+func (l *loader) nonNegative(n *yaml.Node, label string) (float64, bool) {
+	r := l.resolve(n)
+	var v float64
+	if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagInt && r.ShortTag() != tagFloat) || r.Decode(&v) != nil || v < 0 {
+		l.errorf(n, "%s: want a number of conversations per second, 0 or more, got %s", label, shown(r))
+		return 0, false
+	}
+	return v, true
+}
+
+// ParseStage reads "DURATION:TARGET", the form of --stage: ramp to TARGET
+// new conversations per second over DURATION.
+func ParseStage(s string) (time.Duration, float64, error) {
+	ds, ts, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not DURATION:TARGET, such as 30s:50", s)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(ds))
+	if err != nil || d <= 0 {
+		return 0, 0, fmt.Errorf("%q: the duration %q is not a positive duration such as 30s", s, ds)
+	}
+	t, err := strconv.ParseFloat(strings.TrimSpace(ts), 64)
+	if err != nil || t < 0 || math.IsInf(t, 0) || math.IsNaN(t) {
+		return 0, 0, fmt.Errorf("%q: the target %q is not a rate such as 50 (conversations per second)", s, ts)
+	}
+	return d, t, nil
+}
+
+func (l *loader) thresholds(n *yaml.Node) []ThresholdExpr {
+	items, ok := l.list(n, "thresholds")
+	if !ok {
+		return nil
+	}
+	var out []ThresholdExpr
+	for _, item := range items {
+		expr, ok := l.str(item, "thresholds")
+		if !ok {
+			continue
+		}
+		r := l.resolve(item)
+		if err := checkThreshold(expr); err != nil {
+			pos := l.pos(item)
+			// Point at the bad part when the threshold says where it is and
+			// the value is written plainly on one line.
+			if col := err.Col; col > 0 && r.Style == 0 {
+				pos.Col += col - 1
+			}
+			l.errs = append(l.errs, &Error{Pos: pos, Msg: "thresholds: " + err.Msg})
+			continue
+		}
+		out = append(out, ThresholdExpr{Expr: expr, Pos: l.pos(item)})
+	}
+	return out
 }

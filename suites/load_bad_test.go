@@ -44,6 +44,15 @@ func TestLoadBadFixtures(t *testing.T) {
 			`15:9: agent: only opencx can send a message as a human agent`,
 			`16:9: take_over: only opencx has should_take_over_session_from_ai`,
 		}},
+		{"load_section.yaml", []string{
+			`3:3: load: rate (open model) and vus (closed model) exclude each other; keep one`,
+			`5:12: stages: "5s" is not DURATION:TARGET, such as 30s:50`,
+			`5:18: stages: "x:40": the duration "x" is not a positive duration such as 30s`,
+			`5:26: stages: want "DURATION:TARGET" such as "30s:50", or {duration: 30s, target: 50}`,
+			`6:13: duration: must not be negative; want a duration such as 5s or 1m30s`,
+			`7:18: max_in_flight: want a whole number 1 or more, got 0`,
+			`8:3: unknown key "ramp" in load; want one of rate, vus, duration, stages, think_time, max_in_flight, grace`,
+		}},
 		{"unknown_keys_nested.yaml", []string{
 			`2:12: unknown key "repaet" in defaults; did you mean "repeat"?`,
 			`5:5: unknown key "tag" in conversation; did you mean "tags"?`,

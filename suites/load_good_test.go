@@ -335,3 +335,24 @@ func TestHTTPProviderLimitsAndAgentTurns(t *testing.T) {
 		t.Errorf("Rate.String = %q", got)
 	}
 }
+
+func TestLoadSection(t *testing.T) {
+	s, err := loadOne(filepath.Join("testdata", "good", "load_section.yaml"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := s.Load
+	if l == nil || l.Rate != 20 || l.Duration != 30*time.Second || l.MaxInFlight != 100 || l.Grace == nil || *l.Grace != 0 {
+		t.Fatalf("load %+v", l)
+	}
+	if len(l.Stages) != 2 || l.Stages[0].Duration != 5*time.Second || l.Stages[0].Target != 40 ||
+		l.Stages[1].Duration != 10*time.Second || l.Stages[1].Target != 0 {
+		t.Errorf("stages %+v", l.Stages)
+	}
+	if len(s.Thresholds) != 2 || s.Thresholds[0].Expr != "turn_latency.p95 < 2s" || s.Thresholds[1].Pos.Line != 10 {
+		t.Errorf("thresholds %+v", s.Thresholds)
+	}
+	if d, target, err := ParseStage("1m30s:12.5"); err != nil || d != 90*time.Second || target != 12.5 {
+		t.Errorf("ParseStage: %v %v %v", d, target, err)
+	}
+}

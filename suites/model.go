@@ -27,7 +27,36 @@ type Suite struct {
 	Defaults      Defaults
 	Vars          map[string]string
 	Conversations []*Conversation
-	Pos           Pos // of the document root
+	// Load and Thresholds are read by `evalrun load`; flags override them.
+	Load       *LoadSettings
+	Thresholds []ThresholdExpr
+	Pos        Pos // of the document root
+}
+
+// LoadSettings is a suite's load: section. A zero field was not set.
+type LoadSettings struct {
+	Rate        float64 // new conversations per second (open model)
+	VUs         int     // virtual users (closed model)
+	Duration    time.Duration
+	Stages      []LoadStage
+	ThinkTime   time.Duration
+	MaxInFlight int
+	Grace       *time.Duration
+	Keys        []Key // the keys set, in file order
+	Pos         Pos
+}
+
+// LoadStage ramps the arrival rate linearly to Target over Duration.
+type LoadStage struct {
+	Duration time.Duration
+	Target   float64
+	Pos      Pos
+}
+
+// ThresholdExpr is one entry of a suite's thresholds: list, as written.
+type ThresholdExpr struct {
+	Expr string
+	Pos  Pos
 }
 
 // Provider types a suite may name.
