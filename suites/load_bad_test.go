@@ -53,6 +53,12 @@ func TestLoadBadFixtures(t *testing.T) {
 			`7:18: max_in_flight: want a whole number 1 or more, got 0`,
 			`8:3: unknown key "ramp" in load; want one of rate, vus, duration, stages, think_time, max_in_flight, grace`,
 		}},
+		{"thresholds.yaml", []string{
+			`3:5: thresholds: unknown metric "turn_latncy": did you mean turn_latency?`,
+			`4:22: thresholds: unknown operator "=>": did you mean >=?`,
+			`5:18: thresholds: error_rate is a fraction between 0 and 1: write 0.05 or 5%`,
+			`6:5: thresholds: dropped counts conversations: write a whole number, like 0 or 10, not 1.5`,
+		}},
 		{"unknown_keys_nested.yaml", []string{
 			`2:12: unknown key "repaet" in defaults; did you mean "repeat"?`,
 			`5:5: unknown key "tag" in conversation; did you mean "tags"?`,

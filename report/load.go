@@ -1,0 +1,481 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/evalrun/evalrun/results"
+)
+
+// LoadTableReporter returns the end-of-run table of a load run, with opts, as
+// a Reporter.
+func LoadTableReporter(opts TableOptions) Reporter {
+	return ReporterFunc(func(w io.Writer, run *results.Run) error { return LoadTable(w, run, opts) })
+}
+
+var _ Reporter = LoadTableReporter(TableOptions{})
+
+// A sampled conversation takes two lines, its name and what went wrong,
+// each cut to fit a 100-column terminal; the JSON record keeps the whole
+// text.
+const (
+	sampleIndent   = "             " // under the name, past "  UNFINISHED "
+	maxSampleRunes = 100 - len(sampleIndent)
+)
+
+// LoadTable writes the end of a load run: two lines describing the workload
+// and what became of it, a latency table with a row per turn index, then all
+// turns, whole conversations and session creation (count, error %, p50, p90,
+// p95, p99 and max, the service-time p95 and p99 when they differ from the
+// latency, and completions per second), the thresholds with what was measured
+// for each, and the sampled conversations that did not pass. Like Table it
+// holds no timestamps: the same record always renders the same bytes.
+func LoadTable(w io.Writer, run *results.Run, opts TableOptions) error {
+	if run == nil {
+		return errors.New("report: load table: no run")
+	}
+	load := run.Load
+	if load == nil {
+		return errors.New("report: load table: the run has no load record")
+	}
+
+	var buf bytes.Buffer
+	writeWorkload(&buf, run)
+	buf.WriteByte('\n')
+	if err := writeLatencyTable(&buf, load); err != nil {
+		return fmt.Errorf("report: load table: %w", err)
+	}
+	if len(load.Thresholds) > 0 {
+		buf.WriteByte('\n')
+		if err := writeThresholds(&buf, load.Thresholds, opts); err != nil {
+			return fmt.Errorf("report: load table: %w", err)
+		}
+	}
+	writeSample(&buf, run, opts)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// writeWorkload is, for the open model,
+//
+//	Open model: target 50.0/s, achieved 49.8/s, stages 30s:50 1m0s:50, at most 200 in flight
+//	Ran 1m0s + 10s grace: 2991 started, 12 late, 0 dropped; 98.2% passed, 0.4% of turns errored
+//
+// and for the closed one "Closed model: 20 virtual users, think time 1s".
+func writeWorkload(b *bytes.Buffer, run *results.Run) {
+	load := run.Load
+	var what []string
+	switch load.Model {
+	case "closed":
+		what = append(what, "Closed model: "+plural(load.VUs, "virtual user"))
+		if load.ThinkTimeMS > 0 {
+			what = append(what, "think time "+formatSpan(load.ThinkTimeMS))
+		}
+	default:
+		model := "Open model"
+		if load.Model != "open" && load.Model != "" {
+			model = "Model " + oneLine(load.Model)
+		}
+		target := load.TargetRate
+		if target == 0 {
+			target = load.Rate
+		}
+		what = append(what, model+": target "+formatRate(target), "achieved "+formatRate(load.AchievedRate))
+		if len(load.Stages) > 0 {
+			stages := make([]string, len(load.Stages))
+			for i, s := range load.Stages {
+				stages[i] = formatSpan(s.DurationMS) + ":" + strconv.FormatFloat(s.Target, 'f', -1, 64)
+			}
+			what = append(what, "stages "+strings.Join(stages, " "))
+		}
+	}
+	if load.MaxInFlight > 0 {
+		what = append(what, "at most "+strconv.Itoa(load.MaxInFlight)+" in flight")
+	}
+	if len(load.Shards) > 0 {
+		what = append(what, "merged from "+plural(len(load.Shards), "run"))
+	}
+	b.WriteString(strings.Join(what, ", ") + "\n")
+
+	ran := "Ran " + formatSpan(load.DurationMS)
+	if load.GraceMS > 0 {
+		ran += " + " + formatSpan(load.GraceMS) + " grace"
+	}
+	if run.Interrupted != "" {
+		ran += " (stopped early: " + oneLine(run.Interrupted) + ")"
+	}
+	counts := []string{strconv.Itoa(load.Started) + " started"}
+	if load.Model != "closed" || load.Late > 0 {
+		counts = append(counts, strconv.Itoa(load.Late)+" late")
+	}
+	if load.Model != "closed" || load.Dropped > 0 {
+		counts = append(counts, strconv.Itoa(load.Dropped)+" dropped")
+	}
+	line := ran + ": " + strings.Join(counts, ", ")
+	var rates []string
+	if r := run.Summary.PassRate; r != nil {
+		rates = append(rates, formatPercent(*r)+" passed")
+	}
+	if r := run.Summary.ErrorRate; r != nil {
+		rates = append(rates, formatPercent(*r)+" of turns errored")
+	}
+	if len(rates) > 0 {
+		line += "; " + strings.Join(rates, ", ")
+	}
+	b.WriteString(line + "\n")
+}
+
+// writeLatencyTable writes a row per turn index and a footer with all turns,
+// whole conversations and session creation. The service-time columns are
+// left out when they would repeat the latency (the closed model, where every
+// turn is sent when it is due).
+func writeLatencyTable(b *bytes.Buffer, load *results.Load) error {
+	rows := loadRows(load)
+	service := false
+	for _, s := range rows {
+		if s.stats.ServiceMS != s.stats.LatencyMS {
+			service = true
+		}
+	}
+
+	header := []any{"", "COUNT", "ERR %", "P50", "P90", "P95", "P99", "MAX"}
+	if service {
+		header = append(header, "SVC P95", "SVC P99")
+	}
+	header = append(header, "PER S")
+	aligns := make([]tw.Align, len(header))
+	for i := range aligns {
+		aligns[i] = tw.AlignRight
+	}
+	aligns[0] = tw.AlignLeft
+
+	table := tablewriter.NewTable(b,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithFooterAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+	)
+	table.Header(header...)
+
+	seconds := measuredSeconds(load)
+	row := func(r loadRow) []string {
+		s := r.stats
+		cells := []string{r.label, strconv.FormatInt(s.Count, 10)}
+		if s.Count <= 0 {
+			cells = append(cells, "-", "-", "-", "-", "-", "-")
+			if service {
+				cells = append(cells, "-", "-")
+			}
+		} else {
+			l := s.LatencyMS
+			cells = append(cells,
+				formatErrorPercent(float64(s.Errors)/float64(s.Count)),
+				formatMS(l.P50), formatMS(l.P90), formatMS(l.P95), formatMS(l.P99), formatMS(l.Max))
+			if service {
+				cells = append(cells, formatMS(s.ServiceMS.P95), formatMS(s.ServiceMS.P99))
+			}
+		}
+		perSecond := "-"
+		switch {
+		case r.all && load.Throughput > 0:
+			perSecond = formatPerSecond(load.Throughput)
+		case seconds > 0 && s.Count > 0:
+			perSecond = formatPerSecond(float64(s.Count) / seconds)
+		}
+		return append(cells, perSecond)
+	}
+
+	for _, r := range rows[:len(load.Turns)] {
+		if err := table.Append(row(r)); err != nil {
+			return err
+		}
+	}
+	// The aggregates go in the footer, one cell of three lines per column,
+	// so a rule separates them from the per-turn rows.
+	footer := make([][]string, 0, len(header))
+	for _, r := range rows[len(load.Turns):] {
+		for i, c := range row(r) {
+			if i == len(footer) {
+				footer = append(footer, nil)
+			}
+			footer[i] = append(footer[i], c)
+		}
+	}
+	cells := make([]string, len(footer))
+	for i, lines := range footer {
+		cells[i] = strings.Join(lines, "\n")
+	}
+	table.Footer(cells)
+	if err := table.Render(); err != nil {
+		return err
+	}
+	if service {
+		b.WriteString("Latency counts from when a turn was due, so a backed-up generator cannot hide\n" +
+			"waiting (coordinated omission); SVC counts from when it was sent.\n")
+	}
+	return nil
+}
+
+type loadRow struct {
+	label string
+	stats results.TurnStats
+	all   bool // the all-turns row, whose rate is the record's throughput
+}
+
+// loadRows are the per-turn rows, then all turns, conversations and sessions.
+func loadRows(load *results.Load) []loadRow {
+	rows := make([]loadRow, 0, len(load.Turns)+3)
+	for i, s := range load.Turns {
+		n := s.Index
+		if n <= 0 {
+			n = i + 1
+		}
+		rows = append(rows, loadRow{label: "turn " + strconv.Itoa(n), stats: s})
+	}
+	return append(rows,
+		loadRow{label: "all turns", stats: load.Overall, all: true},
+		loadRow{label: "conversations", stats: load.Conversation},
+		loadRow{label: "sessions", stats: load.Session},
+	)
+}
+
+// measuredSeconds is the span the record's throughput was measured over, so
+// every row's rate is counted over the same time as the all-turns one.
+func measuredSeconds(load *results.Load) float64 {
+	if load.Throughput > 0 && load.Overall.Count > 0 {
+		return float64(load.Overall.Count) / load.Throughput
+	}
+	return load.DurationMS / 1000
+}
+
+// writeThresholds writes a table of every threshold, what was measured and
+// whether it held, then a line counting them.
+func writeThresholds(b *bytes.Buffer, ths []results.Threshold, opts TableOptions) error {
+	aligns := []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignLeft}
+	table := tablewriter.NewTable(b,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+	)
+	table.Header("THRESHOLD", "MEASURED", "RESULT")
+	passed, failed, missing := 0, 0, 0
+	for _, th := range ths {
+		var verdict string
+		switch {
+		case th.Missing:
+			missing++
+			verdict = colorize(opts, verdictColors[results.Flaky], "? MISSING")
+		case th.Passed:
+			passed++
+			verdict = colorize(opts, verdictColors[results.Passed], "✓ PASS")
+		default:
+			failed++
+			verdict = colorize(opts, verdictColors[results.Failed], "✗ FAIL")
+		}
+		if err := table.Append([]string{truncate(oneLine(th.Expr), maxNameRunes), formatMeasured(th), verdict}); err != nil {
+			return err
+		}
+	}
+	if err := table.Render(); err != nil {
+		return err
+	}
+	summary := []string{strconv.Itoa(passed) + " passed", strconv.Itoa(failed) + " failed"}
+	if missing > 0 {
+		summary = append(summary, strconv.Itoa(missing)+" without data")
+	}
+	b.WriteString("Thresholds: " + strings.Join(summary, ", ") + "\n")
+	return nil
+}
+
+// writeSample lists, one a line, the conversations the record kept because
+// they did not pass, and how many there were in all.
+func writeSample(b *bytes.Buffer, run *results.Run, opts TableOptions) {
+	var sample []*results.Conversation
+	for _, c := range conversations(run) {
+		switch c.Status {
+		case results.Failed, results.Errored, results.Flaky, results.Unfinished:
+			sample = append(sample, c)
+		}
+	}
+	if len(sample) == 0 {
+		return
+	}
+	s := run.Summary
+	total := s.Failed + s.Errored + s.Flaky + s.Unfinished
+	b.WriteString("\nConversations that did not pass")
+	if total > len(sample) {
+		fmt.Fprintf(b, " (%d of %d)", len(sample), total)
+	}
+	b.WriteString(":\n")
+	for _, c := range sample {
+		label := verdictLabel(c.Status)
+		pad := strings.Repeat(" ", max(len(sampleIndent)-3-len(label), 0))
+		b.WriteString("  " + paint(opts, c.Status, label) + pad + " " +
+			truncate(oneLine(c.Suite)+" / "+oneLine(c.Name), maxSampleRunes) + "\n")
+		if why := sampleReason(c); why != "" {
+			b.WriteString(sampleIndent + truncate(oneLine(why), maxSampleRunes) + "\n")
+		}
+	}
+}
+
+// sampleReason is the first thing that went wrong in c; for an errored
+// conversation, the error.
+func sampleReason(c *results.Conversation) string {
+	failures := c.Failures()
+	if c.Status == results.Errored {
+		for _, f := range failures {
+			if f.Check == "error" {
+				return failureText(f)
+			}
+		}
+	}
+	if len(failures) > 0 {
+		return failureText(failures[0])
+	}
+	return c.Reason
+}
+
+// formatMeasured prints a threshold's measured value in its unit: latencies
+// to three significant digits ("1.83s", "812ms"), error and pass rates as
+// percentages ("0.4%"), throughputs per second ("49.8/s"), counts as
+// integers ("0").
+func formatMeasured(th results.Threshold) string {
+	v := th.Measured
+	switch {
+	case th.Missing || math.IsNaN(v) || math.IsInf(v, 0):
+		return "-"
+	case th.Unit == "ms":
+		return formatPreciseMS(v)
+	case th.Unit != "":
+		return formatNumber(v) + " " + oneLine(th.Unit)
+	}
+	switch thresholdMetric(th.Expr) {
+	case "error_rate", "pass_rate":
+		return formatPercent(v)
+	case "throughput", "achieved_rate":
+		return formatNumber(v) + "/s"
+	}
+	return formatNumber(v)
+}
+
+// thresholdMetric is the metric an expression starts with: "error_rate" of
+// "error_rate < 1%". The record keeps the expression, not the parsed
+// threshold, and only the unit of latencies.
+func thresholdMetric(expr string) string {
+	expr = strings.TrimSpace(expr)
+	end := strings.IndexFunc(expr, func(r rune) bool {
+		return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	})
+	if end < 0 {
+		end = len(expr)
+	}
+	return strings.ToLower(expr[:end])
+}
+
+// formatPreciseMS is formatMS with three significant digits, for comparing a
+// measured latency with a threshold's bound: "4.21ms", "812ms", "1.83s".
+func formatPreciseMS(ms float64) string {
+	switch {
+	case math.IsNaN(ms) || math.IsInf(ms, 0) || ms < 0:
+		return "-"
+	case ms == 0:
+		return "0ms"
+	case ms < 9.995:
+		return strconv.FormatFloat(ms, 'f', 2, 64) + "ms"
+	case ms < 99.95:
+		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
+	case ms < 999.5:
+		return strconv.FormatFloat(ms, 'f', 0, 64) + "ms"
+	case ms < 9_995:
+		return strconv.FormatFloat(ms/1000, 'f', 2, 64) + "s"
+	case ms < 59_950:
+		return strconv.FormatFloat(ms/1000, 'f', 1, 64) + "s"
+	}
+	return time.Duration(ms * float64(time.Millisecond)).Round(100 * time.Millisecond).String()
+}
+
+// formatPercent prints a fraction as a percentage with up to three
+// significant digits: 0.004 is "0.4%", 0.98234 is "98.2%", 1 is "100%".
+func formatPercent(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "-"
+	}
+	p := f * 100
+	if p == 0 {
+		return "0%"
+	}
+	digits := 2 - int(math.Floor(math.Log10(math.Abs(p))))
+	digits = min(max(digits, 0), 4)
+	s := strconv.FormatFloat(p, 'f', digits, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s + "%"
+}
+
+// formatErrorPercent is a fraction as a percentage with at most two
+// decimals, short enough for a table column, and never rounded to zero:
+// "0%", "<0.01%", "0.84%", "12.5%".
+func formatErrorPercent(f float64) string {
+	switch {
+	case math.IsNaN(f) || math.IsInf(f, 0) || f < 0:
+		return "-"
+	case f == 0:
+		return "0%"
+	case f < 0.0001:
+		return "<0.01%"
+	}
+	s := strconv.FormatFloat(f*100, 'f', 2, 64)
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".") + "%"
+}
+
+// formatNumber prints a count as an integer and anything else with up to
+// four significant digits, never with an exponent.
+func formatNumber(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	digits := 3 - int(math.Floor(math.Log10(math.Abs(v))))
+	s := strconv.FormatFloat(v, 'f', max(digits, 0), 64)
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
+}
+
+// formatRate is "49.8/s".
+func formatRate(r float64) string {
+	return strconv.FormatFloat(r, 'f', 1, 64) + "/s"
+}
+
+// formatPerSecond is a rate without its unit, for the PER S column.
+func formatPerSecond(r float64) string {
+	if math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(r, 'f', 1, 64)
+}
+
+// formatSpan prints a configured span as it would be written on the command
+// line: "30s", "1m0s", "1.5s".
+func formatSpan(ms float64) string {
+	if math.IsNaN(ms) || math.IsInf(ms, 0) || ms < 0 {
+		return "-"
+	}
+	return time.Duration(ms * float64(time.Millisecond)).Round(100 * time.Millisecond).String()
+}
+
+// colorize wraps text in an ANSI colour when opts asks for colour.
+func colorize(opts TableOptions, code, text string) string {
+	if !opts.Color || code == "" {
+		return text
+	}
+	return code + text + "\x1b[0m"
+}
