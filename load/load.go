@@ -1,0 +1,595 @@
+// Package load replays the conversations of suites as load, in an open model
+// (new conversations at a target rate) or a closed one (virtual users), and
+// records every latency in mergeable HDR histograms.
+//
+// # Open model
+//
+// Options.Rate is the rate at the test start, in new conversations per
+// second; Options.Stages ramp it linearly from there, one after another, and
+// after the last the last target holds. Conversations start until
+// Options.Duration (by default the stages' total). The i-th start (0-based)
+// is due when the integral of the rate since the test start reaches i — a
+// constant rate r has it at i/r — and its due time never depends on when
+// earlier starts actually happened, so the schedule does not drift.
+//
+// With Options.MaxInFlight, a start due while that many conversations are in
+// flight waits for one of them to end, then begins late; waiting starts
+// queue in order and none is skipped. When the starting window closes (at
+// Duration, or when the run is interrupted), the start still waiting for a
+// slot and every later one due before the close are dropped: never sent,
+// counted in Load.Dropped and Summary.Dropped. An interrupt likewise drops
+// starts that were due but not begun because the generator had fallen
+// behind. So started + dropped is always the number of starts the schedule
+// has due before the close. A start is late (Load.Late) when it begins more
+// than LateAfter after its due time.
+//
+// # Closed model
+//
+// Options.VUs users each play a conversation, pause Options.ThinkTime, and
+// play the next, until Duration. Every user waits for its reply before going
+// on, so the closed model measures service time by nature: nothing is
+// corrected, and a slow server simply gets fewer conversations.
+//
+// # Latency and coordinated omission
+//
+// Every latency is recorded twice, in µs histograms: service time, as Play
+// measured it from the actual send, and service time plus the lateness of
+// the conversation's start (actual − due; 0 in the closed model), so that in
+// the open model a turn counts from when it should have been sent and a
+// server that stalls the generator cannot hide the stall. Summary.LatencyMS
+// holds the corrected percentiles of all turns, Summary.ServiceLatencyMS the
+// service ones. There are histograms per turn index, for all turns, for
+// whole conversations and for session creation.
+//
+// # What is counted
+//
+// A turn counts once it has a reply or has errored; a turn cut short by the
+// end of the grace period or an interrupt counts nowhere. Errored turns (and
+// failed session creations) count in Count and Errors of their metric but
+// add no latency: an error's latency (a quick 503, a long timeout) is not the
+// time to a reply, and fast failures would make a failing service look fast.
+// This is what k6 users get from http_req_duration{expected_response:true};
+// the errors are in error_rate instead. Conversation latency covers passed
+// and failed conversations; errored ones count in its Errors.
+//
+// Summary.Conversations is the number started: passed + failed + errored +
+// unfinished. Dropped starts are not conversations (nothing was sent) and
+// stand apart in Summary.Dropped. PassRate is passed / (passed + failed +
+// errored); ErrorRate is errored turns / turns. Both are 0 with nothing to
+// divide by.
+package load
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultGrace       = 30 * time.Second
+	DefaultSampleLimit = 20
+)
+
+// LateAfter is how long after its due time a start may begin and still be on
+// time: timer and scheduler jitter below it is not lateness worth counting
+// (it is still added to the corrected latencies).
+const LateAfter = 10 * time.Millisecond
+
+// ErrGraceOver is the cause with which conversations still in flight when the
+// grace period ends are cancelled.
+var ErrGraceOver = errors.New("load: grace period over")
+
+// Options says what load to generate. Rate or Stages (open model) and VUs
+// (closed model) exclude each other.
+type Options struct {
+	// Rate is the open model's rate of new conversations per second at the
+	// start; Stages ramp it from there (see the package comment).
+	Rate   float64
+	Stages []Stage
+	// VUs is the closed model's number of users, each looping over the
+	// conversations and pausing ThinkTime between two of them.
+	VUs       int
+	ThinkTime time.Duration
+	// Duration is how long conversations start (open) or users loop
+	// (closed). With Stages and no Duration, the stages' total.
+	Duration time.Duration
+	// Grace is how long after Duration conversations in flight may finish;
+	// then they are cancelled and end unfinished. 0 means DefaultGrace, a
+	// negative value none.
+	Grace time.Duration
+	// MaxInFlight caps the conversations in flight in the open model; 0 is
+	// no cap.
+	MaxInFlight int
+	// OnTick, when set, is called about once a second while the run lasts,
+	// never concurrently, and once more with Done set when it has ended.
+	OnTick func(Snapshot)
+	// SampleLimit is how many conversations that did not pass the record
+	// keeps (status and reason). 0 means DefaultSampleLimit, negative none.
+	SampleLimit int
+	// RunID is the record's run id; "" takes the Player's RunID() when it has
+	// one, or mints one.
+	RunID string
+}
+
+// Snapshot is the progress of a run.
+type Snapshot struct {
+	Elapsed  time.Duration // since the test start
+	Duration time.Duration // the starting window (Options.Duration or the stages')
+	// TargetRate is the open model's rate due now, AchievedRate the rate
+	// conversations began at since the previous snapshot (in the last one,
+	// over the starting window); both per second.
+	TargetRate   float64
+	AchievedRate float64
+	InFlight     int
+	Started      int
+	Late         int
+	Dropped      int // counted when the starting window closes
+	Turns        int64
+	Errors       int64         // session creations and turns that errored
+	P95          time.Duration // of all turns so far, from the intended start
+	Done         bool          // the run has ended; this is the last snapshot
+}
+
+// Player plays conversations for Run; *runner.Player is one. It must be safe
+// for concurrent use.
+type Player interface {
+	// Play plays conversation c of suite s once, stopping when ctx is done,
+	// and returns what it measured.
+	Play(ctx context.Context, s *suites.Suite, c *suites.Conversation) runner.Outcome
+}
+
+var _ Player = (*runner.Player)(nil)
+
+// plan is a validated Options.
+type plan struct {
+	Options
+	open   bool
+	pacer  Ramp
+	window time.Duration // when starts (open) or loops (closed) end
+}
+
+func (o Options) plan() (plan, error) {
+	p := plan{Options: o, open: o.Rate > 0 || len(o.Stages) > 0}
+	switch {
+	case o.Rate < 0:
+		return p, fmt.Errorf("load: rate must be at least 0, got %g", o.Rate)
+	case o.VUs < 0:
+		return p, fmt.Errorf("load: vus must be at least 0, got %d", o.VUs)
+	case o.Duration < 0:
+		return p, fmt.Errorf("load: duration must be at least 0, got %s", o.Duration)
+	case o.ThinkTime < 0:
+		return p, fmt.Errorf("load: think time must be at least 0, got %s", o.ThinkTime)
+	case o.MaxInFlight < 0:
+		return p, fmt.Errorf("load: max in flight must be at least 0, got %d", o.MaxInFlight)
+	case p.open && o.VUs > 0:
+		return p, errors.New("load: rate or stages (open model) and vus (closed model) exclude each other")
+	case !p.open && o.VUs == 0:
+		return p, errors.New("load: no workload: set a rate, stages or vus")
+	}
+	for i, s := range o.Stages {
+		if s.Duration < 0 || s.Target < 0 {
+			return p, fmt.Errorf("load: stage %d (%s:%g): duration and target must be at least 0", i+1, s.Duration, s.Target)
+		}
+	}
+	if p.open {
+		p.pacer = Ramp{Start: o.Rate, Stages: o.Stages, Duration: o.Duration}
+		p.window = p.pacer.End()
+		switch {
+		case p.window <= 0:
+			return p, errors.New("load: no duration: set a duration, or stages that last")
+		case o.ThinkTime > 0:
+			return p, errors.New("load: think time applies to the closed model (vus) only")
+		}
+	} else {
+		p.window = o.Duration
+		switch {
+		case p.window <= 0:
+			return p, errors.New("load: no duration: the closed model (vus) needs one")
+		case o.MaxInFlight > 0:
+			return p, errors.New("load: max in flight applies to the open model (rate) only; vus is the closed model's limit")
+		}
+	}
+	switch {
+	case p.Grace == 0:
+		p.Grace = DefaultGrace
+	case p.Grace < 0:
+		p.Grace = 0
+	}
+	switch {
+	case p.SampleLimit == 0:
+		p.SampleLimit = DefaultSampleLimit
+	case p.SampleLimit < 0:
+		p.SampleLimit = 0
+	}
+	return p, nil
+}
+
+// play is one conversation to play.
+type play struct {
+	suite *suites.Suite
+	conv  *suites.Conversation
+}
+
+// engine runs one load test.
+type engine struct {
+	plan
+	player Player
+	plays  []play
+	rec    *recorder
+	start  time.Time
+
+	// ctx is the plays' context: the caller's, cancelled with ErrGraceOver
+	// when the grace period ends.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	wg     sync.WaitGroup // the plays (open) or the users (closed)
+
+	slots                   chan struct{} // MaxInFlight tokens; nil for no cap
+	started, late, inFlight atomic.Int64
+	dropped                 atomic.Int64 // counted when the starting window closes
+}
+
+// Run plays every conversation of ss that is not skipped, round-robin, as
+// opts says, and returns the record (see the package comment for what it
+// counts). The error is non-nil only for invalid options or nothing to play.
+// When ctx is done, Run stops starting conversations, cancels those in
+// flight (they end unfinished), and returns the record so far with
+// Interrupted set to the cause.
+func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*results.Run, error) {
+	pl, err := opts.plan()
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{plan: pl, player: p, rec: newRecorder(pl.SampleLimit)}
+	for _, s := range ss {
+		for _, c := range s.Conversations {
+			if c.Skip == "" {
+				e.plays = append(e.plays, play{s, c})
+			}
+		}
+	}
+	if len(e.plays) == 0 {
+		return nil, errors.New("load: no conversation to play: none, or every one is skipped")
+	}
+	if e.open && e.MaxInFlight > 0 {
+		e.slots = make(chan struct{}, e.MaxInFlight)
+	}
+	runID := opts.RunID
+	if id, ok := p.(interface{ RunID() string }); ok && runID == "" {
+		runID = id.RunID()
+	}
+	if runID == "" {
+		runID = newRunID()
+	}
+
+	e.ctx, e.cancel = context.WithCancelCause(ctx)
+	defer e.cancel(nil)
+	e.start = time.Now()
+	startedAt := e.start.UTC()
+	var interruptedAt atomic.Int64
+	defer context.AfterFunc(ctx, func() { interruptedAt.Store(int64(time.Since(e.start))) })()
+
+	ticks := e.tick()
+	if e.open {
+		e.dropped.Store(e.schedule(ctx))
+	} else {
+		e.users(ctx)
+	}
+	e.wait(ctx)
+	wall := time.Since(e.start)
+	ticks()
+
+	stoppedAt := time.Duration(interruptedAt.Load())
+	if ctx.Err() != nil && stoppedAt == 0 {
+		stoppedAt = wall // the AfterFunc has not run yet
+	}
+	run, err := e.record(ss, runID, startedAt, wall, stoppedAt)
+	if err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		run.Interrupted = context.Cause(ctx).Error()
+	}
+	if e.OnTick != nil {
+		s := e.snapshot(wall)
+		s.AchievedRate, s.Done = run.Load.AchievedRate, true
+		e.OnTick(s)
+	}
+	return run, nil
+}
+
+// schedule starts conversations on the pacer's schedule until it ends, the
+// starting window closes or ctx is done, and returns how many it dropped.
+func (e *engine) schedule(ctx context.Context) int64 {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	window := time.NewTimer(e.window)
+	defer window.Stop()
+	for hits := uint64(0); ; hits++ {
+		if ctx.Err() != nil {
+			return countDue(e.pacer, hits, min(time.Since(e.start), e.window))
+		}
+		elapsed := time.Since(e.start)
+		wait, stop := e.pacer.Pace(elapsed, hits)
+		if stop {
+			return 0
+		}
+		due := elapsed + wait
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return countDue(e.pacer, hits, min(time.Since(e.start), e.window))
+			}
+		}
+		if e.slots != nil {
+			select {
+			case e.slots <- struct{}{}:
+			default:
+				select {
+				case e.slots <- struct{}{}:
+				case <-window.C:
+					return countDue(e.pacer, hits, e.window)
+				case <-ctx.Done():
+					return countDue(e.pacer, hits, min(time.Since(e.start), e.window))
+				}
+			}
+		}
+		lateness := max(time.Since(e.start)-due, 0)
+		if lateness > LateAfter {
+			e.late.Add(1)
+		}
+		e.started.Add(1)
+		e.inFlight.Add(1)
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.play(hits, lateness)
+			if e.slots != nil {
+				<-e.slots
+			}
+		}()
+	}
+}
+
+// countDue counts the starts from from on that are due before at.
+func countDue(p Pacer, from uint64, at time.Duration) int64 {
+	var n int64
+	for h := from; ; h++ {
+		wait, stop := p.Pace(at, h)
+		if stop || wait >= 0 {
+			return n
+		}
+		n++
+	}
+}
+
+// users runs the closed model's users; each stops at the end of the window.
+func (e *engine) users(ctx context.Context) {
+	over := make(chan struct{})
+	t := time.AfterFunc(e.window, func() { close(over) })
+	var next atomic.Uint64
+	var users sync.WaitGroup
+	for range e.VUs {
+		e.wg.Add(1)
+		users.Add(1)
+		go func() {
+			defer e.wg.Done()
+			defer users.Done()
+			for {
+				select {
+				case <-over:
+					return
+				case <-ctx.Done():
+					return
+				default:
+				}
+				e.started.Add(1)
+				e.inFlight.Add(1)
+				e.play(next.Add(1)-1, 0)
+				if e.ThinkTime > 0 && !pause(ctx, over, e.ThinkTime) {
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		users.Wait()
+		t.Stop()
+	}()
+}
+
+// pause waits d, and says false when the window closed or ctx ended first.
+func pause(ctx context.Context, over <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-over:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// play plays conversation number i and records it.
+func (e *engine) play(i uint64, lateness time.Duration) {
+	p := e.plays[i%uint64(len(e.plays))]
+	began := time.Now()
+	o := e.player.Play(e.ctx, p.suite, p.conv)
+	e.rec.record(p.suite, p.conv, &o, lateness, began, time.Now())
+	e.inFlight.Add(-1)
+}
+
+// wait waits for the conversations in flight until the grace period ends,
+// then cancels them and waits for them to return.
+func (e *engine) wait(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	grace := time.NewTimer(max(e.window+e.Grace-time.Since(e.start), 0))
+	defer grace.Stop()
+	select {
+	case <-done:
+		return
+	case <-grace.C:
+		e.cancel(ErrGraceOver)
+	case <-ctx.Done():
+	}
+	<-done
+}
+
+// tick calls OnTick about once a second until the returned func is called.
+func (e *engine) tick() (stop func()) {
+	if e.OnTick == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		var last time.Duration
+		var lastStarted int64
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+			now := time.Since(e.start)
+			s := e.snapshot(now)
+			started := e.started.Load()
+			if dt := now - last; dt > 0 {
+				s.AchievedRate = float64(started-lastStarted) / dt.Seconds()
+			}
+			last, lastStarted = now, started
+			e.OnTick(s)
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+	}
+}
+
+func (e *engine) snapshot(elapsed time.Duration) Snapshot {
+	turns, errs, p95 := e.rec.progress()
+	s := Snapshot{
+		Elapsed: elapsed, Duration: e.window,
+		InFlight: int(e.inFlight.Load()), Started: int(e.started.Load()), Late: int(e.late.Load()), Dropped: int(e.dropped.Load()),
+		Turns: turns, Errors: errs, P95: p95,
+	}
+	if e.open {
+		s.TargetRate = e.pacer.Rate(elapsed)
+	}
+	return s
+}
+
+// record builds the run's record from what was recorded.
+func (e *engine) record(ss []*suites.Suite, runID string, startedAt time.Time, wall, interruptedAt time.Duration) (*results.Run, error) {
+	r := e.rec
+	r.mu.Lock()
+	defer r.mu.Unlock()
+
+	run := &results.Run{
+		Schema: results.Schema, RunID: runID, StartedAt: startedAt, DurationMS: ms(wall),
+		Suites: []results.Suite{}, Conversations: append([]*results.Conversation{}, r.sample...),
+	}
+	for _, s := range ss {
+		rs := results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type}
+		if sp := r.spans[s]; sp != nil {
+			rs.DurationMS = ms(sp.last.Sub(sp.first))
+		}
+		run.Suites = append(run.Suites, rs)
+	}
+
+	l := &results.Load{
+		Model: "closed", Rate: e.Rate, VUs: e.VUs,
+		DurationMS: ms(e.window), GraceMS: ms(e.Grace), ThinkTimeMS: ms(e.ThinkTime), MaxInFlight: e.MaxInFlight,
+		Started: int(e.started.Load()), Late: int(e.late.Load()), Dropped: int(e.dropped.Load()),
+		Turns: []results.TurnStats{},
+	}
+	if e.open {
+		l.Model = "open"
+		l.TargetRate = float64(countDue(e.pacer, 0, e.window)) / e.window.Seconds()
+	}
+	for _, s := range e.Stages {
+		l.Stages = append(l.Stages, results.Stage{DurationMS: ms(s.Duration), Target: s.Target})
+	}
+	window := e.window
+	if interruptedAt > 0 {
+		window = min(window, interruptedAt)
+	}
+	if window > 0 {
+		l.AchievedRate = float64(l.Started) / window.Seconds()
+	}
+	if wall > 0 {
+		l.Throughput = float64(r.overall.count) / wall.Seconds()
+	}
+
+	var errs []error
+	for i, m := range r.turns {
+		ts, err := Stats(i+1, m.count, m.errors, m.co, m.service)
+		errs = append(errs, err)
+		l.Turns = append(l.Turns, ts)
+	}
+	for _, x := range []struct {
+		to *results.TurnStats
+		m  *metric
+	}{{&l.Overall, r.overall}, {&l.Conversation, r.conversation}, {&l.Session, r.session}} {
+		var err error
+		*x.to, err = Stats(0, x.m.count, x.m.errors, x.m.co, x.m.service)
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	run.Load = l
+
+	s := &run.Summary
+	s.Passed, s.Failed, s.Errored, s.Unfinished = r.passed, r.failed, r.errored, r.unfinished
+	summarise(run)
+	return run, nil
+}
+
+// summarise fills the summary's totals and rates from its verdict counts
+// and run.Load.
+func summarise(run *results.Run) {
+	s, l := &run.Summary, run.Load
+	s.Conversations = s.Passed + s.Failed + s.Errored + s.Flaky + s.Skipped + s.Unfinished
+	s.Turns, s.TurnErrors = int(l.Overall.Count), int(l.Overall.Errors)
+	s.LatencyMS = l.Overall.LatencyMS
+	service := l.Overall.ServiceMS
+	s.ServiceLatencyMS = &service
+	dropped := l.Dropped
+	s.Dropped = &dropped
+	var errorRate, passRate float64
+	if s.Turns > 0 {
+		errorRate = float64(s.TurnErrors) / float64(s.Turns)
+	}
+	if finished := s.Passed + s.Failed + s.Errored; finished > 0 {
+		passRate = float64(s.Passed) / float64(finished)
+	}
+	s.ErrorRate, s.PassRate = &errorRate, &passRate
+}
+
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

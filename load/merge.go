@@ -1,0 +1,198 @@
+package load
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
+)
+
+// Merge combines the records of load runs that ran side by side, as the
+// shards of one test do, into one record. It is exact: the histograms are
+// decoded and merged, so the percentiles are those of all the values, as if
+// one machine had recorded them. Counts add up; so do the rates (target,
+// achieved, throughput) and the workload settings (rate, stage targets,
+// vus, max in flight), which describe the load of all shards together;
+// durations are the longest. The record's time span runs from the first
+// start to the last end. Load.Shards lists the run ids merged (those of the
+// shards of a record that was itself merged), the sampled conversations are
+// all of the shards', and Load.Thresholds is left empty, to be evaluated
+// again on the merged values.
+func Merge(runs ...*results.Run) (*results.Run, error) {
+	if len(runs) == 0 {
+		return nil, errors.New("load: merge: no records")
+	}
+	for i, r := range runs {
+		switch {
+		case r == nil:
+			return nil, fmt.Errorf("load: merge: record %d is missing", i+1)
+		case r.Schema != results.Schema:
+			return nil, fmt.Errorf("load: merge: record %d (run %s) has schema %q, want %q", i+1, r.RunID, r.Schema, results.Schema)
+		case r.Load == nil:
+			return nil, fmt.Errorf("load: merge: record %d (run %s) is not a load run: it has no load histograms", i+1, r.RunID)
+		case r.Load.Model != runs[0].Load.Model:
+			return nil, fmt.Errorf("load: merge: record %d (run %s) is a %s-model run, record 1 a %s-model one", i+1, r.RunID, r.Load.Model, runs[0].Load.Model)
+		}
+	}
+
+	first := runs[0]
+	out := &results.Run{
+		Schema: results.Schema, StartedAt: first.StartedAt,
+		Suites: []results.Suite{}, Conversations: []*results.Conversation{},
+	}
+	l := &results.Load{Model: first.Load.Model, Turns: []results.TurnStats{}}
+	out.Load = l
+	var end time.Time
+	var interrupted []string
+	ids := map[string]bool{}
+	for _, r := range runs {
+		if r.StartedAt.Before(out.StartedAt) {
+			out.StartedAt = r.StartedAt
+		}
+		if e := r.StartedAt.Add(time.Duration(r.DurationMS * float64(time.Millisecond))); e.After(end) {
+			end = e
+		}
+		if r.Interrupted != "" && !slices.Contains(interrupted, r.Interrupted) {
+			interrupted = append(interrupted, r.Interrupted)
+		}
+		ids[r.RunID] = true
+
+		s := &out.Summary
+		s.Passed += r.Summary.Passed
+		s.Failed += r.Summary.Failed
+		s.Errored += r.Summary.Errored
+		s.Flaky += r.Summary.Flaky
+		s.Skipped += r.Summary.Skipped
+		s.Unfinished += r.Summary.Unfinished
+		out.Suites = mergeSuites(out.Suites, r.Suites)
+		out.Conversations = append(out.Conversations, r.Conversations...)
+
+		rl := r.Load
+		if len(rl.Shards) > 0 {
+			l.Shards = append(l.Shards, rl.Shards...)
+		} else {
+			l.Shards = append(l.Shards, r.RunID)
+		}
+		l.Rate += rl.Rate
+		l.VUs += rl.VUs
+		l.MaxInFlight += rl.MaxInFlight
+		l.DurationMS = max(l.DurationMS, rl.DurationMS)
+		l.GraceMS = max(l.GraceMS, rl.GraceMS)
+		l.ThinkTimeMS = max(l.ThinkTimeMS, rl.ThinkTimeMS)
+		l.Started += rl.Started
+		l.Late += rl.Late
+		l.Dropped += rl.Dropped
+		l.TargetRate += rl.TargetRate
+		l.AchievedRate += rl.AchievedRate
+		l.Throughput += rl.Throughput
+	}
+	out.DurationMS = float64(end.Sub(out.StartedAt).Microseconds()) / 1000
+	out.Interrupted = strings.Join(interrupted, "; ")
+	out.RunID = first.RunID
+	if len(ids) > 1 {
+		sum := sha256.Sum256([]byte(strings.Join(l.Shards, "\n")))
+		out.RunID = "merged-" + hex.EncodeToString(sum[:6])
+	}
+	l.Stages = mergeStages(runs)
+
+	var err error
+	var turns [][]results.TurnStats
+	for _, r := range runs {
+		for i, ts := range r.Load.Turns {
+			idx := ts.Index
+			if idx <= 0 {
+				idx = i + 1
+			}
+			for len(turns) < idx {
+				turns = append(turns, nil)
+			}
+			turns[idx-1] = append(turns[idx-1], ts)
+		}
+	}
+	for i, tss := range turns {
+		ts, e := mergeStats(i+1, tss)
+		err = errors.Join(err, e)
+		l.Turns = append(l.Turns, ts)
+	}
+	pick := func(f func(*results.Load) results.TurnStats) []results.TurnStats {
+		var out []results.TurnStats
+		for _, r := range runs {
+			out = append(out, f(r.Load))
+		}
+		return out
+	}
+	var e error
+	l.Overall, e = mergeStats(0, pick(func(l *results.Load) results.TurnStats { return l.Overall }))
+	err = errors.Join(err, e)
+	l.Conversation, e = mergeStats(0, pick(func(l *results.Load) results.TurnStats { return l.Conversation }))
+	err = errors.Join(err, e)
+	l.Session, e = mergeStats(0, pick(func(l *results.Load) results.TurnStats { return l.Session }))
+	err = errors.Join(err, e)
+	if err != nil {
+		return nil, fmt.Errorf("load: merge: %w", err)
+	}
+	summarise(out)
+	return out, nil
+}
+
+// mergeStats merges the same metric of several records.
+func mergeStats(index int, tss []results.TurnStats) (results.TurnStats, error) {
+	co, service := runner.NewHistogram(), runner.NewHistogram()
+	var count, errs int64
+	for _, ts := range tss {
+		c, s, err := Histograms(ts)
+		if err != nil {
+			return results.TurnStats{}, err
+		}
+		co.Merge(c)
+		service.Merge(s)
+		count += ts.Count
+		errs += ts.Errors
+	}
+	return Stats(index, count, errs, co, service)
+}
+
+// mergeSuites adds the suites of add that into lacks, and widens the
+// duration of those it has.
+func mergeSuites(into, add []results.Suite) []results.Suite {
+	for _, s := range add {
+		i := slices.IndexFunc(into, func(t results.Suite) bool {
+			return t.Name == s.Name && t.File == s.File && t.Provider == s.Provider
+		})
+		if i < 0 {
+			into = append(into, s)
+			continue
+		}
+		into[i].DurationMS = max(into[i].DurationMS, s.DurationMS)
+	}
+	return into
+}
+
+// mergeStages adds up the stage targets when every record has the same
+// stage durations, and otherwise keeps the first record's stages.
+func mergeStages(runs []*results.Run) []results.Stage {
+	out := slices.Clone(runs[0].Load.Stages)
+	for _, r := range runs[1:] {
+		st := r.Load.Stages
+		if len(st) != len(out) {
+			return runs[0].Load.Stages
+		}
+		for i := range st {
+			if st[i].DurationMS != out[i].DurationMS {
+				return runs[0].Load.Stages
+			}
+		}
+	}
+	for _, r := range runs[1:] {
+		for i, s := range r.Load.Stages {
+			out[i].Target += s.Target
+		}
+	}
+	return out
+}

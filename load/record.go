@@ -1,0 +1,242 @@
+package load
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// metric is one latency metric of the record: how many were measured, how
+// many of those errored, and the latencies of the others from the intended
+// start (co) and from the actual one (service), in µs.
+type metric struct {
+	count, errors int64
+	co, service   *hdrhistogram.Histogram
+}
+
+func newMetric() *metric {
+	return &metric{co: runner.NewHistogram(), service: runner.NewHistogram()}
+}
+
+// add records one measurement that took service, sent lateness later than
+// it should have been.
+func (m *metric) add(service, lateness time.Duration) {
+	m.count++
+	_ = m.service.RecordValue(micros(service))
+	_ = m.co.RecordValue(micros(service + lateness))
+}
+
+// fail records one measurement that errored: counted, without a latency.
+func (m *metric) fail() {
+	m.count++
+	m.errors++
+}
+
+// micros is d in the histograms' unit, clamped to their range (a value out
+// of range would be lost, which is worse than one at the edge).
+func micros(d time.Duration) int64 {
+	return min(max(d.Microseconds(), 1), int64(time.Hour/time.Microsecond))
+}
+
+// Stats describes one latency metric for the record: the counts, the
+// percentiles of both histograms (co from the intended start, service from
+// the actual one) and their base64 V2-compressed encodings.
+func Stats(index int, count, errors int64, co, service *hdrhistogram.Histogram) (results.TurnStats, error) {
+	h, err := co.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return results.TurnStats{}, fmt.Errorf("load: encode histogram: %w", err)
+	}
+	s, err := service.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return results.TurnStats{}, fmt.Errorf("load: encode histogram: %w", err)
+	}
+	return results.TurnStats{
+		Index: index, Count: count, Errors: errors,
+		LatencyMS: runner.Percentiles(co), ServiceMS: runner.Percentiles(service),
+		Histogram: string(h), Service: string(s),
+	}, nil
+}
+
+// Histograms decodes the two histograms of ts: from the intended start (co)
+// and from the actual one (service). An empty encoding is an empty
+// histogram. Both come back in evalrun's units, ready to merge.
+func Histograms(ts results.TurnStats) (co, service *hdrhistogram.Histogram, err error) {
+	if co, err = decode(ts.Histogram); err != nil {
+		return nil, nil, err
+	}
+	if service, err = decode(ts.Service); err != nil {
+		return nil, nil, err
+	}
+	return co, service, nil
+}
+
+func decode(enc string) (*hdrhistogram.Histogram, error) {
+	h := runner.NewHistogram()
+	if enc == "" {
+		return h, nil
+	}
+	d, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return nil, fmt.Errorf("load: decode histogram: %w", err)
+	}
+	// Into evalrun's own geometry, so that histograms of any origin merge.
+	if lost := h.Merge(d); lost > 0 {
+		return nil, fmt.Errorf("load: decode histogram: %d values outside 1µs..1h", lost)
+	}
+	return h, nil
+}
+
+// recorder folds outcomes into the record as they arrive and keeps nothing
+// per turn: its memory is fixed by the longest conversation and SampleLimit.
+type recorder struct {
+	mu sync.Mutex
+
+	turns                          []*metric // turns[i] is turn index i+1
+	overall, conversation, session *metric
+
+	passed, failed, errored, unfinished int
+
+	sampleLimit int
+	sample      []*results.Conversation
+	spans       map[*suites.Suite]*span
+}
+
+// span is when a suite's first conversation began and its last one ended.
+type span struct{ first, last time.Time }
+
+func newRecorder(sampleLimit int) *recorder {
+	return &recorder{
+		overall: newMetric(), conversation: newMetric(), session: newMetric(),
+		sampleLimit: sampleLimit,
+		spans:       map[*suites.Suite]*span{},
+	}
+}
+
+// record folds one play of c, begun at began and lateness after it was
+// due, into the record.
+func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Outcome, lateness time.Duration, began, ended time.Time) {
+	turns := o.Turns
+	if o.Status == results.Unfinished && len(turns) > 0 && turns[len(turns)-1].Errored {
+		// The turn cut short by the stop is no measurement of the service.
+		turns = turns[:len(turns)-1]
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, t := range turns {
+		for len(r.turns) <= i {
+			r.turns = append(r.turns, newMetric())
+		}
+		if t.Errored {
+			r.turns[i].fail()
+			r.overall.fail()
+			continue
+		}
+		r.turns[i].add(t.Latency, lateness)
+		r.overall.add(t.Latency, lateness)
+	}
+	switch {
+	case o.Session <= 0 || len(o.Turns) > 0:
+		// Opened (or nothing to open): the first turn was sent.
+		if o.Session > 0 {
+			r.session.add(o.Session, lateness)
+		}
+	case o.Status == results.Errored:
+		r.session.fail()
+	}
+	switch o.Status {
+	case results.Passed:
+		r.passed++
+		r.conversation.add(o.Duration, lateness)
+	case results.Failed:
+		r.failed++
+		r.conversation.add(o.Duration, lateness)
+	case results.Errored:
+		r.errored++
+		r.conversation.fail()
+	default:
+		r.unfinished++
+	}
+	if o.Status != results.Passed && len(r.sample) < r.sampleLimit {
+		r.sample = append(r.sample, sampleOf(s, c, o))
+	}
+	sp := r.spans[s]
+	if sp == nil {
+		sp = &span{first: began, last: ended}
+		r.spans[s] = sp
+	}
+	if began.Before(sp.first) {
+		sp.first = began
+	}
+	if ended.After(sp.last) {
+		sp.last = ended
+	}
+}
+
+// progress returns what a Snapshot shows of the record so far.
+func (r *recorder) progress() (turns, errors int64, p95 time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.overall.co.TotalCount() > 0 {
+		p95 = time.Duration(r.overall.co.ValueAtQuantile(95)) * time.Microsecond
+	}
+	return r.overall.count, r.overall.errors + r.session.errors, p95
+}
+
+// sampleOf is the record of a play that did not pass. Load runs keep no
+// transcripts, so the reason says where it went wrong.
+func sampleOf(s *suites.Suite, c *suites.Conversation, o *runner.Outcome) *results.Conversation {
+	reason := o.Reason
+	if reason == "" && o.Status == results.Failed {
+		var at []string
+		for i, t := range o.Turns {
+			if t.Failed {
+				at = append(at, strconv.Itoa(i+1))
+			}
+		}
+		switch len(at) {
+		case 0:
+			reason = "a final check did not hold"
+		case 1:
+			reason = "a check of turn " + at[0] + " did not hold"
+		default:
+			reason = "checks of turns " + strings.Join(at, ", ") + " did not hold"
+		}
+	}
+	lat := make([]time.Duration, 0, len(o.Turns))
+	for _, t := range o.Turns {
+		if !t.Errored {
+			lat = append(lat, t.Latency)
+		}
+	}
+	return &results.Conversation{
+		Suite: s.Name, File: s.File, Line: c.Pos.Line, Name: c.Name, Tags: c.Tags,
+		Status: o.Status, Reason: reason, Runs: 1,
+		DurationMS: ms(o.Duration), LatencyMS: nearestRank(lat),
+		Turns: []*results.Turn{},
+	}
+}
+
+// nearestRank computes percentiles of a conversation's few turn latencies.
+func nearestRank(ds []time.Duration) results.Percentiles {
+	if len(ds) == 0 {
+		return results.Percentiles{}
+	}
+	slices.Sort(ds)
+	at := func(q float64) float64 {
+		i := int(math.Ceil(q/100*float64(len(ds))-1e-9)) - 1
+		return ms(ds[min(max(i, 0), len(ds)-1)])
+	}
+	return results.Percentiles{P50: at(50), P90: at(90), P95: at(95), P99: at(99), P999: at(99.9), Max: ms(ds[len(ds)-1])}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
