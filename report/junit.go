@@ -76,9 +76,14 @@ const (
 // <error> with the cause; a flaky one passes with its pass rate in
 // <system-out>; a skipped one a <skipped>. Text from bots is stripped of
 // characters XML 1.0 cannot carry.
+//
+// A load run (run.Load set) is reported by its gates instead: see loadJUnit.
 func JUnit(w io.Writer, run *results.Run) error {
 	if run == nil {
 		return errors.New("report: junit: no run")
+	}
+	if run.Load != nil {
+		return writeJUnit(w, loadJUnit(run))
 	}
 	doc := junitSuites{
 		Name: "evalrun",
@@ -114,7 +119,10 @@ func JUnit(w io.Writer, run *results.Run) error {
 		doc.Skipped += s.Skipped
 		doc.Suites = append(doc.Suites, s)
 	}
+	return writeJUnit(w, doc)
+}
 
+func writeJUnit(w io.Writer, doc junitSuites) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("report: junit: %w", err)
 	}

@@ -27,6 +27,9 @@ const usage = `evalrun tests customer-support chatbots with scripted conversatio
 
 Usage:
   evalrun run [flags] PATH...       run suites (files or folders of *.yaml)
+  evalrun load [flags] PATH...      load-test: replay the suites at a rate or with virtual users
+  evalrun merge --json OUT FILE...  merge load records (exact histograms) and apply thresholds
+  evalrun report FILE.json          print the table of a record again (--junit, --json to convert)
   evalrun validate PATH...          check suites without sending anything
   evalrun sim [flags]               serve the built-in OpenCX/Toolzz simulator
   evalrun version                   print the version
@@ -56,6 +59,12 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 		code, err = validateCmd(rest, io)
 	case "sim":
 		code, err = simCmd(ctx, rest, io)
+	case "load":
+		code, err = loadCmd(ctx, rest, io)
+	case "merge":
+		code, err = mergeCmd(ctx, rest, io)
+	case "report":
+		code, err = reportCmd(rest, io)
 	case "version", "--version":
 		fmt.Fprintln(io.Out, "evalrun", versionString())
 		return exitOK

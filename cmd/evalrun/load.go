@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/load"
+	"github.com/evalrun/evalrun/report"
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
+	"github.com/evalrun/evalrun/suites"
+	"github.com/evalrun/evalrun/threshold"
+)
+
+// repeated is a flag that may be given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, " ") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+// loadFlags are the flags of `evalrun load`; set records which were given,
+// because a given flag wins over the suites' load: section.
+type loadFlags struct {
+	rate        float64
+	vus         int
+	duration    time.Duration
+	stages      repeated
+	thinkTime   time.Duration
+	maxInFlight int
+	grace       time.Duration
+	thresholds  repeated
+	shard       string
+	baseURL     string
+	junit, json string
+	noProgress  bool
+	set         map[string]bool
+}
+
+func loadFlagSet(o *loadFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.Float64Var(&o.rate, "rate", 0, "open model: start `R` new conversations per second")
+	fs.IntVar(&o.vus, "vus", 0, "closed model: `N` virtual users, each looping over the conversations")
+	fs.DurationVar(&o.duration, "duration", 0, "how long to start conversations (default: the stages' total)")
+	fs.Var(&o.stages, "stage", "ramp linearly to `D:TARGET` conversations/s over D, starting from --rate at 0s; stages follow each other, then the last target holds (repeatable), e.g. 30s:50")
+	fs.DurationVar(&o.thinkTime, "think-time", 0, "closed model: pause between two conversations of a user")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", 0, "open model: at most `N` conversations at once; starts that find no slot wait, and are dropped if the window closes first")
+	fs.DurationVar(&o.grace, "grace", load.DefaultGrace, "after --duration, let conversations in flight finish for this long")
+	fs.Var(&o.thresholds, "threshold", "fail the run (exit 1) unless `EXPR` holds, e.g. turn_latency.p95<2s (repeatable)")
+	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): 1/N of the rate or users, for merging later")
+	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\")")
+	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report (a testcase per threshold) to `FILE`")
+	fs.StringVar(&o.json, "json", "", "write the JSON record with the mergeable histograms to `FILE`")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or status lines")
+	return fs
+}
+
+func loadCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+	o := loadFlags{set: map[string]bool{}}
+	fs := loadFlagSet(&o)
+	paths, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(io.Out, fs, "load [flags] PATH...")
+		return exitOK, err
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if len(paths) == 0 {
+		return exitUsage, usagef("load: name at least one suite file or folder")
+	}
+	if o.baseURL != "" {
+		if err := suites.CheckBaseURL(o.baseURL); err != nil {
+			return exitUsage, usagef("load: --base-url: %v", err)
+		}
+	}
+	var gates []threshold.Threshold
+	for _, expr := range o.thresholds {
+		th, err := threshold.Parse(expr)
+		if err != nil {
+			return exitUsage, usagef("load: --threshold %v", err)
+		}
+		gates = append(gates, th)
+	}
+
+	loaded, err := suites.LoadPaths(paths, suites.Options{})
+	if err != nil {
+		fmt.Fprintln(io.Err, err)
+		return exitUsage, nil
+	}
+	opts, err := o.options(loaded)
+	if err != nil {
+		return exitUsage, usagef("load: %v", err)
+	}
+	for _, s := range loaded {
+		for _, t := range s.Thresholds {
+			gates = append(gates, threshold.MustParse(t.Expr)) // checked when the suite loaded
+		}
+	}
+	outputs, err := openOutputs(map[string]reportFunc{o.junit: report.JUnit, o.json: report.JSON})
+	if err != nil {
+		return exitUsage, usagef("load: %v", err)
+	}
+
+	player, err := runner.NewPlayer(loaded, runner.Options{BaseURL: o.baseURL})
+	if err != nil {
+		outputs.discard()
+		return exitTrouble, err
+	}
+	defer player.Close()
+	window := opts.Duration
+	if window == 0 {
+		window = load.Ramp{Start: opts.Rate, Stages: opts.Stages}.End()
+	}
+	progress := report.NewLoadProgress(io, window, o.noProgress)
+	opts.OnTick = func(s load.Snapshot) {
+		progress.Update(report.LoadSnapshot{
+			Elapsed: s.Elapsed, Duration: s.Duration, TargetRate: s.TargetRate, AchievedRate: s.AchievedRate,
+			InFlight: s.InFlight, Started: s.Started, Dropped: s.Dropped, Errors: s.Errors, P95: s.P95,
+		})
+	}
+	run, err := load.Run(ctx, player, loaded, opts)
+	progress.Wait()
+	if err != nil {
+		outputs.discard()
+		return exitTrouble, err
+	}
+	return finishLoad(ctx, io, run, gates, outputs)
+}
+
+// finishLoad applies the thresholds to a load record, prints its table,
+// writes the reports and returns the exit code; load and merge share it.
+func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates []threshold.Threshold, outputs outputs) (int, error) {
+	var passed bool
+	run.Load.Thresholds, passed = threshold.EvaluateAll(dedupe(gates), run)
+	if run.Interrupted != "" {
+		fmt.Fprintf(io.Err, "evalrun: stopped early: %s\n", run.Interrupted)
+	}
+	if err := report.LoadTable(io.Out, run, report.TableOptions{}); err != nil {
+		return exitTrouble, err
+	}
+	if err := outputs.write(run); err != nil {
+		return exitTrouble, err
+	}
+	var sig *signalError
+	switch {
+	case errors.As(context.Cause(ctx), &sig):
+		return sig.exitCode(), nil
+	case len(gates) > 0 && !passed:
+		return exitFailed, nil
+	case len(gates) == 0 && run.Summary.Failed+run.Summary.Errored > 0:
+		// With no thresholds to judge the run, fall back to run's rule.
+		return exitFailed, nil
+	}
+	return exitOK, nil
+}
+
+// dedupe drops thresholds given twice (by a suite and a flag, or by two
+// records being merged), keeping the first.
+func dedupe(ts []threshold.Threshold) []threshold.Threshold {
+	seen := map[string]bool{}
+	var out []threshold.Threshold
+	for _, t := range ts {
+		if key := t.String(); !seen[key] {
+			seen[key] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// options resolves the workload: each suite's load: section, in file order
+// (two suites may not disagree), then every flag that was given.
+func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
+	var opts load.Options
+	var from = map[string]string{} // setting -> suite file that set it
+	take := func(s *suites.Suite, key string, apply func() bool) error {
+		if !apply() {
+			return fmt.Errorf("%s sets load.%s differently from %s; set it in one place, or with a flag", s.File, key, from[key])
+		}
+		if _, ok := from[key]; !ok {
+			from[key] = s.File
+		}
+		return nil
+	}
+	for _, s := range ss {
+		l := s.Load
+		if l == nil {
+			continue
+		}
+		for _, k := range l.Keys {
+			var err error
+			switch k.Name {
+			case "rate":
+				err = take(s, k.Name, func() bool { ok := opts.Rate == 0 || opts.Rate == l.Rate; opts.Rate = l.Rate; return ok })
+			case "vus":
+				err = take(s, k.Name, func() bool { ok := opts.VUs == 0 || opts.VUs == l.VUs; opts.VUs = l.VUs; return ok })
+			case "duration":
+				err = take(s, k.Name, func() bool {
+					ok := opts.Duration == 0 || opts.Duration == l.Duration
+					opts.Duration = l.Duration
+					return ok
+				})
+			case "think_time":
+				err = take(s, k.Name, func() bool {
+					ok := opts.ThinkTime == 0 || opts.ThinkTime == l.ThinkTime
+					opts.ThinkTime = l.ThinkTime
+					return ok
+				})
+			case "max_in_flight":
+				err = take(s, k.Name, func() bool {
+					ok := opts.MaxInFlight == 0 || opts.MaxInFlight == l.MaxInFlight
+					opts.MaxInFlight = l.MaxInFlight
+					return ok
+				})
+			case "grace":
+				err = take(s, k.Name, func() bool {
+					ok := from["grace"] == "" || opts.Grace == *l.Grace
+					opts.Grace = *l.Grace
+					return ok
+				})
+			case "stages":
+				err = take(s, k.Name, func() bool {
+					ok := from["stages"] == ""
+					opts.Stages = nil
+					for _, st := range l.Stages {
+						opts.Stages = append(opts.Stages, load.Stage{Duration: st.Duration, Target: st.Target})
+					}
+					return ok
+				})
+			}
+			if err != nil {
+				return opts, err
+			}
+		}
+	}
+
+	if o.set["rate"] {
+		opts.Rate = o.rate
+	}
+	if o.set["vus"] {
+		opts.VUs = o.vus
+	}
+	if o.set["duration"] {
+		opts.Duration = o.duration
+	}
+	if o.set["think-time"] {
+		opts.ThinkTime = o.thinkTime
+	}
+	if o.set["max-in-flight"] {
+		opts.MaxInFlight = o.maxInFlight
+	}
+	if o.set["grace"] || from["grace"] == "" {
+		opts.Grace = o.grace
+	}
+	if opts.Grace == 0 {
+		opts.Grace = -1 // the engine reads 0 as "the default"; here 0 was asked for
+	}
+	if o.set["stage"] {
+		opts.Stages = nil
+		for _, s := range o.stages {
+			d, target, err := suites.ParseStage(s)
+			if err != nil {
+				return opts, fmt.Errorf("--stage %v", err)
+			}
+			opts.Stages = append(opts.Stages, load.Stage{Duration: d, Target: target})
+		}
+	}
+	// A flag for one model replaces a suite's setting for the other.
+	if o.set["rate"] || o.set["stage"] {
+		if !o.set["vus"] {
+			opts.VUs = 0
+		}
+	} else if o.set["vus"] {
+		opts.Rate, opts.Stages = 0, nil
+	}
+
+	open := opts.Rate > 0 || len(opts.Stages) > 0
+	switch {
+	case open && opts.VUs > 0:
+		return opts, errors.New("--rate/--stage (open model) and --vus (closed model) exclude each other; keep one")
+	case !open && opts.VUs == 0:
+		return opts, errors.New("say how much load: --rate R (new conversations per second) or --vus N (virtual users), here or in a suite's load: section")
+	case opts.Rate < 0 || opts.VUs < 0 || opts.MaxInFlight < 0 || opts.ThinkTime < 0 || opts.Duration < 0:
+		return opts, errors.New("--rate, --vus, --max-in-flight, --think-time and --duration must not be negative")
+	case opts.Duration == 0 && len(opts.Stages) == 0:
+		return opts, errors.New("say how long: --duration D (or --stage ramps, whose total is the duration)")
+	case opts.MaxInFlight > 0 && !open:
+		return opts, errors.New("--max-in-flight caps the open model; the closed model has --vus conversations in flight at most")
+	}
+	if o.shard != "" {
+		if err := shard(&opts, o.shard); err != nil {
+			return opts, err
+		}
+	}
+	return opts, nil
+}
+
+// shard keeps part K of N of the load: 1/N of every rate, or of the users
+// (the first VUs mod N shards take one more).
+func shard(opts *load.Options, spec string) error {
+	ks, ns, ok := strings.Cut(spec, "/")
+	k, errK := strconv.Atoi(ks)
+	n, errN := strconv.Atoi(ns)
+	if !ok || errK != nil || errN != nil || n < 1 || k < 0 || k >= n {
+		return fmt.Errorf("--shard %q: want K/N with 0 <= K < N, such as 0/4 (Kubernetes' JOB_COMPLETION_INDEX is 0-based)", spec)
+	}
+	if opts.VUs > 0 {
+		vus := opts.VUs / n
+		if k < opts.VUs%n {
+			vus++
+		}
+		if vus == 0 {
+			return fmt.Errorf("--shard %s: %d virtual users cannot be split into %d shards", spec, opts.VUs, n)
+		}
+		opts.VUs = vus
+		return nil
+	}
+	opts.Rate /= float64(n)
+	for i := range opts.Stages {
+		opts.Stages[i].Target /= float64(n)
+	}
+	if opts.MaxInFlight > 0 {
+		opts.MaxInFlight = max(1, opts.MaxInFlight/n)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const loadSuite = `name: l
+provider: {type: opencx, base_url: "sim"}
+conversations:
+  - name: two turns
+    turns:
+      - user: hello
+        expect: {contains: hello}
+      - user: how long does shipping take?
+        expect: {contains: business days}
+`
+
+type loadRecord struct {
+	Summary struct {
+		Conversations, Passed, Turns, TurnErrors int
+		Dropped                                  int
+	}
+	Load struct {
+		Model            string
+		Started, Dropped int
+		Turns            []struct{ Index, Count int }
+		Overall          struct {
+			Count     int
+			Histogram string
+		}
+		Thresholds []struct {
+			Expr   string
+			Passed bool
+		}
+		Shards []string
+	}
+}
+
+func readLoad(t *testing.T, path string) loadRecord {
+	t.Helper()
+	var r loadRecord
+	if err := json.Unmarshal([]byte(read(t, path)), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestLoadMergeReport runs two short shards of a load test against the
+// in-process simulator, merges them and reports the merge again, through the
+// real command. Counts are asserted; timings are not.
+func TestLoadMergeReport(t *testing.T) {
+	p := writeSuite(t, loadSuite)
+	dir := t.TempDir()
+	shard := func(k string) string {
+		js := filepath.Join(dir, "shard"+k+".json")
+		r := evalrun(t, nil, "load", "--rate", "20", "--duration", "1s", "--grace", "5s", "--shard", k+"/2",
+			"--threshold", "error_rate<0.01", "--threshold", "dropped==0", "--json", js, p)
+		if r.code != 0 {
+			t.Fatalf("shard %s: exit %d\n%s%s", k, r.code, r.stdout, r.stderr)
+		}
+		return js
+	}
+	s0, s1 := shard("0"), shard("1")
+	a, b := readLoad(t, s0), readLoad(t, s1)
+	for _, rec := range []loadRecord{a, b} {
+		if rec.Load.Model != "open" || rec.Load.Started < 8 || rec.Load.Started > 12 || rec.Load.Dropped != 0 {
+			t.Errorf("a shard of 20/s for 1s starts about 10: %+v", rec.Load)
+		}
+		if rec.Summary.Turns != 2*rec.Load.Started || rec.Summary.TurnErrors != 0 || rec.Summary.Passed != rec.Load.Started {
+			t.Errorf("summary %+v for %d started", rec.Summary, rec.Load.Started)
+		}
+		if len(rec.Load.Turns) != 2 || rec.Load.Overall.Histogram == "" || len(rec.Load.Thresholds) != 2 {
+			t.Errorf("record lacks per-turn stats, histograms or thresholds: %+v", rec.Load)
+		}
+	}
+
+	merged := filepath.Join(dir, "merged.json")
+	junit := filepath.Join(dir, "merged.xml")
+	r := evalrun(t, nil, "merge", "--json", merged, "--junit", junit, s0, s1)
+	if r.code != 0 || !strings.Contains(r.stdout, "merged from 2 runs") {
+		t.Fatalf("merge: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	m := readLoad(t, merged)
+	if m.Load.Started != a.Load.Started+b.Load.Started || m.Load.Overall.Count != a.Load.Overall.Count+b.Load.Overall.Count ||
+		len(m.Load.Shards) != 2 || len(m.Load.Thresholds) != 2 {
+		t.Errorf("merged %+v from %+v and %+v", m.Load, a.Load, b.Load)
+	}
+	validateJUnit(t, junit)
+
+	// A threshold crossed at merge time fails the merge.
+	r = evalrun(t, nil, "merge", "--json", filepath.Join(dir, "m2.json"), "--threshold", "turn_latency.max<1us", s0, s1)
+	if r.code != 1 || !strings.Contains(r.stdout, "FAIL") {
+		t.Errorf("merge with a crossed threshold: exit %d\n%s", r.code, r.stdout)
+	}
+
+	// report prints the same record again, with the same verdict.
+	r = evalrun(t, nil, "report", merged)
+	if r.code != 0 || !strings.Contains(r.stdout, "all turns") || !strings.Contains(r.stdout, "dropped==0") {
+		t.Errorf("report: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestLoadUsageErrors(t *testing.T) {
+	p := writeSuite(t, loadSuite)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"load", p}, "say how much load"},
+		{[]string{"load", "--rate", "5", p}, "say how long"},
+		{[]string{"load", "--rate", "5", "--vus", "2", "--duration", "1s", p}, "exclude each other"},
+		{[]string{"load", "--rate", "5", "--duration", "1s", "--threshold", "turn_latency.p95=>2s", p}, `unknown operator "=>"`},
+		{[]string{"load", "--rate", "5", "--duration", "1s", "--threshold", "turn_latency.p95<2", p}, "add a unit"},
+		{[]string{"load", "--stage", "30s", "--duration", "1s", p}, "DURATION:TARGET"},
+		{[]string{"load", "--rate", "5", "--duration", "1s", "--shard", "2/2", p}, "0 <= K < N"},
+		{[]string{"merge", "--json", "x.json"}, "at least one record"},
+		{[]string{"report", "README.md"}, "not an evalrun JSON record"},
+	} {
+		r := evalrun(t, nil, tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, r.code, r.stderr, tc.want)
+		}
+	}
+}
+
+func TestLoadThresholdCrossedExits1(t *testing.T) {
+	p := writeSuite(t, loadSuite+"thresholds: [\"turn_latency.max < 1us\"]\n")
+	r := evalrun(t, nil, "load", "--vus", "2", "--duration", "300ms", p)
+	if r.code != 1 || !strings.Contains(r.stdout, "turn_latency.max < 1us") || !strings.Contains(r.stdout, "FAIL") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}

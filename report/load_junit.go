@@ -1,0 +1,66 @@
+package report
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/evalrun/evalrun/results"
+)
+
+// loadJUnit reports a load run by what gates it: one testsuite "load" with a
+// testcase per threshold (failed when crossed, errored when its metric had no
+// data) and one testcase "conversations" that fails when any conversation
+// failed or errored and the run has no thresholds to judge it instead.
+func loadJUnit(run *results.Run) junitSuites {
+	doc := junitSuites{Name: "evalrun", Time: junitTime(run.DurationMS)}
+	if !run.StartedAt.IsZero() {
+		doc.Timestamp = run.StartedAt.UTC().Format(time.RFC3339)
+	}
+	s := junitSuite{Name: "load", Time: doc.Time, Timestamp: doc.Timestamp}
+	for _, th := range run.Load.Thresholds {
+		tc := junitCase{Name: xmlText(th.Expr), Classname: "thresholds", Time: "0"}
+		measured := formatMeasured(th)
+		switch {
+		case th.Missing:
+			tc.Error = clean(&junitOutcome{Type: "missing", Message: th.Expr + ": the run measured nothing for this metric"})
+		case !th.Passed:
+			tc.Failure = clean(&junitOutcome{Type: "threshold", Message: fmt.Sprintf("%s: measured %s", th.Expr, measured)})
+		default:
+			tc.SystemOut = &junitText{Text: "measured " + measured}
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+
+	sum := run.Summary
+	conv := junitCase{Name: "conversations", Classname: "load", Time: doc.Time}
+	text := fmt.Sprintf("%d passed, %d failed, %d errored, %d unfinished; %d turns, %d errored",
+		sum.Passed, sum.Failed, sum.Errored, sum.Unfinished, sum.Turns, sum.TurnErrors)
+	if len(run.Load.Thresholds) == 0 && sum.Failed+sum.Errored > 0 {
+		conv.Failure = clean(&junitOutcome{Type: "conversations", Message: text, Text: sampleText(run)})
+	} else {
+		conv.SystemOut = &junitText{Text: xmlText(text)}
+	}
+	s.Cases = append(s.Cases, conv)
+
+	for _, tc := range s.Cases {
+		s.Tests++
+		switch {
+		case tc.Failure != nil:
+			s.Failures++
+		case tc.Error != nil:
+			s.Errors++
+		}
+	}
+	doc.Tests, doc.Failures, doc.Errors = s.Tests, s.Failures, s.Errors
+	doc.Suites = []junitSuite{s}
+	return doc
+}
+
+// sampleText lists the sampled conversations that did not pass.
+func sampleText(run *results.Run) string {
+	var text string
+	for _, c := range run.Conversations {
+		text += fmt.Sprintf("%s %s / %s: %s\n", verdictLabel(c.Status), c.Suite, c.Name, c.Reason)
+	}
+	return text
+}
