@@ -578,9 +578,12 @@ func summarise(run *results.Run) {
 	s.ServiceLatencyMS = &service
 	dropped := l.Dropped
 	s.Dropped = &dropped
+	// The error rate is over every request that asks the service for
+	// something: turns, and session creations where the provider makes one.
+	// A service that cannot even open sessions must not read as error-free.
 	var errorRate, passRate float64
-	if s.Turns > 0 {
-		errorRate = float64(s.TurnErrors) / float64(s.Turns)
+	if requests := l.Overall.Count + l.Session.Count; requests > 0 {
+		errorRate = float64(l.Overall.Errors+l.Session.Errors) / float64(requests)
 	}
 	if finished := s.Passed + s.Failed + s.Errored; finished > 0 {
 		passRate = float64(s.Passed) / float64(finished)

@@ -41,6 +41,22 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 		}
 	}
 
+	// A record merged twice (a glob that also matches an earlier merge, say)
+	// would be counted twice: refuse any run id seen in two records.
+	seenIn := map[string]int{}
+	for i, r := range runs {
+		ids := r.Load.Shards
+		if len(ids) == 0 {
+			ids = []string{r.RunID}
+		}
+		for _, id := range ids {
+			if j, dup := seenIn[id]; dup && id != "" {
+				return nil, fmt.Errorf("load: merge: records %d and %d both hold run %s; merging it twice would count it twice", j+1, i+1, id)
+			}
+			seenIn[id] = i
+		}
+	}
+
 	first := runs[0]
 	out := &results.Run{
 		Schema: results.Schema, StartedAt: first.StartedAt,

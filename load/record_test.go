@@ -181,7 +181,9 @@ func TestRecordCounts(t *testing.T) {
 	if s.Turns != 70*3+10*2+10*2 || s.TurnErrors != 10 || *s.Dropped != 14 || l.Dropped != 14 {
 		t.Errorf("turns %d, errors %d, dropped %d/%d", s.Turns, s.TurnErrors, *s.Dropped, l.Dropped)
 	}
-	if *s.ErrorRate != 10.0/250 || *s.PassRate != 60.0/90 {
+	// 10 errored turns and 10 failed session creations, of 250 turns and
+	// 100 session requests.
+	if *s.ErrorRate != 20.0/350 || *s.PassRate != 60.0/90 {
 		t.Errorf("error rate %g, pass rate %g", *s.ErrorRate, *s.PassRate)
 	}
 	if len(l.Turns) != 3 || l.Turns[0].Count != 90 || l.Turns[1].Count != 90 || l.Turns[1].Errors != 10 || l.Turns[2].Count != 70 {
@@ -277,7 +279,12 @@ func TestMergeRefuses(t *testing.T) {
 	notLoad := roundTrip(t, open)
 	notLoad.Load = nil
 	badHist := roundTrip(t, open)
+	badHist.RunID = "b"
 	badHist.Load.Overall.Histogram = "!!"
+	merged, err := Merge(open, roundTrip(t, recordOf(t, "c", outcomes(rand.New(rand.NewPCG(2, 2)), 5), make([]time.Duration, 5))))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		runs []*results.Run
@@ -287,6 +294,8 @@ func TestMergeRefuses(t *testing.T) {
 		{"not a load run", []*results.Run{open, notLoad}, "record 2 (run a) is not a load run"},
 		{"models differ", []*results.Run{open, closed}, "closed-model run"},
 		{"bad histogram", []*results.Run{open, badHist}, "decode histogram"},
+		{"the same record twice", []*results.Run{open, roundTrip(t, open)}, "records 1 and 2 both hold run a"},
+		{"a shard and a merge that holds it", []*results.Run{merged, open}, "records 1 and 2 both hold run a"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Merge(c.runs...)

@@ -142,7 +142,6 @@ func sleep(r *http.Request, d time.Duration) {
 // TestEndToEndAgainstTheSimulator is the CI load run: 50 conversations of 3
 // turns a second for 1s against the built-in simulator.
 func TestEndToEndAgainstTheSimulator(t *testing.T) {
-	t.Parallel()
 	ss, p := suite(t, `name: e2e
 provider: {type: opencx, base_url: sim}
 conversations:
@@ -227,7 +226,6 @@ conversations:
 // conversation holds its slot 300ms. Each slot serves a queue of late starts
 // until the second ends; the rest are dropped, never sent.
 func TestMaxInFlightDropsWhatCannotStart(t *testing.T) {
-	t.Parallel()
 	srv := newServer(t, func(r *http.Request, _ int) { sleep(r, 300*time.Millisecond) })
 	ss, p := suite(t, oneTurn(srv.URL))
 	r := run(t, p, ss, load.Options{Rate: 20, Duration: time.Second, MaxInFlight: 2, Grace: 5 * time.Second})
@@ -263,7 +261,6 @@ func TestMaxInFlightDropsWhatCannotStart(t *testing.T) {
 // stalls with it. Only one send measures the freeze itself; the starts due
 // during it begin late, and their turns count from when they were due.
 func TestCoordinatedOmission(t *testing.T) {
-	t.Parallel()
 	const freeze = time.Second
 	var mu sync.Mutex
 	var thaw time.Time
@@ -312,7 +309,6 @@ func TestCoordinatedOmission(t *testing.T) {
 // TestClosedModel: users loop over the conversations with a think time, and
 // their latency is service time.
 func TestClosedModel(t *testing.T) {
-	t.Parallel()
 	srv := newServer(t, func(r *http.Request, _ int) { sleep(r, 20*time.Millisecond) })
 	ss, p := suite(t, oneTurn(srv.URL))
 	r := run(t, p, ss, load.Options{VUs: 3, ThinkTime: 30 * time.Millisecond, Duration: 600 * time.Millisecond})
@@ -340,7 +336,6 @@ func TestClosedModel(t *testing.T) {
 // TestGraceThenCancel: conversations still in flight when the grace period
 // ends are cancelled and unfinished; their cut turns count nowhere.
 func TestGraceThenCancel(t *testing.T) {
-	t.Parallel()
 	srv := newServer(t, func(r *http.Request, n int) {
 		if n%2 == 0 {
 			sleep(r, 10*time.Second)
@@ -369,7 +364,6 @@ func TestGraceThenCancel(t *testing.T) {
 // TestInterrupt: cancelling the context stops the run at once, with what
 // was recorded so far.
 func TestInterrupt(t *testing.T) {
-	t.Parallel()
 	srv := newServer(t, func(r *http.Request, _ int) { sleep(r, 10*time.Second) })
 	ss, p := suite(t, oneTurn(srv.URL))
 	ctx, cancel := context.WithCancelCause(context.Background())

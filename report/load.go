@@ -68,7 +68,7 @@ func LoadTable(w io.Writer, run *results.Run, opts TableOptions) error {
 // writeWorkload is, for the open model,
 //
 //	Open model: target 50.0/s, achieved 49.8/s, stages 30s:50 1m0s:50, at most 200 in flight
-//	Ran 1m0s + 10s grace: 2991 started, 12 late, 0 dropped; 98.2% passed, 0.4% of turns errored
+//	Ran 1m0s + 10s grace: 2991 started, 12 late, 0 dropped; 98.2% passed, 0.4% of requests errored
 //
 // and for the closed one "Closed model: 20 virtual users, think time 1s".
 func writeWorkload(b *bytes.Buffer, run *results.Run) {
@@ -126,7 +126,7 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 		rates = append(rates, formatPercent(*r)+" passed")
 	}
 	if r := run.Summary.ErrorRate; r != nil {
-		rates = append(rates, formatPercent(*r)+" of turns errored")
+		rates = append(rates, formatPercent(*r)+" of requests errored")
 	}
 	if len(rates) > 0 {
 		line += "; " + strings.Join(rates, ", ")
@@ -171,12 +171,20 @@ func writeLatencyTable(b *bytes.Buffer, load *results.Load) error {
 	row := func(r loadRow) []string {
 		s := r.stats
 		cells := []string{r.label, strconv.FormatInt(s.Count, 10)}
-		if s.Count <= 0 {
+		switch {
+		case s.Count <= 0:
 			cells = append(cells, "-", "-", "-", "-", "-", "-")
 			if service {
 				cells = append(cells, "-", "-")
 			}
-		} else {
+		case s.Count == s.Errors:
+			// Every sample errored: there is no latency to show, and 0ms
+			// would read as a fast service.
+			cells = append(cells, formatErrorPercent(1), "-", "-", "-", "-", "-")
+			if service {
+				cells = append(cells, "-", "-")
+			}
+		default:
 			l := s.LatencyMS
 			cells = append(cells,
 				formatErrorPercent(float64(s.Errors)/float64(s.Count)),

@@ -60,7 +60,7 @@ type Summary struct {
 	// been sent (open model), ServiceLatencyMS from when it was.
 	ServiceLatencyMS *Percentiles `json:"service_latency_ms,omitempty"`
 	Dropped          *int         `json:"dropped,omitempty"`
-	ErrorRate        *float64     `json:"error_rate,omitempty"` // errored turns / turns
+	ErrorRate        *float64     `json:"error_rate,omitempty"` // errored requests (turns, session creations) / requests
 	PassRate         *float64     `json:"pass_rate,omitempty"`  // passed conversations / finished conversations
 }
 

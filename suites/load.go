@@ -117,13 +117,24 @@ func suiteFiles(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) && !isManifest(path) {
 			files = append(files, path)
 		}
 		return nil
 	})
 	slices.Sort(files)
 	return files, err
+}
+
+// manifestKeys match the top-level keys every Kubernetes object has.
+var manifestKeys = [2]*regexp.Regexp{regexp.MustCompile(`(?m)^apiVersion:`), regexp.MustCompile(`(?m)^kind:`)}
+
+// isManifest reports whether a file found in a folder is a Kubernetes object
+// rather than a suite (examples/k8s keeps both side by side), so a folder
+// walk passes it over. A file named on the command line is always loaded.
+func isManifest(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && manifestKeys[0].Match(data) && manifestKeys[1].Match(data)
 }
 
 func readFile(path string) ([]byte, *Error) {

@@ -29,7 +29,7 @@ func TestLoadPaths(t *testing.T) {
 		err   bool
 	}{
 		{
-			name:  "folder: recursive, sorted, hidden and non-YAML files skipped",
+			name:  "folder: recursive, sorted, hidden, non-YAML and Kubernetes manifest files skipped",
 			paths: []string{tree},
 			want:  []string{"a@" + filepath.Join(tree, "a.yaml"), "b@" + filepath.Join(tree, "sub", "b.yml")},
 		},
@@ -37,6 +37,18 @@ func TestLoadPaths(t *testing.T) {
 			name:  "files and folders in the order given",
 			paths: []string{sim, tree},
 			want:  []string{"sim@" + sim, "a@" + filepath.Join(tree, "a.yaml"), "b@" + filepath.Join(tree, "sub", "b.yml")},
+		},
+		{
+			name:  "a manifest named on its own is loaded, and refused",
+			paths: []string{filepath.Join(tree, "manifests", "job.yaml")},
+			want: []string{
+				filepath.Join(tree, "manifests", "job.yaml") + `:1:1: unknown key "apiVersion" in the suite; want one of name, provider, defaults, vars, conversations, load, thresholds`,
+				filepath.Join(tree, "manifests", "job.yaml") + `:1:1: missing provider: add provider with type: http or opencx or toolzz`,
+				filepath.Join(tree, "manifests", "job.yaml") + `:1:1: missing conversations: add a list of conversations, each with a name and turns`,
+				filepath.Join(tree, "manifests", "job.yaml") + `:2:1: unknown key "kind" in the suite; want one of name, provider, defaults, vars, conversations, load, thresholds`,
+				filepath.Join(tree, "manifests", "job.yaml") + `:3:1: unknown key "metadata" in the suite; want one of name, provider, defaults, vars, conversations, load, thresholds`,
+			},
+			err: true,
 		},
 		{
 			name:  "a file named twice loads once",

@@ -157,7 +157,9 @@ func turn(turns []results.TurnStats, n int) (results.TurnStats, bool) {
 }
 
 func (t Threshold) latency(ts results.TurnStats, service bool) (float64, bool) {
-	if ts.Count == 0 {
+	// Errored samples carry no latency: a metric whose every sample errored
+	// measured nothing, which must not read as 0ms and pass.
+	if ts.Count-ts.Errors <= 0 {
 		return 0, false
 	}
 	if service {

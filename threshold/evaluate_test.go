@@ -101,6 +101,8 @@ func TestEvaluate(t *testing.T) {
 func TestEvaluateMissing(t *testing.T) {
 	noSession := loadRun()
 	noSession.Load.Session = results.TurnStats{}
+	allErrored := loadRun() // every session creation failed: no latency was measured
+	allErrored.Load.Session.Errors = allErrored.Load.Session.Count
 	positional := loadRun() // turn stats without their Index are taken by position
 	positional.Load.Turns[0].Index, positional.Load.Turns[1].Index = 0, 0
 	noRates := loadRun()
@@ -120,6 +122,7 @@ func TestEvaluateMissing(t *testing.T) {
 		{"turn the run never reached", loadRun(), "turn_latency[3].p95 < 2s", 0, true},
 		{"service of a turn never reached", loadRun(), "turn_service_latency[9].p50 < 2s", 0, true},
 		{"no session data", noSession, "session_latency.max < 5s", 0, true},
+		{"every session creation errored", allErrored, "session_latency.p95 < 1s", 0, true},
 		{"positional turns", positional, "turn_latency[2].p50 < 5s", 2000, false},
 		{"nil run", nil, "error_rate < 0.01", 0, true},
 		{"error rate from the overall stats", noRates, "error_rate < 0.05", 0.02, false},

@@ -103,7 +103,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (int, error) 
 			gates = append(gates, threshold.MustParse(t.Expr)) // checked when the suite loaded
 		}
 	}
-	outputs, err := openOutputs(map[string]reportFunc{o.junit: report.JUnit, o.json: report.JSON})
+	outputs, err := openOutputs(want{o.junit, report.JUnit}, want{o.json, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
 	}
@@ -243,6 +243,9 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 
 	if o.set["rate"] {
 		opts.Rate = o.rate
+		if !o.set["stage"] {
+			opts.Stages = nil // --rate alone asks for a constant rate
+		}
 	}
 	if o.set["vus"] {
 		opts.VUs = o.vus

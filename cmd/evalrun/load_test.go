@@ -133,3 +133,26 @@ func TestLoadThresholdCrossedExits1(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+func TestLoadFlagsWinOverTheSuite(t *testing.T) {
+	p := writeSuite(t, loadSuite+"load: {rate: 5, stages: [\"1s:50\"], duration: 1s, grace: 5s}\n")
+	js := filepath.Join(t.TempDir(), "r.json")
+	r := evalrun(t, nil, "load", "--rate", "8", "--json", js, p)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var rec struct {
+		Load struct {
+			Rate       float64 `json:"rate"`
+			Stages     []any   `json:"stages"`
+			TargetRate float64 `json:"target_rate"`
+			GraceMS    float64 `json:"grace_ms"`
+		} `json:"load"`
+	}
+	if err := json.Unmarshal([]byte(read(t, js)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Load.Rate != 8 || len(rec.Load.Stages) != 0 || rec.Load.TargetRate != 8 || rec.Load.GraceMS != 5000 {
+		t.Errorf("--rate 8 must replace the suite's rate and stages and keep its grace: %+v", rec.Load)
+	}
+}

@@ -247,7 +247,7 @@ func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{}, {"frobnicate"}, {"run"}, {"run", "--concurrency", "0", "x.yaml"}, {"run", "--nope", "x.yaml"},
 		{"run", "--filter", "(", "examples/quickstart.yaml"}, {"run", "--repeat", "-1", "examples/quickstart.yaml"},
 		{"run", "--tags", ",", "examples/quickstart.yaml"}, {"run", "--base-url", "sim?latency=fast", "examples/quickstart.yaml"},
-		{"run", "--base-url", "ftp://x", "examples/quickstart.yaml"}} {
+		{"run", "--base-url", "ftp://x", "examples/quickstart.yaml"}, {"run", "--junit", "same.out", "--json", "same.out", "examples/quickstart.yaml"}} {
 		if r := evalrun(t, nil, args...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, r.code)
 		}

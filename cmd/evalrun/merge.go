@@ -72,7 +72,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
-	outputs, err := openOutputs(map[string]reportFunc{*out: report.JSON, *junit: report.JUnit})
+	outputs, err := openOutputs(want{*out, report.JSON}, want{*junit, report.JUnit})
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
@@ -110,7 +110,7 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}
-	outputs, err := openOutputs(map[string]reportFunc{*junit: report.JUnit, *js: report.JSON})
+	outputs, err := openOutputs(want{*junit, report.JUnit}, want{*js, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}

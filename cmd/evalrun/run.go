@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -94,7 +95,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	}
 
 	// Open the report files before sending anything, so a bad path costs no traffic.
-	outputs, err := openOutputs(map[string]reportFunc{o.junit: report.JUnit, o.json: report.JSON})
+	outputs, err := openOutputs(want{o.junit, report.JUnit}, want{o.json, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("run: %v", err)
 	}
@@ -154,12 +155,27 @@ type output struct {
 	write reportFunc
 }
 
-func openOutputs(byPath map[string]reportFunc) (outputs, error) {
+// want asks for a report written by fn to path; "" means not asked.
+type want struct {
+	path string
+	fn   reportFunc
+}
+
+// openOutputs creates the requested report files. Two reports asked for at
+// one path would overwrite each other, so that is refused.
+func openOutputs(wants ...want) (outputs, error) {
 	var out outputs
-	for path, fn := range byPath {
+	seen := map[string]bool{}
+	for _, w := range wants {
+		path, fn := w.path, w.fn
 		if path == "" {
 			continue
 		}
+		if seen[filepath.Clean(path)] {
+			out.discard()
+			return nil, fmt.Errorf("two reports are asked for at %s; give each its own file", path)
+		}
+		seen[filepath.Clean(path)] = true
 		f, err := os.Create(path)
 		if err != nil {
 			out.discard()
