@@ -139,6 +139,8 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 }
 
 func (l *loader) provider(n *yaml.Node, p *Provider) {
+	l.inProvider, l.envSecrets = true, nil
+	defer func() { p.EnvSecrets, l.inProvider = l.envSecrets, false }()
 	p.Pos = l.pos(n)
 	p.Timeout = defaultTimeout
 	p.Retries = defaultRetries

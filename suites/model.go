@@ -102,9 +102,13 @@ type Provider struct {
 	PollInterval time.Duration
 	ReplyTimeout time.Duration
 	HTTP         *HTTPSpec // type http only
-	Pos          Pos       // of the provider mapping
-	TypePos      Pos       // of the type value, for errors about it
-	TokenPos     Pos
+	// EnvSecrets holds every value the provider section read from the
+	// environment (the token, a key in a header or a URL, ...); none of them
+	// may appear in any output.
+	EnvSecrets []Secret
+	Pos        Pos // of the provider mapping
+	TypePos    Pos // of the type value, for errors about it
+	TokenPos   Pos
 }
 
 // Rate is N requests per Per.

@@ -46,7 +46,16 @@ type loader struct {
 	// Templates of an http provider's request that name suite vars, checked
 	// once the suite's vars are known.
 	requestVars []templateUse
+
+	// While the provider section loads, every value it reads from the
+	// environment is kept, so that all of them can be redacted from output.
+	inProvider bool
+	envSecrets []Secret
 }
+
+// minSecretLen is the shortest environment value treated as a secret:
+// redacting shorter ones would garble ordinary text and hide nothing.
+const minSecretLen = 4
 
 // templateUse is one {{name}} found in a scalar.
 type templateUse struct {
@@ -289,6 +298,13 @@ func (l *loader) strVars(n *yaml.Node, label string) (string, []string, bool) {
 // unset variable by name at the scalar.
 func (l *loader) fillEnv(n *yaml.Node) (string, []string, bool) {
 	s, names, problems := expandEnv(n.Value, l.lookupEnv)
+	if l.inProvider {
+		for _, name := range names {
+			if v, ok := l.lookupEnv(name); ok && len(v) >= minSecretLen {
+				l.envSecrets = append(l.envSecrets, NewSecret(v, name))
+			}
+		}
+	}
 	for _, p := range problems {
 		if p.malformed {
 			l.errorf(n, "\"${\" must start a reference such as ${OPENCX_API_KEY} (letters, digits and _); write $$ for a literal $")

@@ -1,8 +1,11 @@
 package suites
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -179,4 +182,34 @@ func BenchmarkExpectExpand(b *testing.B) {
 			_ = templated.Expand(vars)
 		}
 	})
+}
+
+func TestProviderKeepsEveryEnvironmentValueAsASecret(t *testing.T) {
+	env := Options{LookupEnv: func(name string) (string, bool) {
+		return map[string]string{"TOKEN": "tok-123456", "KEY": "k-abcdef", "ENVNAME": "st", "USER_NAME": "Ana"}[name], true
+	}}
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	os.WriteFile(path, []byte(`provider:
+  type: http
+  base_url: http://127.0.0.1:1
+  token: ${TOKEN}
+  headers: {X-Key: "${KEY}", X-Env: "${ENVNAME}"}
+  request: {path: "/chat?key=${KEY}", body: {message: "{{message}}"}}
+  response: {text: $.reply}
+conversations:
+  - {name: a, turns: [{user: "hi ${USER_NAME}"}]}
+`), 0o644)
+	ss, err := Load(path, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range ss[0].Provider.EnvSecrets {
+		got = append(got, s.Value())
+	}
+	// The token, the key (twice: header and path); not the 2-letter value,
+	// and not values read outside the provider section.
+	if strings.Join(got, ",") != "tok-123456,k-abcdef,k-abcdef" {
+		t.Errorf("secrets %v", got)
+	}
 }
