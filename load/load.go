@@ -61,8 +61,6 @@ package load
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -269,7 +267,7 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 		runID = id.RunID()
 	}
 	if runID == "" {
-		runID = newRunID()
+		runID = runner.NewRunID()
 	}
 
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
@@ -589,10 +587,4 @@ func summarise(run *results.Run) {
 		passRate = float64(s.Passed) / float64(finished)
 	}
 	s.ErrorRate, s.PassRate = &errorRate, &passRate
-}
-
-func newRunID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

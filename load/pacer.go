@@ -141,15 +141,3 @@ func (r Ramp) Rate(elapsed time.Duration) float64 {
 	}
 	return rate
 }
-
-// scheduled counts the starts due before at.
-func scheduled(p Pacer, at time.Duration) uint64 {
-	var n uint64
-	for {
-		wait, stop := p.Pace(at, n)
-		if stop || wait >= 0 {
-			return n
-		}
-		n++
-	}
-}

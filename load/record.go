@@ -2,8 +2,6 @@ package load
 
 import (
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -221,22 +219,9 @@ func sampleOf(s *suites.Suite, c *suites.Conversation, o *runner.Outcome) *resul
 	return &results.Conversation{
 		Suite: s.Name, File: s.File, Line: c.Pos.Line, Name: c.Name, Tags: c.Tags,
 		Status: o.Status, Reason: reason, Runs: 1,
-		DurationMS: ms(o.Duration), LatencyMS: nearestRank(lat),
+		DurationMS: ms(o.Duration), LatencyMS: runner.ExactPercentiles(lat),
 		Turns: []*results.Turn{},
 	}
-}
-
-// nearestRank computes percentiles of a conversation's few turn latencies.
-func nearestRank(ds []time.Duration) results.Percentiles {
-	if len(ds) == 0 {
-		return results.Percentiles{}
-	}
-	slices.Sort(ds)
-	at := func(q float64) float64 {
-		i := int(math.Ceil(q/100*float64(len(ds))-1e-9)) - 1
-		return ms(ds[min(max(i, 0), len(ds)-1)])
-	}
-	return results.Percentiles{P50: at(50), P90: at(90), P95: at(95), P99: at(99), P999: at(99.9), Max: ms(ds[len(ds)-1])}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

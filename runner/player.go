@@ -22,7 +22,7 @@ type Player struct {
 // NewPlayer prepares the providers of ss. Of opts it uses BaseURL, RunID and Sim.
 func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 	if opts.RunID == "" {
-		opts.RunID = newRunID()
+		opts.RunID = NewRunID()
 	}
 	p := &Player{env: &environment{sim: opts.Sim}, providers: map[*suites.Suite]providers.Provider{}, runID: opts.RunID}
 	for _, s := range ss {

@@ -70,7 +70,7 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 		opts.Concurrency = DefaultConcurrency
 	}
 	if opts.RunID == "" {
-		opts.RunID = newRunID()
+		opts.RunID = NewRunID()
 	}
 	env := &environment{sim: opts.Sim}
 	defer env.close()
@@ -170,7 +170,8 @@ func (o Options) deselects(s *suites.Suite, c *suites.Conversation) string {
 	return ""
 }
 
-func newRunID() string {
+// NewRunID mints the id a run tags its sessions with.
+func NewRunID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
@@ -290,7 +291,7 @@ func (t *tally) settle() {
 	}
 	c.Turns, c.Final, c.SessionID, c.Reason = shown.turns, shown.final, shown.sessionID, shown.reason
 	c.DurationMS = ms(shown.duration)
-	c.LatencyMS = exactPercentiles(lat)
+	c.LatencyMS = ExactPercentiles(lat)
 
 	rate := float64(c.PassedRuns) / float64(c.Runs)
 	switch {

@@ -88,16 +88,18 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 	}
 }
 
-// exactPercentiles computes nearest-rank percentiles of a conversation's few
-// turn latencies, where a histogram would be needless.
-func exactPercentiles(ds []time.Duration) results.Percentiles {
+// ExactPercentiles computes nearest-rank percentiles of a few latencies (a
+// conversation's turns), where a histogram would be needless. The small
+// epsilon keeps q/100*n from landing a hair above a whole rank through
+// floating-point error (99.9% of 1000 is rank 999, not 1000).
+func ExactPercentiles(ds []time.Duration) results.Percentiles {
 	if len(ds) == 0 {
 		return results.Percentiles{}
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	rank := func(q float64) float64 {
-		i := int(math.Ceil(q/100*float64(len(s)))) - 1
+		i := int(math.Ceil(q/100*float64(len(s))-1e-9)) - 1
 		return ms(s[min(max(i, 0), len(s)-1)])
 	}
 	return results.Percentiles{P50: rank(50), P90: rank(90), P95: rank(95), P99: rank(99), P999: rank(99.9), Max: ms(s[len(s)-1])}
