@@ -180,7 +180,7 @@ func Turn(e *suites.Expect) []Check {
 		return nil
 	}
 	out := make([]Check, 0, len(e.Keys)+2)
-	var done [16]bool
+	done := make([]bool, len(expectKeys))
 	for _, k := range e.Keys {
 		i := expectKeyIndex(k.Name)
 		if i < 0 {
