@@ -266,7 +266,7 @@ func (t *tally) stop(ctx context.Context) {
 
 func (t *tally) settle() {
 	c := t.result
-	c.Runs = len(t.outs)
+	c.Runs, c.PassedRuns = len(t.outs), 0 // derived afresh, so settling twice is harmless
 	var shown *outcome
 	var lat []time.Duration
 	var failed, errored, unfinished int
