@@ -98,6 +98,8 @@
 //	                              none is a random seed. A seed reproduces a run
 //	                              whose requests arrive in the same order
 //	token=T                       as Options.Token
+//	admin=1                       serve the admin routes (see Admin routes
+//	                              below); as Options.Admin
 //
 // The fault kinds:
 //
@@ -167,4 +169,32 @@
 // N failures, as long as such conversations run one at a time. A directive
 // that cannot be read is a 400 that says which key is wrong and what would
 // be right.
+//
+// # Admin routes
+//
+// With Options.Admin (spec admin=1, evalrun sim --admin) the simulator also
+// serves three routes of its own, for benchmarks that check what a client
+// reports against what the server saw. They take the token check when
+// Options.Token is set, and no latency, fault or freeze:
+//
+//	GET  /sim/stats          200, a Stats: count, mean, p50, p90, p95, p99,
+//	                         p99.9 and max, in milliseconds, of all API
+//	                         requests ("all") and per route pattern
+//	                         ("routes", e.g. "POST /chat/sessions/{id}/send"),
+//	                         since the start or the last reset ("since")
+//	POST /sim/stats/reset    204; the stats start again, empty
+//	POST /sim/freeze?for=2s  200 {"for_ms","until"}; every API request that
+//	                         arrives in the next 2s waits until then, and is
+//	                         then handled as usual (latency, faults). A new
+//	                         freeze replaces the one under way; for=0 ends it
+//
+// A request's handling time runs from when its handler starts (the request
+// line and headers have been read) to when it has written the whole reply
+// (net/http then flushes it), and so includes reading the body, a freeze,
+// the injected latency and a fault. Requests whose client went away before
+// the answer are not counted. The times go into HDR histograms of
+// microseconds with 3 significant digits, as evalrun load's do, so the two
+// compare directly. Without Options.Admin nothing is measured and /sim/
+// paths are unknown (404); Server.Stats and Server.Freeze serve programs
+// that embed the simulator.
 package sim

@@ -61,12 +61,25 @@ func toolzzMessageOf(_ *http.Request, body []byte) (string, attemptKey, bool) {
 }
 
 // endpoint wraps a handler of an API route with what every such request goes
-// through: the token check, then the message's directives (send routes,
-// which pass a messageFunc), the latency, and a fault or the handler.
-func (s *Server) endpoint(api string, h http.HandlerFunc, message messageFunc) http.Handler {
+// through: the token check, a freeze, then the message's directives (send
+// routes, which pass a messageFunc), the latency, and a fault or the
+// handler. With Options.Admin it measures all of that, by route pattern.
+func (s *Server) endpoint(pattern, api string, h http.HandlerFunc, message messageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.times != nil {
+			began := time.Now()
+			defer func() {
+				// A request whose client went away got no answer to time.
+				if r.Context().Err() == nil {
+					s.times.record(pattern, time.Since(began))
+				}
+			}()
+		}
 		if !s.authorized(r) {
 			writeError(w, api, http.StatusUnauthorized, "Unauthorized")
+			return
+		}
+		if !s.frozen.wait(r.Context()) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)

@@ -63,6 +63,11 @@ type Options struct {
 	HistoryPageSize int
 	// Now is the clock for timestamps; nil means time.Now.
 	Now func() time.Time
+	// Admin serves the simulator's own routes under /sim/: the handling
+	// times of API requests (GET /sim/stats, POST /sim/stats/reset) and a
+	// freeze (POST /sim/freeze?for=2s). Off, they are unknown paths (404)
+	// and nothing is measured. Spec: admin=1.
+	Admin bool
 }
 
 const defaultHistoryPageSize = 20
@@ -87,6 +92,9 @@ type Server struct {
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
+
+	times  *handlingTimes // nil unless Options.Admin
+	frozen freeze
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -110,6 +118,9 @@ func New(opts Options) *Server {
 		attempts: make(map[attemptKey]int),
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
+	if opts.Admin {
+		s.times = newHandlingTimes(time.Now())
+	}
 	s.mux = s.routes()
 	return s
 }
@@ -121,14 +132,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	route := func(pattern, api string, h http.HandlerFunc, message messageFunc) {
+		mux.Handle(pattern, s.endpoint(pattern, api, h, message))
+	}
 	// OpenCX.
-	mux.Handle("POST /chat/sessions", s.endpoint(APIOpenCX, s.createSession, nil))
-	mux.Handle("GET /chat/sessions/{id}", s.endpoint(APIOpenCX, s.getSession, nil))
-	mux.Handle("PATCH /chat/sessions/{id}", s.endpoint(APIOpenCX, s.patchSession, nil))
-	mux.Handle("POST /chat/sessions/{id}/send", s.endpoint(APIOpenCX, s.sendMessage, openCXMessage))
-	mux.Handle("GET /chat/sessions/{id}/history", s.endpoint(APIOpenCX, s.history, nil))
+	route("POST /chat/sessions", APIOpenCX, s.createSession, nil)
+	route("GET /chat/sessions/{id}", APIOpenCX, s.getSession, nil)
+	route("PATCH /chat/sessions/{id}", APIOpenCX, s.patchSession, nil)
+	route("POST /chat/sessions/{id}/send", APIOpenCX, s.sendMessage, openCXMessage)
+	route("GET /chat/sessions/{id}/history", APIOpenCX, s.history, nil)
 	// Toolzz.
-	mux.Handle("POST /api/v1/chat/send-message", s.endpoint(APIToolzz, s.toolzzSend, toolzzMessageOf))
+	route("POST /api/v1/chat/send-message", APIToolzz, s.toolzzSend, toolzzMessageOf)
+	if s.opts.Admin {
+		s.adminRoutes(mux)
+	}
 
 	// A known path with a method-less pattern catches the methods the
 	// patterns above do not serve, so they get a 405 in the API's own error

@@ -188,6 +188,14 @@ var specOnlyParams = map[string]param{
 			return err == nil
 		},
 	},
+	"admin": {
+		want: "1 (serve /sim/stats, /sim/stats/reset and /sim/freeze) or 0",
+		set: func(o *Options, v string) bool {
+			b, err := strconv.ParseBool(v)
+			o.Admin = b
+			return err == nil
+		},
+	},
 	"token": {
 		want: "the bearer token clients must send",
 		set: func(o *Options, v string) bool {
@@ -199,7 +207,7 @@ var specOnlyParams = map[string]param{
 
 // SpecParams lists the parameters ParseSpec knows, in the order the package
 // comment documents them.
-var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "flaky", "seed", "token"}
+var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "flaky", "seed", "token", "admin"}
 
 // ParseSpec reads simulator options from a URL-query-like spec, the part after
 // "sim?" in a suite's base_url:

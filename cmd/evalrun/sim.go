@@ -74,6 +74,14 @@ func simFlags() (*flag.FlagSet, *simConfig) {
 		cfg.params = append(cfg.params, [2]string{"retry_after_date", strconv.FormatBool(b)})
 		return nil
 	})
+	fs.BoolFunc("admin", "serve GET /sim/stats (handling times of API requests), POST /sim/stats/reset\nand POST /sim/freeze?for=2s (hold API requests for 2s)", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		cfg.params = append(cfg.params, [2]string{"admin", strconv.FormatBool(b)})
+		return nil
+	})
 	param("oversize-bytes", "oversize_bytes", "`SIZE` of oversize replies, e.g. 512KiB (default 11MiB)")
 	param("shape", "shape", "`SHAPE` of OpenCX send replies: flat, data, legacy or id-only (default flat)")
 	param("history-delay", "history_delay", "show the AI's answers in the history only this `DURATION` after the send")

@@ -17,6 +17,7 @@ func TestSimFlags(t *testing.T) {
 	}{
 		{nil, sim.Options{}, ""},
 		{[]string{"--latency", "300ms"}, sim.Options{Latency: 300 * time.Millisecond}, "latency=300ms"},
+		{[]string{"--admin", "--latency", "1s"}, sim.Options{Admin: true, Latency: time.Second}, "admin=true&latency=1s"},
 		{
 			[]string{"--latency", "lognormal:200ms:0.5", "--fault", "503:0.1", "--fault", "drop:0.05", "--shape", "id-only", "--seed", "7", "--token", "s3cret", "--flaky", "0.2"},
 			sim.Options{LatencyDist: sim.Lognormal{Median: 200 * time.Millisecond, Sigma: 0.5}, Faults: []sim.Fault{{Kind: sim.Fault503, Rate: 0.1}, {Kind: sim.FaultDrop, Rate: 0.05}}, Shape: sim.ShapeIDOnly, Seed: 7, Token: "s3cret", Flaky: 0.2},
