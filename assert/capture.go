@@ -4,6 +4,7 @@ import (
 	"errors"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/evalrun/evalrun/internal/jsonpath"
 	"gopkg.in/yaml.v3"
@@ -38,8 +39,25 @@ func Capture(c suites.Capture, o *Observation) (string, error) {
 	return v, nil
 }
 
-func captureRegex(src string, o *Observation) (string, error) {
+// captureRegexps holds every capture regex compiled so far: captures have no
+// templates, so a suite has a fixed few, and a load test would otherwise
+// compile them on every turn.
+var captureRegexps sync.Map // source → *regexp.Regexp
+
+func compileCapture(src string) (*regexp.Regexp, error) {
+	if re, ok := captureRegexps.Load(src); ok {
+		return re.(*regexp.Regexp), nil
+	}
 	re, err := regexp.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	captureRegexps.Store(src, re)
+	return re, nil
+}
+
+func captureRegex(src string, o *Observation) (string, error) {
+	re, err := compileCapture(src)
 	if err != nil {
 		return "", errors.New("invalid regex /" + src + "/: " + err.Error())
 	}

@@ -60,10 +60,25 @@ type Caller struct {
 	now   func() time.Time
 }
 
+// transport is the connection pool of every Caller not given a Client of its
+// own. Load tests keep thousands of requests in flight to one host, and
+// http.DefaultTransport keeps only 2 idle connections per host, so it would
+// close almost every connection after its reply and dial a new one for the
+// next request. The buffers are halved: requests and replies are a few
+// hundred bytes, and a load test holds one pair per connection.
+var transport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0 // no limit across hosts
+	t.MaxIdleConnsPerHost = 1 << 16
+	t.ReadBufferSize = 2 << 10
+	t.WriteBufferSize = 2 << 10
+	return t
+}()
+
 // NewCaller returns a Caller for cfg.
 func NewCaller(provider string, cfg Config) *Caller {
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{}
+		cfg.Client = &http.Client{Transport: transport}
 	}
 	return &Caller{Provider: provider, Config: cfg, Retries: cfg.Retries, MaxBody: cfg.MaxBody}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -588,5 +589,52 @@ func TestRetryableOnlyForTheExchange(t *testing.T) {
 	}
 	if !(&Error{Status: 503}).Retryable() || !(&Error{Status: 429}).Retryable() || (&Error{Status: 404}).Retryable() {
 		t.Error("status rule broken")
+	}
+}
+
+// TestCallersKeepConnections: concurrent requests to one host leave their
+// connections open for the next ones, as a load test needs; the default
+// transport would keep 2 and redial the rest.
+func TestCallersKeepConnections(t *testing.T) {
+	const concurrent = 20
+	var dials atomic.Int32
+	var release atomic.Pointer[chan struct{}]
+	var arrived sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		<-*release.Load() // hold every request until all are in flight at once
+		w.Write([]byte(`{}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	a, b := newTestCaller(srv.URL, Config{}), newTestCaller(srv.URL, Config{})
+
+	for round := 1; round <= 2; round++ {
+		arrived.Add(concurrent)
+		held := make(chan struct{})
+		release.Store(&held)
+		var done sync.WaitGroup
+		for i := range concurrent {
+			c := a
+			if i%2 == 1 {
+				c = b // callers share one pool
+			}
+			done.Go(func() {
+				if _, _, err := c.Do(context.Background(), "op", http.MethodGet, "/", nil); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		arrived.Wait()
+		close(held)
+		done.Wait()
+	}
+	if n := dials.Load(); n != concurrent {
+		t.Errorf("two rounds of %d concurrent requests opened %d connections, want %d: the second round should reuse the first's", concurrent, n, concurrent)
 	}
 }

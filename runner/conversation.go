@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/evalrun/evalrun/assert"
@@ -83,7 +84,7 @@ func (j *job) run(ctx context.Context) *outcome {
 
 		obs := assert.NewObservation(reply, latency)
 		if turn.Expect != nil {
-			for _, chk := range assert.Turn(turn.Expect.Expand(vars)) {
+			for _, chk := range checksOf(turn.Expect, vars) {
 				a := chk.Check(obs)
 				failed = failed || !a.Passed
 				tr.Assertions = append(tr.Assertions, a)
@@ -118,6 +119,25 @@ func (j *job) run(ctx context.Context) *outcome {
 		o.status = results.Failed
 	}
 	return o
+}
+
+// compiled holds the checks of every expect without templates, built once:
+// checks compile their regexes and JSONPaths, which would otherwise cost a
+// load test more than the rest of a turn. Checks are safe for concurrent use.
+var compiled sync.Map // *suites.Expect → []assert.Check
+
+// checksOf returns the checks of e with vars filled in. An expect without
+// templates expands to itself, so its checks are the same on every play.
+func checksOf(e *suites.Expect, vars map[string]string) []assert.Check {
+	x := e.Expand(vars)
+	if x != e {
+		return assert.Turn(x)
+	}
+	if c, ok := compiled.Load(e); ok {
+		return c.([]assert.Check)
+	}
+	c, _ := compiled.LoadOrStore(e, assert.Turn(e))
+	return c.([]assert.Check)
 }
 
 // redactReply hides the provider token in a reply before anything judges,
