@@ -10,9 +10,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -53,6 +53,10 @@ type Caller struct {
 	// backoff returns the pause after the n-th failed attempt (n >= 1). nil
 	// means exponential from 250ms with full jitter; tests set it to zero.
 	backoff func(n int) time.Duration
+
+	redactOnce sync.Once
+	redactor   *Redactor
+
 	// sleep pauses for d or until ctx is done, reporting whether the pause
 	// ran its course; now reads the clock for Retry-After dates. Both are nil
 	// outside tests.
@@ -102,7 +106,10 @@ func (c *Caller) Do(ctx context.Context, op, method, path string, body any) (int
 	var last *Error
 	for attempt := 1; ; attempt++ {
 		if lim := c.Config.Limiter; lim != nil {
-			if err := lim.Wait(ctx); err != nil {
+			waitStart := time.Now()
+			err := lim.Wait(ctx)
+			addPaced(ctx, time.Since(waitStart))
+			if err != nil {
 				if last != nil {
 					return 0, nil, last // the retry never happened; the real cause is the last reply
 				}
@@ -305,23 +312,14 @@ func (c *Caller) hint(status int) string {
 	return ""
 }
 
-// Redact replaces the token in s, so no message evalrun prints can carry it.
-// Besides the token as sent it catches the escaped forms a server may echo it
-// in: URL query or path, and JSON strings.
+// Redact removes the token and every other secret of the provider from s,
+// in the escaped forms a server may echo them in too (see Redactor), so no
+// message evalrun prints can carry them.
 func (c *Caller) Redact(s string) string {
-	t := c.Config.Token
-	if t == "" {
-		return s
-	}
-	forms := []string{t, url.QueryEscape(t), url.PathEscape(t), strings.ReplaceAll(t, "/", `\/`)}
-	if j, err := json.Marshal(t); err == nil {
-		forms = append(forms, string(j[1:len(j)-1]))
-	}
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, "[redacted]")
-	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	c.redactOnce.Do(func() {
+		c.redactor = NewRedactor(append([]string{c.Config.Token}, c.Config.Secrets...)...)
+	})
+	return c.redactor.String(s)
 }
 
 // Excerpt returns the start of a reply body for an error message. The token

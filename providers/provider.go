@@ -38,11 +38,14 @@ type Config struct {
 	// TokenVars names the environment variables the token came from; errors
 	// name them so a user knows what to check. The token itself never appears.
 	TokenVars []string
-	BotID     string
-	Timeout   time.Duration // per request; 0 means no limit beyond ctx
-	Retries   int           // extra attempts after a failure that may pass
-	Headers   map[string]string
-	Client    *http.Client // nil means a client of the provider's own
+	// Secrets are further values that must never appear in any output:
+	// every value the suite's provider section read from the environment.
+	Secrets []string
+	BotID   string
+	Timeout time.Duration // per request; 0 means no limit beyond ctx
+	Retries int           // extra attempts after a failure that may pass
+	Headers map[string]string
+	Client  *http.Client // nil means a client of the provider's own
 	// MaxBody caps the bytes read of any reply; 0 means DefaultMaxBody.
 	MaxBody int64
 	// Limiter, when set, paces every request (retries included). Providers

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"github.com/evalrun/evalrun/internal/wait"
 	"maps"
@@ -41,10 +40,10 @@ func (j *job) run(ctx context.Context) *outcome {
 		}
 		session.CustomData[RunIDKey] = j.runID
 	}
-	token := j.suite.Provider.Token.Value()
+	openCtx, paced := providers.WithPaced(ctx)
 	opening := time.Now()
-	conv, err := j.provider.Open(ctx, session)
-	o.open = time.Since(opening)
+	conv, err := j.provider.Open(openCtx, session)
+	o.open = time.Since(opening) - paced.Duration()
 	if err != nil {
 		o.fail(ctx, err, "opening the session")
 		return o
@@ -60,14 +59,17 @@ func (j *job) run(ctx context.Context) *outcome {
 		tr := &results.Turn{Index: i + 1, User: suites.Expand(turn.User, vars), Assertions: []results.Assertion{}}
 		o.turns = append(o.turns, tr)
 
+		// Time spent waiting for provider.rate_limit is evalrun's pacing,
+		// not the bot's latency: it is measured and taken out.
+		sendCtx, paced := providers.WithPaced(ctx)
 		sent := time.Now()
-		reply, err := conv.Send(ctx, providers.Message{
+		reply, err := conv.Send(sendCtx, providers.Message{
 			Text:       tr.User,
 			CustomData: expandMap(turn.CustomData, vars),
 			Agent:      turn.Sender == suites.SenderAgent,
 			TakeOver:   turn.TakeOver,
 		})
-		latency := time.Since(sent)
+		latency := time.Since(sent) - paced.Duration()
 		tr.LatencyMS = ms(latency)
 		if err != nil {
 			tr.Error = err.Error()
@@ -78,7 +80,7 @@ func (j *job) run(ctx context.Context) *outcome {
 		if o.sessionID == "" {
 			o.sessionID = conv.ID()
 		}
-		redactReply(reply, token)
+		redactReply(reply, j.redact)
 		tr.Reply, tr.Silent = reply.Text, reply.Silent
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
@@ -140,19 +142,24 @@ func checksOf(e *suites.Expect, vars map[string]string) []assert.Check {
 	return c.([]assert.Check)
 }
 
-// redactReply hides the provider token in a reply before anything judges,
-// captures or records it: a service that echoes credentials back must not
-// put them into reports, CI logs or later turns. Providers already scrub
+// redactReply hides the provider's secrets in a reply before anything
+// judges, captures or records it: a service that echoes credentials back must
+// not put them into reports, CI logs or later turns. Providers already scrub
 // their errors; a successful reply is the runner's to scrub.
-func redactReply(r *providers.Reply, token string) {
-	if token == "" {
-		return
-	}
-	r.Text = strings.ReplaceAll(r.Text, token, redacted)
-	r.Raw = bytes.ReplaceAll(r.Raw, []byte(token), []byte(redacted))
+func redactReply(r *providers.Reply, redact *providers.Redactor) {
+	r.Text = redact.String(r.Text)
+	r.Raw = redact.Bytes(r.Raw)
 }
 
-const redacted = "[redacted]"
+// suiteRedactor removes the token and every value the suite's provider
+// section read from the environment.
+func suiteRedactor(s *suites.Suite) *providers.Redactor {
+	secrets := []string{s.Provider.Token.Value()}
+	for _, e := range s.Provider.EnvSecrets {
+		secrets = append(secrets, e.Value())
+	}
+	return providers.NewRedactor(secrets...)
+}
 
 // fail ends the run at where: unfinished when the run was being stopped
 // (the error is then only the stop itself), errored otherwise.

@@ -40,6 +40,7 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 		BaseURL:   pc.BaseURL,
 		Token:     pc.Token.Value(),
 		TokenVars: pc.Token.Vars,
+		Secrets:   envSecretValues(pc.EnvSecrets),
 		BotID:     pc.BotID,
 		Timeout:   pc.Timeout,
 		Retries:   pc.Retries,
@@ -139,4 +140,12 @@ func isLoopback(rawURL string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+func envSecretValues(ss []suites.Secret) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.Value()
+	}
+	return out
 }

@@ -16,6 +16,7 @@ import (
 type Player struct {
 	env       *environment
 	providers map[*suites.Suite]providers.Provider
+	redactors map[*suites.Suite]*providers.Redactor
 	runID     string
 }
 
@@ -24,7 +25,8 @@ func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}
-	p := &Player{env: &environment{sim: opts.Sim}, providers: map[*suites.Suite]providers.Provider{}, runID: opts.RunID}
+	p := &Player{env: &environment{sim: opts.Sim}, providers: map[*suites.Suite]providers.Provider{},
+		redactors: map[*suites.Suite]*providers.Redactor{}, runID: opts.RunID}
 	for _, s := range ss {
 		prov, err := p.env.provider(s, opts.BaseURL)
 		if err != nil {
@@ -32,6 +34,7 @@ func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 			return nil, err
 		}
 		p.providers[s] = prov
+		p.redactors[s] = suiteRedactor(s)
 	}
 	return p, nil
 }
@@ -61,7 +64,7 @@ type TurnOutcome struct {
 
 // Play runs conversation c of suite s (which must be one NewPlayer was given) once.
 func (p *Player) Play(ctx context.Context, s *suites.Suite, c *suites.Conversation) Outcome {
-	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID}
+	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID, redact: p.redactors[s]}
 	o := j.run(ctx)
 	out := Outcome{Status: o.status, Reason: o.reason, Session: o.open, Duration: o.duration, Turns: make([]TurnOutcome, len(o.turns))}
 	for i, t := range o.turns {

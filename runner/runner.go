@@ -92,6 +92,7 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 			return nil, fmt.Errorf("%s: %w", s.File, err)
 		}
 		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
+		redact := suiteRedactor(s)
 		for _, c := range s.Conversations {
 			t := newTally(s, c, opts.Repeat)
 			convs = append(convs, t)
@@ -104,7 +105,7 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 				continue
 			}
 			for i := 0; i < t.runs; i++ {
-				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID})
+				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID, redact: redact})
 			}
 		}
 	}
@@ -186,6 +187,7 @@ type job struct {
 	provider providers.Provider
 	tally    *tally
 	runID    string
+	redact   *providers.Redactor
 }
 
 // outcome is what one run of a conversation produced.
