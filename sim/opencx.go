@@ -248,11 +248,8 @@ func (s *Server) sendMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	sess := s.lookup(APIOpenCX, r.PathValue("id"))
+	sess := s.lockSession(w, r)
 	if sess == nil {
-		s.mu.Unlock()
-		writeError(w, APIOpenCX, http.StatusNotFound, "Session not found")
 		return
 	}
 	mergeContact(sess, in.Contact, in.CustomData)
@@ -360,11 +357,8 @@ func autopilotReply(ex exchange, query string) *autopilotResponse {
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	sess := s.lookup(APIOpenCX, r.PathValue("id"))
+	sess := s.lockSession(w, r)
 	if sess == nil {
-		s.mu.Unlock()
-		writeError(w, APIOpenCX, http.StatusNotFound, "Session not found")
 		return
 	}
 	out := sessionJSON(sess.snapshot())
@@ -389,11 +383,8 @@ func (s *Server) patchSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	sess := s.lookup(APIOpenCX, r.PathValue("id"))
+	sess := s.lockSession(w, r)
 	if sess == nil {
-		s.mu.Unlock()
-		writeError(w, APIOpenCX, http.StatusNotFound, "Session not found")
 		return
 	}
 	sess.Status = *in.Status
@@ -413,11 +404,8 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	s.mu.Lock()
-	sess := s.lookup(APIOpenCX, r.PathValue("id"))
+	sess := s.lockSession(w, r)
 	if sess == nil {
-		s.mu.Unlock()
-		writeError(w, APIOpenCX, http.StatusNotFound, "Session not found")
 		return
 	}
 	shown := visibleEvents(sess.Events, s.opts.Now())
@@ -611,4 +599,16 @@ func nullable(s string) *string {
 
 func timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// lockSession locks s.mu and returns the OpenCX session the path names; when
+// there is none it answers 404, unlocks, and returns nil.
+func (s *Server) lockSession(w http.ResponseWriter, r *http.Request) *session {
+	s.mu.Lock()
+	sess := s.lookup(APIOpenCX, r.PathValue("id"))
+	if sess == nil {
+		s.mu.Unlock()
+		writeError(w, APIOpenCX, http.StatusNotFound, "Session not found")
+	}
+	return sess
 }
