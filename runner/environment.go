@@ -82,19 +82,25 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 }
 
 // limiter returns the shared limiter for key, or nil for no pacing. The
-// first suite to name a key sets its rate; requests are spread evenly (a
-// burst of one), which is what keeps a run under a per-minute quota.
+// strictest rate any suite names for a key holds; requests are spread evenly
+// (a burst of one), which is what keeps a run under a per-minute quota.
 func (e *environment) limiter(key limiterKey, r suites.Rate) *rate.Limiter {
 	if r.IsZero() {
 		return nil
 	}
+	limit := rate.Every(r.Per / time.Duration(r.N))
 	if l, ok := e.limiters[key]; ok {
+		// Suites sharing a service and key share its quota: the stricter
+		// of their rate limits holds.
+		if limit < l.Limit() {
+			l.SetLimit(limit)
+		}
 		return l
 	}
 	if e.limiters == nil {
 		e.limiters = map[limiterKey]*rate.Limiter{}
 	}
-	l := rate.NewLimiter(rate.Every(r.Per/time.Duration(r.N)), 1)
+	l := rate.NewLimiter(limit, 1)
 	e.limiters[key] = l
 	return l
 }

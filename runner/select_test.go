@@ -3,7 +3,10 @@ package runner_test
 import (
 	"context"
 	"fmt"
+	"github.com/evalrun/evalrun/suites"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -191,4 +194,41 @@ func TestRateLimitPacesAllConversationsTogether(t *testing.T) {
 			t.Errorf("request %d arrived %v after the first; rate_limit 20/s allows it no sooner than %v", i+1, since, time.Duration(i)*50*time.Millisecond)
 		}
 	}
+}
+
+func TestSharedRateLimitTakesTheStricter(t *testing.T) {
+	var mu sync.Mutex
+	var at []time.Time
+	srv := httptest.NewServer(stamp(sim.New(sim.Options{}), &mu, &at))
+	t.Cleanup(srv.Close)
+	// Two suites on one service and key: 100/s and 10/s. Five requests must
+	// then take at least 4 x 100ms, not 4 x 10ms.
+	dir := t.TempDir()
+	a := writeSuiteAt(t, dir, "a.yaml", fmt.Sprintf("provider: {type: opencx, base_url: %q, rate_limit: 100/s}\nconversations:\n  - {name: a, turns: [{user: hello}]}\n", srv.URL))
+	b := writeSuiteAt(t, dir, "b.yaml", fmt.Sprintf("provider: {type: opencx, base_url: %q, rate_limit: 10/s}\nconversations:\n  - {name: b, turns: [{user: hello}, {user: hello}]}\n", srv.URL))
+	ss, err := suites.LoadPaths([]string{a, b}, suites.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, ss, runner.Options{Concurrency: 2})
+	if r.Summary.Passed != 2 {
+		t.Fatalf("summary %+v", r.Summary)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) != 5 {
+		t.Fatalf("%d requests, want 5", len(at))
+	}
+	if span := at[4].Sub(at[0]); span < 350*time.Millisecond {
+		t.Errorf("5 requests took %v; the stricter 10/s needs about 400ms", span)
+	}
+}
+
+func writeSuiteAt(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
