@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/evalrun/evalrun/internal/wait"
+	"github.com/valyala/fasthttp"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -56,6 +57,11 @@ type Caller struct {
 
 	redactOnce sync.Once
 	redactor   *Redactor
+
+	// The fasthttp pool and request parts for Config.FastHTTP, set once.
+	fastOnce           sync.Once
+	fastHC             *fasthttp.HostClient // nil: send with net/http
+	fastBase, fastAuth string
 
 	// sleep pauses for d or until ctx is done, reporting whether the pause
 	// ran its course; now reads the clock for Retry-After dates. Both are nil
@@ -163,6 +169,9 @@ func (c *Caller) clock() time.Time {
 // once makes one attempt. Config.Timeout bounds all of it, reading the body
 // included, so a server that sends headers and then stalls is cut off too.
 func (c *Caller) once(ctx context.Context, op, method, path string, payload []byte) (int, []byte, *Error) {
+	if c.fast() {
+		return c.onceFast(ctx, op, method, path, payload)
+	}
 	reqCtx := ctx
 	if c.Config.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -208,19 +217,28 @@ func (c *Caller) once(ctx context.Context, op, method, path string, payload []by
 		return 0, nil, broken(0, err)
 	}
 	defer resp.Body.Close()
-	limit := c.MaxBody
-	if limit <= 0 {
-		limit = DefaultMaxBody
-	}
+	limit := c.maxBody()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	status := resp.StatusCode
+	return c.judge(op, resp.StatusCode, raw, err, limit, resp.Header.Get, broken)
+}
 
+func (c *Caller) maxBody() int64 {
+	if c.MaxBody <= 0 {
+		return DefaultMaxBody
+	}
+	return c.MaxBody
+}
+
+// judge turns a reply into once's result: status is the reply's, raw what
+// was read of its body (more than limit bytes means it is over the limit),
+// err why reading the body stopped short, header reads a reply header.
+func (c *Caller) judge(op string, status int, raw []byte, err error, limit int64, header func(string) string, broken func(int, error) *Error) (int, []byte, *Error) {
 	if status < 200 || status > 299 {
 		// The status says what went wrong; a body cut short or over the
 		// limit only shortens what the user gets to read of it.
 		e := c.fail(op, status, raw, nil)
 		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-			e.RetryAfter = c.retryAfter(resp.Header.Get("Retry-After"))
+			e.RetryAfter = c.retryAfter(header("Retry-After"))
 			if status == http.StatusTooManyRequests && e.RetryAfter > 0 {
 				e.Hint += fmt.Sprintf("; it asked to wait %s", e.RetryAfter)
 			}
@@ -233,13 +251,12 @@ func (c *Caller) once(ctx context.Context, op, method, path string, payload []by
 	var bad *Error
 	switch {
 	case int64(len(raw)) > limit:
-		bad = c.fail(op, status, nil, fmt.Errorf("%w: body exceeds %d bytes (provider.max_body)", ErrTooLarge, limit))
-		bad.Hint = "raise provider.max_body if replies this large are expected"
+		bad = c.tooLarge(op, status, limit)
 	case status == http.StatusNoContent && len(bytes.TrimSpace(raw)) == 0:
 		// 204 carries no body by definition.
 	case !json.Valid(raw):
 		cause := ErrNotJSON
-		if ct := resp.Header.Get("Content-Type"); ct != "" {
+		if ct := header("Content-Type"); ct != "" {
 			cause = fmt.Errorf("%w (Content-Type %s)", ErrNotJSON, ct)
 		}
 		bad = c.fail(op, status, raw, cause)
@@ -250,6 +267,13 @@ func (c *Caller) once(ctx context.Context, op, method, path string, payload []by
 		return 0, nil, bad
 	}
 	return status, raw, nil
+}
+
+// tooLarge is the error of a 2xx reply whose body is over limit.
+func (c *Caller) tooLarge(op string, status int, limit int64) *Error {
+	e := c.fail(op, status, nil, fmt.Errorf("%w: body exceeds %d bytes (provider.max_body)", ErrTooLarge, limit))
+	e.Hint = "raise provider.max_body if replies this large are expected"
+	return e
 }
 
 // retryAfter reads a Retry-After header in either form: delta seconds or an

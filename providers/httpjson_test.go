@@ -20,9 +20,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
+// testFastHTTP makes newTestCaller's Callers use Config.FastHTTP;
+// TestFastHTTP sets it to run the Caller's tests over that transport too.
+var testFastHTTP bool
+
 // newTestCaller points a Caller at url with no pause between attempts.
 func newTestCaller(url string, cfg Config) *Caller {
 	cfg.BaseURL = url
+	cfg.FastHTTP = testFastHTTP
 	c := NewCaller("opencx", cfg)
 	c.backoff = func(int) time.Duration { return 0 }
 	return c

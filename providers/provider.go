@@ -46,6 +46,12 @@ type Config struct {
 	Retries int           // extra attempts after a failure that may pass
 	Headers map[string]string
 	Client  *http.Client // nil means a client of the provider's own
+	// FastHTTP sends every request to a plain-http base URL with a fasthttp
+	// connection pool shared by all Callers instead of Client: no goroutines
+	// per connection, so less CPU and memory with thousands of requests in
+	// flight. evalrun load sets it; redirects are not followed. https base
+	// URLs keep Client, for HTTP/2.
+	FastHTTP bool
 	// MaxBody caps the bytes read of any reply; 0 means DefaultMaxBody.
 	MaxBody int64
 	// Limiter, when set, paces every request (retries included). Providers

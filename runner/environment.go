@@ -25,6 +25,8 @@ type SimOptions = sim.Options
 type environment struct {
 	sim  SimOptions // for a plain "sim"
 	sims map[string]*sim.Running
+	// fastHTTP sets providers.Config.FastHTTP for every provider.
+	fastHTTP bool
 
 	// limiters holds one limiter per service and credential: a rate limit
 	// is the service's per key, so every suite using that key shares it.
@@ -46,6 +48,7 @@ func (e *environment) provider(s *suites.Suite, override string) (providers.Prov
 		Retries:   pc.Retries,
 		Headers:   pc.Headers,
 		MaxBody:   pc.MaxBody,
+		FastHTTP:  e.fastHTTP,
 
 		PollInterval: pc.PollInterval,
 		ReplyTimeout: pc.ReplyTimeout,

@@ -20,12 +20,13 @@ type Player struct {
 	runID     string
 }
 
-// NewPlayer prepares the providers of ss. Of opts it uses BaseURL, RunID and Sim.
+// NewPlayer prepares the providers of ss. Of opts it uses BaseURL, RunID, Sim
+// and FastHTTP.
 func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}
-	p := &Player{env: &environment{sim: opts.Sim}, providers: map[*suites.Suite]providers.Provider{},
+	p := &Player{env: &environment{sim: opts.Sim, fastHTTP: opts.FastHTTP}, providers: map[*suites.Suite]providers.Provider{},
 		redactors: map[*suites.Suite]*providers.Redactor{}, runID: opts.RunID}
 	for _, s := range ss {
 		prov, err := p.env.provider(s, opts.BaseURL)

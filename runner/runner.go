@@ -53,6 +53,10 @@ type Options struct {
 	// FailFast stops the run at the first conversation that fails or errors;
 	// the rest end unfinished.
 	FailFast bool
+	// FastHTTP sends every request over the fasthttp transport
+	// (providers.Config.FastHTTP); evalrun load sets it, for its CPU and
+	// memory with thousands of requests in flight.
+	FastHTTP bool
 }
 
 // ErrFailFast is the cause a run stopped by FailFast records.
