@@ -170,6 +170,14 @@ func TestDecodeReplyRejects(t *testing.T) {
 		{"id only without an id", `{"success":true,"data":{"message":{"id":null}}}`, "message without an id"},
 		{"empty data", `{"data":{}}`, "none of the documented shapes"},
 		{"value not an object", `{"autopilotResponse":{"value":"hi"}}`, "undecodable autopilotResponse"},
+		{"top level not an object", `[{"autopilotResponse":{}}]`, "undecodable reply: a JSON array, not an object"},
+		{"flag as a string", `{"success":"yes","autopilotResponse":null}`, "undecodable reply: success is a JSON string, not a boolean"},
+		{"wrapped code as a number", `{"data":{"code":5,"autopilotResponse":null}}`, "undecodable reply: data: code is a JSON number"},
+		{"legacy text as a number", `{"ai_response":{"text":5}}`, "undecodable reply: ai_response: text is a JSON number"},
+		{"autopilot an array", `{"autopilotResponse":[]}`, "undecodable autopilotResponse: a JSON array, not an object"},
+		{"might solve as a string", `{"autopilotResponse":{"value":{"content":"hi"},"mightSolveUserIssue":"true"}}`, "mightSolveUserIssue is a JSON string, not a boolean"},
+		{"action call not an object", `{"autopilotResponse":{"value":{"content":"hi"},"debugInfo":{"actionCalls":[0]}}}`, "actionCalls[0] is a JSON number, not an object"},
+		{"knowledge not an array", `{"autopilotResponse":{"value":{"content":"hi"},"debugInfo":{"knowledge":{}}}}`, "knowledge is a JSON object, not an array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
