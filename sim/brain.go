@@ -144,6 +144,7 @@ type answer struct {
 	targetBot    string   // Toolzz: move the conversation to this bot
 	resolve      bool     // the issue is settled: close the session as resolved
 	sentiment    string   // "" leaves the session's sentiment as it is
+	opened       string   // the refund ticket this answer opened, if any
 }
 
 type actionCall struct {
@@ -214,6 +215,7 @@ func refundReply(b *brain, m *message) answer {
 	b.nextTicket++
 	b.tickets[ticket] = m.orderID
 	return answer{
+		opened:     ticket,
 		text:       fmt.Sprintf(refundTextFormat, ticket, m.orderID),
 		mightSolve: true,
 		actions: []actionCall{{

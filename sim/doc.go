@@ -98,6 +98,10 @@
 //	                              none is a random seed. A seed reproduces a run
 //	                              whose requests arrive in the same order
 //	token=T                       as Options.Token
+//	idle=D|never                  forget a session D after a request last found it
+//	                              (default 10m), so a long load test does not
+//	                              grow without bound; never keeps them all. As
+//	                              Options.Idle
 //	admin=1                       serve the admin routes (see Admin routes
 //	                              below); as Options.Admin
 //

@@ -131,11 +131,16 @@ func (s *Server) directedFault(d *directive, key attemptKey, cycle bool) FaultKi
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.attempts[key] + 1
+	counts := s.attempts[key.conversation]
+	if counts == nil {
+		counts = make(map[string]int)
+		s.attempts[key.conversation] = counts
+	}
+	n := counts[key.text] + 1
 	if n > d.times && cycle {
-		delete(s.attempts, key)
+		delete(counts, key.text)
 	} else {
-		s.attempts[key] = n
+		counts[key.text] = n
 	}
 	if n > d.times {
 		return ""

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"container/list"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -68,7 +69,18 @@ type Options struct {
 	// freeze (POST /sim/freeze?for=2s). Off, they are unknown paths (404)
 	// and nothing is measured. Spec: admin=1.
 	Admin bool
+	// Idle is how long a session (an OpenCX session or a Toolzz
+	// conversation) is kept after a request last found it. Then it is
+	// forgotten, with the refund tickets it opened and the attempt counts of
+	// its directives, and requests for it get the 404 of an unknown session.
+	// This bounds the memory of a long load test: the store holds about
+	// rate × (conversation length + Idle) sessions. 0 means DefaultIdle; a
+	// negative value keeps every session. Spec: idle=10m, idle=never.
+	Idle time.Duration
 }
+
+// DefaultIdle is Options.Idle when it is 0.
+const DefaultIdle = 10 * time.Minute
 
 const defaultHistoryPageSize = 20
 
@@ -88,7 +100,8 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 	brain    brain
-	attempts map[attemptKey]int // per message with a fault directive
+	attempts map[string]map[string]int // conversation → text → attempts, per message with a fault directive
+	byUse    *list.List                // *session, least recently used first (Options.Idle)
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -107,6 +120,9 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Idle == 0 {
+		opts.Idle = DefaultIdle
+	}
 	seed := opts.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -115,7 +131,8 @@ func New(opts Options) *Server {
 		opts:     opts,
 		sessions: make(map[string]*session),
 		brain:    newBrain(),
-		attempts: make(map[attemptKey]int),
+		attempts: make(map[string]map[string]int),
+		byUse:    list.New(),
 		rng:      rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 	}
 	if opts.Admin {

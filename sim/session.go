@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"container/list"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -95,12 +96,21 @@ type Event struct {
 type session struct {
 	SessionSnapshot
 	lastRule string
+
+	// For Options.Idle: when a request last found the session, its place
+	// in Server.byUse, and the tickets it opened, which are forgotten with
+	// it.
+	used    time.Time
+	byUse   *list.Element
+	tickets []string
 }
 
-// Session returns a copy of the state of the session or conversation id.
+// Session returns a copy of the state of the session or conversation id. It
+// does not count as a use of the session (see Options.Idle).
 func (s *Server) Session(id string) (SessionSnapshot, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.forgetIdle()
 	sess, ok := s.sessions[id]
 	if !ok {
 		return SessionSnapshot{}, false
@@ -132,18 +142,47 @@ func (s *Server) newSession(api string) *session {
 		CustomData: map[string]any{},
 		CreatedAt:  now,
 		UpdatedAt:  now,
-	}}
+	}, used: now}
+	s.forgetIdle()
 	s.sessions[sess.ID] = sess
+	sess.byUse = s.byUse.PushBack(sess)
 	return sess
 }
 
-// lookup returns the session id opened through api. The caller holds s.mu.
+// lookup returns the session id opened through api, and counts it as used.
+// The caller holds s.mu.
 func (s *Server) lookup(api, id string) *session {
+	s.forgetIdle()
 	sess, ok := s.sessions[id]
 	if !ok || sess.API != api {
 		return nil
 	}
+	sess.used = s.opts.Now()
+	s.byUse.MoveToBack(sess.byUse)
 	return sess
+}
+
+// forgetIdle drops the sessions no request has found for Options.Idle, with
+// their tickets and directive attempt counts. byUse is ordered by last use,
+// so only the expired sessions at its front are looked at. The caller holds
+// s.mu.
+func (s *Server) forgetIdle() {
+	if s.opts.Idle < 0 {
+		return
+	}
+	cutoff := s.opts.Now().Add(-s.opts.Idle)
+	for e := s.byUse.Front(); e != nil; e = s.byUse.Front() {
+		sess := e.Value.(*session)
+		if sess.used.After(cutoff) {
+			return
+		}
+		s.byUse.Remove(e)
+		delete(s.sessions, sess.ID)
+		delete(s.attempts, sess.ID)
+		for _, t := range sess.tickets {
+			delete(s.brain.tickets, t)
+		}
+	}
 }
 
 // record appends an event to the history. The caller holds s.mu.
@@ -209,6 +248,9 @@ func (s *Server) converse(sess *session, text string, p plan) exchange {
 	said := stripDirectives(text)
 	a := s.brain.answer(said, sess.lastRule, p.fallback)
 	sess.lastRule = a.rule
+	if a.opened != "" {
+		sess.tickets = append(sess.tickets, a.opened)
+	}
 	switch {
 	case a.sentiment != "":
 		sess.Sentiment = a.sentiment

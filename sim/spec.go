@@ -188,6 +188,18 @@ var specOnlyParams = map[string]param{
 			return err == nil
 		},
 	},
+	"idle": {
+		want: "a duration of at least 1s such as 10m, or never",
+		set: func(o *Options, v string) bool {
+			if v == "never" {
+				o.Idle = -1
+				return true
+			}
+			d, err := time.ParseDuration(v)
+			o.Idle = d
+			return err == nil && d >= time.Second
+		},
+	},
 	"admin": {
 		want: "1 (serve /sim/stats, /sim/stats/reset and /sim/freeze) or 0",
 		set: func(o *Options, v string) bool {
@@ -207,7 +219,7 @@ var specOnlyParams = map[string]param{
 
 // SpecParams lists the parameters ParseSpec knows, in the order the package
 // comment documents them.
-var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "flaky", "seed", "token", "admin"}
+var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "flaky", "seed", "token", "idle", "admin"}
 
 // ParseSpec reads simulator options from a URL-query-like spec, the part after
 // "sim?" in a suite's base_url:

@@ -87,6 +87,7 @@ func simFlags() (*flag.FlagSet, *simConfig) {
 	param("history-delay", "history_delay", "show the AI's answers in the history only this `DURATION` after the send")
 	param("flaky", "flaky", "`PROBABILITY` that the bot answers with its fallback text instead of its rule")
 	param("seed", "seed", "`N` seeds latency, faults and flakiness, for reproducible runs")
+	param("idle", "idle", "forget a session this `DURATION` after a request last used it (default 10m), or never")
 	fs.StringVar(&cfg.spec, "spec", "", "the flags above but --addr as one `SPEC`, as after \"sim?\" in a base_url:\nlatency=lognormal:200ms:0.5&fault=503:0.1&shape=id-only&seed=7")
 	return fs, cfg
 }
