@@ -33,6 +33,8 @@ func FuzzDecodeReply(f *testing.F) {
 		// odd but legal, and not legal at all
 		`{"autopilotResponse":{"value":{},"mode":null,"debugInfo":null,"mightSolveUserIssue":null}}`,
 		`{"autopilotResponse":{"value":{"content":"ok"},"debugInfo":{"actionCalls":[{"action":null,"arguments":"{\"id\":7}"},null],"knowledge":[null,"kb",1]}}}`,
+		`{"autopilotResponse":{"value":{"content":"x\ud83d\u0041"},"debugInfo":{"knowledge":["\udc00"]}}}`,
+		"{\"autopilotResponse\":{\"value\":{\"content\":\"bad \xff\"}}}",
 		`{"autopilotResponse":{"value":"not an object"}}`,
 		`{"autopilotResponse":[]}`,
 		`{"data":null}`, `{"data":{"data":{"data":{}}}}`, `{}`, `[]`, `null`, `"x"`, ``, `{`,

@@ -171,13 +171,14 @@ func TestDecodeReplyRejects(t *testing.T) {
 		{"empty data", `{"data":{}}`, "none of the documented shapes"},
 		{"value not an object", `{"autopilotResponse":{"value":"hi"}}`, "undecodable autopilotResponse"},
 		{"top level not an object", `[{"autopilotResponse":{}}]`, "undecodable reply: a JSON array, not an object"},
+		{"message not an object, no data", `{"success":true,"message":"x","autopilotResponse":null}`, "undecodable reply: message is a JSON string, not an object"},
 		{"flag as a string", `{"success":"yes","autopilotResponse":null}`, "undecodable reply: success is a JSON string, not a boolean"},
-		{"wrapped code as a number", `{"data":{"code":5,"autopilotResponse":null}}`, "undecodable reply: data: code is a JSON number"},
-		{"legacy text as a number", `{"ai_response":{"text":5}}`, "undecodable reply: ai_response: text is a JSON number"},
+		{"wrapped code as a number", `{"data":{"code":5,"autopilotResponse":null}}`, "undecodable reply: data.code is a JSON number"},
+		{"legacy text as a number", `{"ai_response":{"text":5}}`, "undecodable reply: ai_response.text is a JSON number"},
 		{"autopilot an array", `{"autopilotResponse":[]}`, "undecodable autopilotResponse: a JSON array, not an object"},
 		{"might solve as a string", `{"autopilotResponse":{"value":{"content":"hi"},"mightSolveUserIssue":"true"}}`, "mightSolveUserIssue is a JSON string, not a boolean"},
-		{"action call not an object", `{"autopilotResponse":{"value":{"content":"hi"},"debugInfo":{"actionCalls":[0]}}}`, "actionCalls[0] is a JSON number, not an object"},
-		{"knowledge not an array", `{"autopilotResponse":{"value":{"content":"hi"},"debugInfo":{"knowledge":{}}}}`, "knowledge is a JSON object, not an array"},
+		{"action call not an object", `{"autopilotResponse":{"value":{"content":"hi"},"debugInfo":{"actionCalls":[0]}}}`, "debugInfo.actionCalls[0] is a JSON number, not an object"},
+		{"knowledge not an array", `{"autopilotResponse":{"value":{"content":"hi"},"debugInfo":{"knowledge":{}}}}`, "debugInfo.knowledge is a JSON object, not an array"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +190,83 @@ func TestDecodeReplyRejects(t *testing.T) {
 				t.Fatalf("got %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Strings read from a reply must be those encoding/json, and so json checks
+// on Raw, read from the same body, even where fastjson alone would differ.
+func TestDecodeReplyStringsAgreeWithEncodingJSON(t *testing.T) {
+	tests := []struct{ name, content string }{
+		{"lone high surrogate at the end", `trunc \ud83d`},
+		{"lone surrogate before a character", `x\ud83d\u0041`},
+		{"lone low surrogate", `\udc00y`},
+		{"surrogate pair", `smile \ud83d\ude00`},
+		{"upper-case escape", `\uD83D!`},
+		{"escaped backslash before u", `path C:\\ud83d`},
+		{"invalid UTF-8", "bad \xff byte"},
+		{"plain", `caf\u00e9 \"quoted\"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(`{"autopilotResponse":{"value":{"content":"` + tt.content + `"},"debugInfo":{"knowledge":["` + tt.content + `"]}},"id":12345678901234567890}`)
+			var want struct {
+				AutopilotResponse struct {
+					Value struct{ Content string }
+				}
+			}
+			if err := json.Unmarshal(body, &want); err != nil {
+				t.Fatal(err)
+			}
+			r, _, err := DecodeReply(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := want.AutopilotResponse.Value.Content; r.Text != w || len(r.Knowledge) != 1 || r.Knowledge[0] != w {
+				t.Errorf("text %q, knowledge %q; encoding/json reads %q", r.Text, r.Knowledge, w)
+			}
+			if string(r.Raw) != string(body) {
+				t.Error("Raw must stay the body as received")
+			}
+		})
+	}
+	// A rewritten body keeps numeric ids exactly as written.
+	_, id, err := DecodeReply([]byte(`{"success":true,"data":{"message":{"id":12345678901234567890123,"text":"\ud83d"}}}`))
+	if err != nil || id != "12345678901234567890123" {
+		t.Errorf("id %q, %v", id, err)
+	}
+}
+
+func TestDecodeReplyArgsKeepEscapes(t *testing.T) {
+	body := `{"autopilotResponse":{"value":{"content":"ok"},"debugInfo":{"actionCalls":[
+		{"action":{"name":"a"},"arguments":{"q":"a\u0007\"b\\","n":[1.5,{"deep":"\u00e9"}]}},
+		{"action":{"name":"b"},"arguments":"{\"q\":\"tab\\there\"}"}]}}}`
+	r, _, err := DecodeReply([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Actions) != 2 {
+		t.Fatalf("actions %+v", r.Actions)
+	}
+	if got := r.Actions[0].Args["q"]; got != "a\a\"b\\" {
+		t.Errorf("object args: q = %q", got)
+	}
+	if n, _ := r.Actions[0].Args["n"].([]any); len(n) != 2 || n[0] != 1.5 || n[1].(map[string]any)["deep"] != "é" {
+		t.Errorf("object args: n = %#v", r.Actions[0].Args["n"])
+	}
+	if got := r.Actions[1].Args["q"]; got != "tab\there" {
+		t.Errorf("string args: q = %q", got)
+	}
+}
+
+func TestDecodeReplyDeepNesting(t *testing.T) {
+	deep := strings.Repeat("[", 400) + strings.Repeat("]", 400)
+	_, _, err := DecodeReply([]byte(`{"autopilotResponse":{"value":{"content":"hi"}},"uiResponse":` + deep + `}`))
+	if err == nil || !strings.Contains(err.Error(), "nested deeper than 300 levels") || len(err.Error()) > 200 {
+		t.Errorf("got %v", err)
+	}
+	_, _, err = DecodeReply([]byte(`{"autopilotResponse":{"value":{"content":"hi"}},"x":` + deep[:401]))
+	if err == nil || !strings.Contains(err.Error(), "undecodable reply: unexpected end of JSON input") {
+		t.Errorf("got %v", err)
 	}
 }
 
