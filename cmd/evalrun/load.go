@@ -137,8 +137,10 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (int, error) 
 	run, err := load.Run(ctx, player, loaded, opts)
 	progress.Wait()
 	if err != nil {
+		// Run refuses only options it cannot play and suites with nothing
+		// to play, before sending anything: a usage error.
 		outputs.discard()
-		return exitTrouble, err
+		return exitUsage, usagef("%v", err)
 	}
 	return finishLoad(ctx, io, run, gates, outputs)
 }
@@ -284,13 +286,22 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 			opts.Stages = append(opts.Stages, load.Stage{Duration: d, Target: target})
 		}
 	}
-	// A flag for one model replaces a suite's setting for the other.
+	// A flag for one model replaces a suite's settings for the other:
+	// --rate or --stage drops its vus and think_time, --vus its rate,
+	// stages and max_in_flight. Flags that contradict each other stay, to
+	// be refused below.
 	if o.set["rate"] || o.set["stage"] {
 		if !o.set["vus"] {
 			opts.VUs = 0
 		}
+		if !o.set["think-time"] {
+			opts.ThinkTime = 0
+		}
 	} else if o.set["vus"] {
 		opts.Rate, opts.Stages = 0, nil
+		if !o.set["max-in-flight"] {
+			opts.MaxInFlight = 0
+		}
 	}
 
 	open := opts.Rate > 0 || len(opts.Stages) > 0
@@ -305,6 +316,8 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 		return opts, errors.New("say how long: --duration D (or --stage ramps, whose total is the duration)")
 	case opts.MaxInFlight > 0 && !open:
 		return opts, errors.New("--max-in-flight caps the open model; the closed model has --vus conversations in flight at most")
+	case opts.ThinkTime > 0 && open:
+		return opts, errors.New("--think-time paces the closed model's users; the open model (--rate/--stage) starts conversations on its own schedule")
 	}
 	if o.shard != "" {
 		if err := shard(&opts, o.shard); err != nil {
@@ -339,7 +352,16 @@ func shard(opts *load.Options, spec string) error {
 		opts.Stages[i].Target /= float64(n)
 	}
 	if opts.MaxInFlight > 0 {
-		opts.MaxInFlight = max(1, opts.MaxInFlight/n)
+		// Split like the users, so that the shards' caps add up to the
+		// whole's.
+		cap := opts.MaxInFlight / n
+		if k < opts.MaxInFlight%n {
+			cap++
+		}
+		if cap == 0 {
+			return fmt.Errorf("--shard %s: a cap of %d in flight cannot be split into %d shards", spec, opts.MaxInFlight, n)
+		}
+		opts.MaxInFlight = cap
 	}
 	return nil
 }

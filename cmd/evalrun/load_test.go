@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/evalrun/evalrun/load"
 )
 
 const loadSuite = `name: l
@@ -154,5 +157,94 @@ func TestLoadFlagsWinOverTheSuite(t *testing.T) {
 	}
 	if rec.Load.Rate != 8 || len(rec.Load.Stages) != 0 || rec.Load.TargetRate != 8 || rec.Load.GraceMS != 5000 {
 		t.Errorf("--rate 8 must replace the suite's rate and stages and keep its grace: %+v", rec.Load)
+	}
+}
+
+// A flag for one model must replace every suite setting of the other, not
+// only its rate or users.
+func TestLoadModelFlagReplacesTheOtherModelsSettings(t *testing.T) {
+	type settings struct {
+		Load struct {
+			Model       string  `json:"model"`
+			Rate        float64 `json:"rate"`
+			VUs         int     `json:"vus"`
+			ThinkTimeMS float64 `json:"think_time_ms"`
+			MaxInFlight int     `json:"max_in_flight"`
+		} `json:"load"`
+	}
+	tests := []struct {
+		name, section string
+		args          []string
+		check         func(t *testing.T, s settings)
+	}{
+		{"--vus over an open suite with max_in_flight", `load: {rate: 5, max_in_flight: 3, duration: 1s}`,
+			[]string{"--vus", "1", "--duration", "300ms"},
+			func(t *testing.T, s settings) {
+				if s.Load.VUs != 1 || s.Load.Rate != 0 || s.Load.MaxInFlight != 0 {
+					t.Errorf("got %+v", s.Load)
+				}
+			}},
+		{"--rate over a closed suite with think_time", `load: {vus: 2, think_time: 100ms, duration: 1s}`,
+			[]string{"--rate", "5", "--duration", "300ms"},
+			func(t *testing.T, s settings) {
+				if s.Load.Rate != 5 || s.Load.VUs != 0 || s.Load.ThinkTimeMS != 0 {
+					t.Errorf("got %+v", s.Load)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeSuite(t, loadSuite+tt.section+"\n")
+			js := filepath.Join(t.TempDir(), "r.json")
+			r := evalrun(t, nil, append(append([]string{"load", "--no-progress", "--grace", "5s", "--json", js}, tt.args...), p)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			var s settings
+			if err := json.Unmarshal([]byte(read(t, js)), &s); err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, s)
+		})
+	}
+}
+
+// Settings that cannot be played are usage errors (exit 2), found before
+// anything is sent.
+func TestLoadUnplayableSettingsAreUsageErrors(t *testing.T) {
+	skipped := strings.Replace(loadSuite, "  - name: two turns\n", "  - name: two turns\n    skip: not today\n", 1)
+	tests := []struct {
+		name, suite string
+		args        []string
+		want        string
+	}{
+		{"think time in the open model", loadSuite, []string{"--rate", "10", "--duration", "1s", "--think-time", "1s"}, "--think-time paces the closed model"},
+		{"every conversation skipped", skipped, []string{"--rate", "10", "--duration", "1s"}, "no conversation to play"},
+		{"a cap smaller than the shards", loadSuite, []string{"--rate", "10", "--duration", "1s", "--max-in-flight", "2", "--shard", "3/4"}, "a cap of 2 in flight cannot be split into 4 shards"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := evalrun(t, nil, append(append([]string{"load", "--no-progress"}, tt.args...), writeSuite(t, tt.suite))...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, want 2 with %q\n%s%s", r.code, tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func TestShardSplitsTheCapLikeTheUsers(t *testing.T) {
+	total := 0
+	for k := range 3 {
+		opts := load.Options{Rate: 9, MaxInFlight: 5}
+		if err := shard(&opts, fmt.Sprintf("%d/3", k)); err != nil {
+			t.Fatal(err)
+		}
+		if opts.Rate != 3 {
+			t.Errorf("shard %d: rate %v, want 3", k, opts.Rate)
+		}
+		total += opts.MaxInFlight
+	}
+	if total != 5 {
+		t.Errorf("the shards' caps add up to %d, want 5", total)
 	}
 }
