@@ -55,8 +55,9 @@
 // Summary.Conversations is the number started: passed + failed + errored +
 // unfinished. Dropped starts are not conversations (nothing was sent) and
 // stand apart in Summary.Dropped. PassRate is passed / (passed + failed +
-// errored); ErrorRate is errored turns / turns. Both are 0 with nothing to
-// divide by.
+// errored + unfinished): a conversation the grace period cut short did not
+// pass. ErrorRate is errored requests (turns and session creations) over
+// requests. Both are 0 with nothing to divide by.
 package load
 
 import (
@@ -583,8 +584,8 @@ func summarise(run *results.Run) {
 	if requests := l.Overall.Count + l.Session.Count; requests > 0 {
 		errorRate = float64(l.Overall.Errors+l.Session.Errors) / float64(requests)
 	}
-	if finished := s.Passed + s.Failed + s.Errored; finished > 0 {
-		passRate = float64(s.Passed) / float64(finished)
+	if started := s.Passed + s.Failed + s.Errored + s.Unfinished; started > 0 {
+		passRate = float64(s.Passed) / float64(started)
 	}
 	s.ErrorRate, s.PassRate = &errorRate, &passRate
 }

@@ -113,12 +113,13 @@ func (t Threshold) measure(run *results.Run) (float64, bool) {
 		if s.PassRate != nil {
 			return *s.PassRate, true
 		}
-		// Flaky conversations met their min_pass_rate: they count as passed.
-		finished := s.Passed + s.Flaky + s.Failed + s.Errored
-		if finished == 0 {
+		// Flaky conversations met their min_pass_rate: they count as
+		// passed. Unfinished ones did not pass.
+		judged := s.Passed + s.Flaky + s.Failed + s.Errored + s.Unfinished
+		if judged == 0 {
 			return 0, false
 		}
-		return float64(s.Passed+s.Flaky) / float64(finished), true
+		return float64(s.Passed+s.Flaky) / float64(judged), true
 	case "dropped":
 		switch {
 		case s.Dropped != nil:

@@ -135,6 +135,7 @@ func TestEvaluateMissing(t *testing.T) {
 		{"plain run: no session latency", plain, "session_latency.p95 < 2s", 0, true},
 		{"plain run: error rate from turns", plain, "error_rate < 0.5", 0.1, false},
 		{"plain run: pass rate counts flaky as passed", plain, "pass_rate >= 0.5", 0.75, false},
+		{"interrupted run: unfinished did not pass", &results.Run{Summary: results.Summary{Passed: 3, Unfinished: 1}}, "pass_rate >= 0.5", 0.75, false},
 		{"plain run: no dropped", plain, "dropped == 0", 0, true},
 		{"plain run: no throughput", plain, "throughput > 0", 0, true},
 		{"plain run: no achieved rate", plain, "achieved_rate > 0", 0, true},

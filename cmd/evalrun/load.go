@@ -165,8 +165,9 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 		return sig.exitCode(), nil
 	case len(gates) > 0 && !passed:
 		return exitFailed, nil
-	case len(gates) == 0 && run.Summary.Failed+run.Summary.Errored > 0:
-		// With no thresholds to judge the run, fall back to run's rule.
+	case len(gates) == 0 && run.Summary.Failed+run.Summary.Errored+run.Summary.Unfinished > 0:
+		// With no thresholds to judge the run, fall back to run's rule,
+		// where a conversation the grace period cut short did not pass.
 		return exitFailed, nil
 	}
 	return exitOK, nil

@@ -248,3 +248,24 @@ func TestShardSplitsTheCapLikeTheUsers(t *testing.T) {
 		t.Errorf("the shards' caps add up to %d, want 5", total)
 	}
 }
+
+// Conversations the grace period cuts short did not pass: without
+// thresholds the run fails, and the pass rate counts them.
+func TestLoadUnfinishedConversationsDidNotPass(t *testing.T) {
+	p := writeSuite(t, strings.Replace(loadSuite, `base_url: "sim"`, `base_url: "sim?latency=400ms"`, 1))
+	js := filepath.Join(t.TempDir(), "r.json")
+	r := evalrun(t, nil, "load", "--no-progress", "--rate", "10", "--duration", "300ms", "--grace", "200ms", "--json", js, p)
+	var rec struct {
+		Summary struct {
+			Passed, Unfinished int
+			PassRate           float64 `json:"pass_rate"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(read(t, js)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Summary.Unfinished == 0 || rec.Summary.PassRate != 0 || r.code != 1 {
+		t.Errorf("exit %d, summary %+v: want unfinished conversations, pass rate 0 and exit 1\n%s%s",
+			r.code, rec.Summary, r.stdout, r.stderr)
+	}
+}
