@@ -36,7 +36,9 @@
 // measured it from the actual send, and service time plus the lateness of
 // the conversation's start (actual − due; 0 in the closed model), so that in
 // the open model a turn counts from when it should have been sent and a
-// server that stalls the generator cannot hide the stall. Summary.LatencyMS
+// server that stalls the generator cannot hide the stall. Waits for
+// provider.rate_limit earlier in the conversation add to that lateness, in
+// the open model only (see recorder.record). Summary.LatencyMS
 // holds the corrected percentiles of all turns, Summary.ServiceLatencyMS the
 // service ones. There are histograms per turn index, for all turns, for
 // whole conversations and for session creation.
@@ -249,7 +251,7 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{plan: pl, player: p, rec: newRecorder(pl.SampleLimit)}
+	e := &engine{plan: pl, player: p, rec: newRecorder(pl.SampleLimit, pl.open)}
 	for _, s := range ss {
 		for _, c := range s.Conversations {
 			if c.Skip == "" {

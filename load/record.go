@@ -104,6 +104,10 @@ type recorder struct {
 
 	passed, failed, errored, unfinished int
 
+	// open is the open model, where waits for provider.rate_limit count
+	// in the corrected latencies (see record).
+	open bool
+
 	sampleLimit int
 	sample      []*results.Conversation
 	spans       map[*suites.Suite]*span
@@ -112,8 +116,9 @@ type recorder struct {
 // span is when a suite's first conversation began and its last one ended.
 type span struct{ first, last time.Time }
 
-func newRecorder(sampleLimit int) *recorder {
+func newRecorder(sampleLimit int, open bool) *recorder {
 	return &recorder{
+		open:    open,
 		overall: newMetric(), conversation: newMetric(), session: newMetric(),
 		sampleLimit: sampleLimit,
 		spans:       map[*suites.Suite]*span{},
@@ -122,31 +127,45 @@ func newRecorder(sampleLimit int) *recorder {
 
 // record folds one play of c, begun at began and lateness after it was
 // due, into the record.
+//
+// In the open model a wait for provider.rate_limit is the generator falling
+// behind, as a late start is: it puts the request it held, and every later
+// one of the conversation, that much after it was due. So it adds to the
+// corrected latency of those requests, and not to their service time. In
+// the closed model nothing is corrected.
 func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Outcome, lateness time.Duration, began, ended time.Time) {
 	turns := o.Turns
 	if o.Status == results.Unfinished && len(turns) > 0 && turns[len(turns)-1].Errored {
 		// The turn cut short by the stop is no measurement of the service.
 		turns = turns[:len(turns)-1]
 	}
+	behind := lateness
+	if r.open {
+		behind += o.SessionPaced
+	}
+	sessionBehind := behind
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i, t := range turns {
 		for len(r.turns) <= i {
 			r.turns = append(r.turns, newMetric())
 		}
+		if r.open {
+			behind += t.Paced
+		}
 		if t.Errored {
 			r.turns[i].fail()
 			r.overall.fail()
 			continue
 		}
-		r.turns[i].add(t.Latency, lateness)
-		r.overall.add(t.Latency, lateness)
+		r.turns[i].add(t.Latency, behind)
+		r.overall.add(t.Latency, behind)
 	}
 	switch {
 	case o.Session <= 0 || len(o.Turns) > 0:
 		// Opened (or nothing to open): the first turn was sent.
 		if o.Session > 0 {
-			r.session.add(o.Session, lateness)
+			r.session.add(o.Session, sessionBehind)
 		}
 	case o.Status == results.Errored:
 		r.session.fail()

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/suites"
@@ -137,7 +139,7 @@ func recordOf(t *testing.T, runID string, os []runner.Outcome, lateness []time.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &engine{plan: pl, rec: newRecorder(pl.SampleLimit)}
+	e := &engine{plan: pl, rec: newRecorder(pl.SampleLimit, pl.open)}
 	c := fixture.Conversations[0]
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range os {
@@ -325,7 +327,7 @@ func BenchmarkLoadRecord(b *testing.B) {
 	c := fixture.Conversations[0]
 	now := time.Now()
 	b.Run("serial", func(b *testing.B) {
-		r := newRecorder(DefaultSampleLimit)
+		r := newRecorder(DefaultSampleLimit, true)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -335,7 +337,7 @@ func BenchmarkLoadRecord(b *testing.B) {
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
-		r := newRecorder(DefaultSampleLimit)
+		r := newRecorder(DefaultSampleLimit, true)
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			i := 0
@@ -346,4 +348,45 @@ func BenchmarkLoadRecord(b *testing.B) {
 			}
 		})
 	})
+}
+
+// A wait for provider.rate_limit holds a request past when it was due: in
+// the open model it counts in the corrected latency of that request and of
+// every later one of the conversation, never in service time.
+func TestRecordPacedWaitsCountFromTheDueTime(t *testing.T) {
+	ms := time.Millisecond
+	o := runner.Outcome{
+		Status: results.Passed, Session: 5 * ms, SessionPaced: 100 * ms, Duration: time.Second,
+		Turns: []runner.TurnOutcome{{Latency: 10 * ms}, {Latency: 20 * ms, Paced: 300 * ms}, {Latency: 30 * ms}},
+	}
+	p99 := func(h *hdrhistogram.Histogram) time.Duration {
+		return time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
+	}
+	for _, open := range []bool{true, false} {
+		r := newRecorder(DefaultSampleLimit, open)
+		r.record(fixture, fixture.Conversations[0], &o, 7*ms, time.Now(), time.Now())
+		wantCO := []time.Duration{10*ms + 107*ms, 20*ms + 407*ms, 30*ms + 407*ms}
+		wantSession := 5*ms + 107*ms
+		if !open {
+			wantCO = []time.Duration{17 * ms, 27 * ms, 37 * ms}
+			wantSession = 12 * ms
+		}
+		for i, m := range r.turns {
+			if got := p99(m.co); !near(got, wantCO[i]) {
+				t.Errorf("open %v, turn %d: corrected %v, want %v", open, i+1, got, wantCO[i])
+			}
+			if got, want := p99(m.service), o.Turns[i].Latency; !near(got, want) {
+				t.Errorf("open %v, turn %d: service %v, want %v", open, i+1, got, want)
+			}
+		}
+		if got := p99(r.session.co); !near(got, wantSession) {
+			t.Errorf("open %v, session: corrected %v, want %v", open, got, wantSession)
+		}
+	}
+}
+
+// near allows for the histograms' 3 significant digits.
+func near(got, want time.Duration) bool {
+	d := got - want
+	return d >= -want/500 && d <= want/500
 }

@@ -43,7 +43,8 @@ func (j *job) run(ctx context.Context) *outcome {
 	openCtx, paced := providers.WithPaced(ctx)
 	opening := time.Now()
 	conv, err := j.provider.Open(openCtx, session)
-	o.open = time.Since(opening) - paced.Duration()
+	o.openPaced = paced.Duration()
+	o.open = time.Since(opening) - o.openPaced
 	if err != nil {
 		o.fail(ctx, err, "opening the session")
 		return o
@@ -70,6 +71,7 @@ func (j *job) run(ctx context.Context) *outcome {
 			TakeOver:   turn.TakeOver,
 		})
 		latency := time.Since(sent) - paced.Duration()
+		o.paced = append(o.paced, paced.Duration())
 		tr.LatencyMS = ms(latency)
 		if err != nil {
 			tr.Error = err.Error()

@@ -51,6 +51,9 @@ type Outcome struct {
 	Status  results.Status // passed, failed, errored or unfinished
 	Reason  string         // why it errored or stopped
 	Session time.Duration  // opening the session (0 for providers that send nothing to open)
+	// SessionPaced is how long opening the session waited for
+	// provider.rate_limit before its requests; Session leaves it out.
+	SessionPaced time.Duration
 	// Turns holds one entry per turn that was sent, in order.
 	Turns    []TurnOutcome
 	Duration time.Duration // the whole conversation, session and final state included
@@ -59,6 +62,7 @@ type Outcome struct {
 // TurnOutcome is one turn's measurement.
 type TurnOutcome struct {
 	Latency time.Duration // from sending the message to having the reply
+	Paced   time.Duration // waited for provider.rate_limit before its requests; Latency leaves it out
 	Errored bool          // the service failed; Latency is then how long the attempt took
 	Failed  bool          // a check of this turn did not hold
 }
@@ -67,9 +71,9 @@ type TurnOutcome struct {
 func (p *Player) Play(ctx context.Context, s *suites.Suite, c *suites.Conversation) Outcome {
 	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID, redact: p.redactors[s]}
 	o := j.run(ctx)
-	out := Outcome{Status: o.status, Reason: o.reason, Session: o.open, Duration: o.duration, Turns: make([]TurnOutcome, len(o.turns))}
+	out := Outcome{Status: o.status, Reason: o.reason, Session: o.open, SessionPaced: o.openPaced, Duration: o.duration, Turns: make([]TurnOutcome, len(o.turns))}
 	for i, t := range o.turns {
-		to := TurnOutcome{Latency: time.Duration(t.LatencyMS * float64(time.Millisecond)), Errored: t.Error != ""}
+		to := TurnOutcome{Latency: time.Duration(t.LatencyMS * float64(time.Millisecond)), Paced: o.paced[i], Errored: t.Error != ""}
 		for _, a := range t.Assertions {
 			if !a.Passed {
 				to.Failed = true

@@ -202,7 +202,9 @@ type outcome struct {
 	turns     []*results.Turn
 	final     []results.Assertion
 	latencies []time.Duration
-	open      time.Duration // opening the session
+	paced     []time.Duration // per turn sent: waited for provider.rate_limit
+	open      time.Duration   // opening the session
+	openPaced time.Duration   // of which waited for provider.rate_limit
 	began     time.Time
 	duration  time.Duration
 }

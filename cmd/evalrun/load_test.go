@@ -269,3 +269,35 @@ func TestLoadUnfinishedConversationsDidNotPass(t *testing.T) {
 			r.code, rec.Summary, r.stdout, r.stderr)
 	}
 }
+
+// A rate_limit below the load asked for holds requests back: in the open
+// model that shows in the latency, not in the service time.
+func TestLoadRateLimitWaitsShowInLatency(t *testing.T) {
+	suite := strings.Replace(loadSuite, `provider: {type: opencx, base_url: "sim"}`,
+		`provider: {type: opencx, base_url: "sim", rate_limit: 20/s}`, 1)
+	js := filepath.Join(t.TempDir(), "r.json")
+	// 10 conversations of 3 requests in 1 s is 30/s against a limit of 20/s.
+	r := evalrun(t, nil, "load", "--no-progress", "--rate", "10", "--duration", "1s", "--grace", "10s", "--json", js, writeSuite(t, suite))
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var rec struct {
+		Summary struct {
+			Passed  int
+			Latency struct {
+				Max float64 `json:"max"`
+			} `json:"latency_ms"`
+			Service struct {
+				Max float64 `json:"max"`
+			} `json:"service_latency_ms"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(read(t, js)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	// The limiter lets 20 requests through per second with no burst to
+	// spare, so the last of 30 wait about half a second.
+	if s := rec.Summary; s.Passed != 10 || s.Latency.Max < 200 || s.Service.Max > 100 {
+		t.Errorf("passed %d, latency max %v ms, service max %v ms: want every conversation passed, waits in latency only", s.Passed, s.Latency.Max, s.Service.Max)
+	}
+}
