@@ -108,7 +108,13 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 
 	ran := "Ran " + formatSpan(load.DurationMS)
 	if load.GraceMS > 0 {
-		ran += " + " + formatSpan(load.GraceMS) + " grace"
+		// How much of the grace period the conversations in flight used,
+		// when they did not need all of it.
+		if drain := max(run.DurationMS-load.DurationMS, 0); drain < load.GraceMS {
+			ran += " + " + formatSpan(drain) + " of " + formatSpan(load.GraceMS) + " grace"
+		} else {
+			ran += " + " + formatSpan(load.GraceMS) + " grace"
+		}
 	}
 	if run.Interrupted != "" {
 		ran += " (stopped early: " + oneLine(run.Interrupted) + ")"
