@@ -128,6 +128,14 @@ func (t Threshold) measure(run *results.Run) (float64, bool) {
 			return float64(l.Dropped), true
 		}
 		return 0, false
+	case "late":
+		// Starts that waited for a --max-in-flight slot (or behind a
+		// stalled generator) and began more than load.LateAfter after they
+		// were due: the open model's early sign of a saturated service.
+		if l == nil {
+			return 0, false
+		}
+		return float64(l.Late), true
 	case "throughput":
 		if l == nil {
 			return 0, false

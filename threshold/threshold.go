@@ -57,6 +57,7 @@ var metrics = map[string]metric{
 	"error_rate":                   {kind: fraction},
 	"pass_rate":                    {kind: fraction},
 	"dropped":                      {kind: count},
+	"late":                         {kind: count},
 	"throughput":                   {kind: perSec},
 	"achieved_rate":                {kind: perSec},
 }
@@ -65,7 +66,7 @@ var metrics = map[string]metric{
 var metricNames = []string{
 	"turn_latency", "turn_service_latency", "conversation_latency",
 	"conversation_service_latency", "session_latency",
-	"error_rate", "pass_rate", "dropped", "throughput", "achieved_rate",
+	"error_rate", "pass_rate", "dropped", "late", "throughput", "achieved_rate",
 }
 
 // metricAliases are names users bring from elsewhere (k6, habit).

@@ -71,7 +71,7 @@ func TestParseErrors(t *testing.T) {
 		{"k6 name", "http_req_failed<0.01", 1, `unknown metric "http_req_failed": did you mean error_rate?`},
 		{"case", "Error_Rate<0.1", 1, `unknown metric "Error_Rate": did you mean error_rate?`},
 		{"dashes", "pass-rate>0.9", 1, `unknown metric "pass-rate": did you mean pass_rate?`},
-		{"after spaces", "  foo<1", 3, `unknown metric "foo": use turn_latency, turn_service_latency, conversation_latency, conversation_service_latency, session_latency, error_rate, pass_rate, dropped, throughput, achieved_rate`},
+		{"after spaces", "  foo<1", 3, `unknown metric "foo": use turn_latency, turn_service_latency, conversation_latency, conversation_service_latency, session_latency, error_rate, pass_rate, dropped, late, throughput, achieved_rate`},
 
 		// statistics
 		{"missing stat", "turn_latency<2s", 13, "turn_latency needs a statistic: write turn_latency.p95, for example (one of p50, p90, p95, p99, p99.9 or max)"},
