@@ -328,8 +328,8 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 	return opts, nil
 }
 
-// shard keeps part K of N of the load: 1/N of every rate, or of the users
-// (the first VUs mod N shards take one more).
+// shard keeps part K of N of the load: 1/N of every rate, or of the users,
+// and of the cap on conversations in flight.
 func shard(opts *load.Options, spec string) error {
 	ks, ns, ok := strings.Cut(spec, "/")
 	k, errK := strconv.Atoi(ks)
@@ -337,32 +337,29 @@ func shard(opts *load.Options, spec string) error {
 	if !ok || errK != nil || errN != nil || n < 1 || k < 0 || k >= n {
 		return fmt.Errorf("--shard %q: want K/N with 0 <= K < N, such as 0/4 (Kubernetes' JOB_COMPLETION_INDEX is 0-based)", spec)
 	}
+	// part is shard k's share of a whole number, the first whole mod n
+	// shards taking one more, so that the shares add up to the whole.
+	part := func(whole int, what string) (int, error) {
+		share := whole / n
+		if k < whole%n {
+			share++
+		}
+		if share == 0 {
+			return 0, fmt.Errorf("--shard %s: %d %s cannot be split into %d shards", spec, whole, what, n)
+		}
+		return share, nil
+	}
+	var err error
 	if opts.VUs > 0 {
-		vus := opts.VUs / n
-		if k < opts.VUs%n {
-			vus++
-		}
-		if vus == 0 {
-			return fmt.Errorf("--shard %s: %d virtual users cannot be split into %d shards", spec, opts.VUs, n)
-		}
-		opts.VUs = vus
-		return nil
+		opts.VUs, err = part(opts.VUs, "virtual users")
+		return err
 	}
 	opts.Rate /= float64(n)
 	for i := range opts.Stages {
 		opts.Stages[i].Target /= float64(n)
 	}
 	if opts.MaxInFlight > 0 {
-		// Split like the users, so that the shards' caps add up to the
-		// whole's.
-		cap := opts.MaxInFlight / n
-		if k < opts.MaxInFlight%n {
-			cap++
-		}
-		if cap == 0 {
-			return fmt.Errorf("--shard %s: a cap of %d in flight cannot be split into %d shards", spec, opts.MaxInFlight, n)
-		}
-		opts.MaxInFlight = cap
+		opts.MaxInFlight, err = part(opts.MaxInFlight, "conversations in flight (--max-in-flight)")
 	}
-	return nil
+	return err
 }

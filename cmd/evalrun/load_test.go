@@ -220,7 +220,7 @@ func TestLoadUnplayableSettingsAreUsageErrors(t *testing.T) {
 	}{
 		{"think time in the open model", loadSuite, []string{"--rate", "10", "--duration", "1s", "--think-time", "1s"}, "--think-time paces the closed model"},
 		{"every conversation skipped", skipped, []string{"--rate", "10", "--duration", "1s"}, "no conversation to play"},
-		{"a cap smaller than the shards", loadSuite, []string{"--rate", "10", "--duration", "1s", "--max-in-flight", "2", "--shard", "3/4"}, "a cap of 2 in flight cannot be split into 4 shards"},
+		{"a cap smaller than the shards", loadSuite, []string{"--rate", "10", "--duration", "1s", "--max-in-flight", "2", "--shard", "3/4"}, "2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
