@@ -140,11 +140,15 @@ func DecodeReply(raw []byte) (*providers.Reply, string, error) {
 	}
 	ap := top.Get("autopilotResponse")
 	message := m.object(top, "message")
-	r.Handoff = m.flag(top, "sessionIsHandedOff")
-	if r.Handoff == nil {
-		r.Handoff = outerHandoff
+	r.Handoff = outerHandoff
+	code, success := outerCode, outerSuccess
+	if top != root {
+		// The wrapper's members; the handoff flag may sit outside it.
+		if h := m.flag(top, "sessionIsHandedOff"); h != nil {
+			r.Handoff = h
+		}
+		code, success = m.str(top, "code"), m.flag(top, "success")
 	}
-	code, success := m.str(top, "code"), m.flag(top, "success")
 	if m.err != nil {
 		return nil, "", fmt.Errorf("undecodable reply: %w", m.err)
 	}
