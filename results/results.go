@@ -161,11 +161,31 @@ type Conversation struct {
 	LatencyMS  Percentiles `json:"latency_ms"` // over this conversation's turns
 	Turns      []*Turn     `json:"turns"`
 	Final      []Assertion `json:"final,omitempty"`
+	// TotalMS is the time of every run together; DurationMS is the shown
+	// run's. Equal when the conversation ran once.
+	TotalMS float64 `json:"total_ms,omitempty"`
+	// RunResults has one entry per run, in the order the runs ended, when
+	// the conversation ran more than once; reports use it to show each
+	// failed run of a flaky conversation.
+	RunResults []RunResult `json:"run_results,omitempty"`
+}
+
+// RunResult is the verdict of one run of a repeated conversation.
+type RunResult struct {
+	Status     Status  `json:"status"`
+	DurationMS float64 `json:"duration_ms"`
+	// Message is the run's first failure, located ("turn 2: contains: …"),
+	// or why it errored; Detail lists every failure, one a line.
+	Message string `json:"message,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }
 
 // Turn is one exchange: what the user said, what came back, how it was judged.
 type Turn struct {
-	Index      int         `json:"index"` // 1-based, as reports print it
+	Index int `json:"index"` // 1-based, as reports print it
+	// Sender is who wrote User: SenderUser (the contact) or SenderAgent (a
+	// human agent, an agent: turn). Records from before the field read as "".
+	Sender     string      `json:"sender,omitempty"`
 	User       string      `json:"user"`
 	Reply      string      `json:"reply"`
 	Silent     bool        `json:"silent,omitempty"`  // the bot said nothing
@@ -174,6 +194,15 @@ type Turn struct {
 	Error      string      `json:"error,omitempty"` // the service failure that ended the conversation here
 	Assertions []Assertion `json:"assertions"`
 }
+
+// Turn senders.
+const (
+	SenderUser  = "user"
+	SenderAgent = "agent"
+)
+
+// IsAgent reports whether a human agent, not the user, wrote the turn.
+func (t *Turn) IsAgent() bool { return t.Sender == SenderAgent }
 
 // Assertion is the outcome of one check.
 type Assertion struct {
