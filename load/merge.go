@@ -5,12 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
-	"github.com/evalrun/evalrun/runner"
 )
 
 // Merge combines the records of load runs that ran side by side, as the
@@ -159,15 +160,18 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 
 // mergeStats merges the same metric of several records.
 func mergeStats(index int, tss []results.TurnStats) (results.TurnStats, error) {
-	co, service := runner.NewHistogram(), runner.NewHistogram()
+	co, service := latency.New(), latency.New()
 	var count, errs int64
 	for _, ts := range tss {
 		c, s, err := Histograms(ts)
 		if err != nil {
 			return results.TurnStats{}, err
 		}
-		co.Merge(c)
-		service.Merge(s)
+		// Merge loses only counts that would take the total past int64,
+		// which no real run reaches: the record is corrupt.
+		if co.Merge(c)+service.Merge(s) > 0 {
+			return results.TurnStats{}, fmt.Errorf("histogram counts add up past %d", int64(math.MaxInt64))
+		}
 		count += ts.Count
 		errs += ts.Errors
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/suites"
@@ -23,15 +24,15 @@ type metric struct {
 }
 
 func newMetric() *metric {
-	return &metric{co: runner.NewHistogram(), service: runner.NewHistogram()}
+	return &metric{co: latency.New(), service: latency.New()}
 }
 
 // add records one measurement that took service, sent lateness later than
 // it should have been.
 func (m *metric) add(service, lateness time.Duration) {
 	m.count++
-	_ = m.service.RecordValue(micros(service))
-	_ = m.co.RecordValue(micros(service + lateness))
+	_ = m.service.RecordValue(latency.Micros(service))
+	_ = m.co.RecordValue(latency.Micros(service + lateness))
 }
 
 // fail records one measurement that errored: counted, without a latency.
@@ -40,28 +41,22 @@ func (m *metric) fail() {
 	m.errors++
 }
 
-// micros is d in the histograms' unit, clamped to their range (a value out
-// of range would be lost, which is worse than one at the edge).
-func micros(d time.Duration) int64 {
-	return min(max(d.Microseconds(), 1), int64(time.Hour/time.Microsecond))
-}
-
 // Stats describes one latency metric for the record: the counts, the
 // percentiles of both histograms (co from the intended start, service from
 // the actual one) and their base64 V2-compressed encodings.
 func Stats(index int, count, errors int64, co, service *hdrhistogram.Histogram) (results.TurnStats, error) {
-	h, err := co.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	h, err := latency.Encode(co)
 	if err != nil {
-		return results.TurnStats{}, fmt.Errorf("load: encode histogram: %w", err)
+		return results.TurnStats{}, fmt.Errorf("load: %w", err)
 	}
-	s, err := service.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	s, err := latency.Encode(service)
 	if err != nil {
-		return results.TurnStats{}, fmt.Errorf("load: encode histogram: %w", err)
+		return results.TurnStats{}, fmt.Errorf("load: %w", err)
 	}
 	return results.TurnStats{
 		Index: index, Count: count, Errors: errors,
-		LatencyMS: runner.Percentiles(co), ServiceMS: runner.Percentiles(service),
-		Histogram: string(h), Service: string(s),
+		LatencyMS: latency.Percentiles(co), ServiceMS: latency.Percentiles(service),
+		Histogram: h, Service: s,
 	}, nil
 }
 
@@ -79,17 +74,9 @@ func Histograms(ts results.TurnStats) (co, service *hdrhistogram.Histogram, err 
 }
 
 func decode(enc string) (*hdrhistogram.Histogram, error) {
-	h := runner.NewHistogram()
-	if enc == "" {
-		return h, nil
-	}
-	d, err := hdrhistogram.Decode([]byte(enc))
+	h, err := latency.Decode(enc)
 	if err != nil {
-		return nil, fmt.Errorf("load: decode histogram: %w", err)
-	}
-	// Into evalrun's own geometry, so that histograms of any origin merge.
-	if lost := h.Merge(d); lost > 0 {
-		return nil, fmt.Errorf("load: decode histogram: %d values outside 1µs..1h", lost)
+		return nil, fmt.Errorf("load: %w", err)
 	}
 	return h, nil
 }
@@ -204,7 +191,7 @@ func (r *recorder) progress() (turns, errors int64, p95 time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.overall.co.TotalCount() > 0 {
-		p95 = time.Duration(r.overall.co.ValueAtQuantile(95)) * time.Microsecond
+		p95 = time.Duration(latency.At(r.overall.co, 95)) * time.Microsecond
 	}
 	return r.overall.count, r.overall.errors + r.session.errors, p95
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/suites"
@@ -82,11 +83,11 @@ func TestHistogramPercentilesAreExactTo3Digits(t *testing.T) {
 	for _, d := range ds {
 		m.add(d, 0)
 	}
-	got := runner.Percentiles(m.service)
+	got := latency.Percentiles(m.service)
 	slices.Sort(ds)
-	// The value at HdrHistogram's rank for q: the nearest, at least the first.
+	// The value at the standard rank for q: ceil(q/100·n), at least the first.
 	at := func(q float64) float64 {
-		rank := min(max(int(q/100*float64(len(ds))+0.5), 1), len(ds))
+		rank := min(max(int(math.Ceil(q*float64(len(ds))/100)), 1), len(ds))
 		return ms(ds[rank-1])
 	}
 	want := results.Percentiles{P50: at(50), P90: at(90), P99: at(99), P999: at(99.9), Max: at(100)}
@@ -360,7 +361,7 @@ func TestRecordPacedWaitsCountFromTheDueTime(t *testing.T) {
 		Turns: []runner.TurnOutcome{{Latency: 10 * ms}, {Latency: 20 * ms, Paced: 300 * ms}, {Latency: 30 * ms}},
 	}
 	p99 := func(h *hdrhistogram.Histogram) time.Duration {
-		return time.Duration(h.ValueAtQuantile(99)) * time.Microsecond
+		return time.Duration(latency.At(h, 99)) * time.Microsecond
 	}
 	for _, open := range []bool{true, false} {
 		r := newRecorder(DefaultSampleLimit, open)

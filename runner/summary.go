@@ -1,37 +1,25 @@
 package runner
 
 import (
-	"math"
-	"slices"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/suites"
 )
 
-// Latencies are recorded in microseconds from 1µs to one hour with three
-// significant digits: exact to 0.1% at any scale, in a fixed ~30 KiB.
-const (
-	histMin    = 1
-	histMax    = int64(time.Hour / time.Microsecond)
-	histDigits = 3
-)
+// histMin is the histograms' lowest value; internal/latency holds their
+// settings.
+const histMin = latency.Lowest
 
 // NewHistogram returns an empty latency histogram in evalrun's units (µs).
-func NewHistogram() *hdrhistogram.Histogram {
-	return hdrhistogram.New(histMin, histMax, histDigits)
-}
+func NewHistogram() *hdrhistogram.Histogram { return latency.New() }
 
-// Percentiles reads the reported percentiles, in milliseconds, from h.
-func Percentiles(h *hdrhistogram.Histogram) results.Percentiles {
-	if h.TotalCount() == 0 {
-		return results.Percentiles{}
-	}
-	at := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1000 }
-	return results.Percentiles{P50: at(50), P90: at(90), P95: at(95), P99: at(99), P999: at(99.9), Max: float64(h.Max()) / 1000}
-}
+// Percentiles reads the reported percentiles, in milliseconds, from h, at
+// the standard rank (see latency.Rank).
+func Percentiles(h *hdrhistogram.Histogram) results.Percentiles { return latency.Percentiles(h) }
 
 // summarise fills run's summary and suite durations; run.Suites[i] is ss[i].
 func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
@@ -88,19 +76,6 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 	}
 }
 
-// ExactPercentiles computes nearest-rank percentiles of a few latencies (a
-// conversation's turns), where a histogram would be needless. The small
-// epsilon keeps q/100*n from landing a hair above a whole rank through
-// floating-point error (99.9% of 1000 is rank 999, not 1000).
-func ExactPercentiles(ds []time.Duration) results.Percentiles {
-	if len(ds) == 0 {
-		return results.Percentiles{}
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	rank := func(q float64) float64 {
-		i := int(math.Ceil(q/100*float64(len(s))-1e-9)) - 1
-		return ms(s[min(max(i, 0), len(s)-1)])
-	}
-	return results.Percentiles{P50: rank(50), P90: rank(90), P95: rank(95), P99: rank(99), P999: rank(99.9), Max: ms(s[len(s)-1])}
-}
+// ExactPercentiles computes the percentiles of a few latencies (a
+// conversation's turns) exactly, at the same ranks as Percentiles.
+func ExactPercentiles(ds []time.Duration) results.Percentiles { return latency.Exact(ds) }

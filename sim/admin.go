@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/evalrun/evalrun/internal/latency"
 )
 
 // The admin routes, served with Options.Admin.
@@ -28,7 +30,8 @@ type Stats struct {
 }
 
 // LatencyStats describes one set of handling times, in milliseconds, from
-// an HDR histogram of microseconds with 3 significant digits.
+// an HDR histogram of microseconds with 3 significant digits, read at the
+// same percentile ranks as evalrun's own figures (latency.Rank).
 type LatencyStats struct {
 	Count int64   `json:"count"`
 	Mean  float64 `json:"mean"`
@@ -48,16 +51,14 @@ type handlingTimes struct {
 	routes map[string]*hdrhistogram.Histogram
 }
 
-func newHistogram() *hdrhistogram.Histogram {
-	return hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
-}
+func newHistogram() *hdrhistogram.Histogram { return latency.New() }
 
 func newHandlingTimes(now time.Time) *handlingTimes {
 	return &handlingTimes{since: now, all: newHistogram(), routes: map[string]*hdrhistogram.Histogram{}}
 }
 
 func (h *handlingTimes) record(route string, d time.Duration) {
-	us := min(max(d.Microseconds(), 1), int64(time.Hour/time.Microsecond))
+	us := latency.Micros(d)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.routes[route]
@@ -91,10 +92,10 @@ func latencyStats(h *hdrhistogram.Histogram) LatencyStats {
 	if h.TotalCount() == 0 {
 		return LatencyStats{}
 	}
-	at := func(q float64) float64 { return float64(h.ValueAtQuantile(q)) / 1000 }
+	p := latency.Percentiles(h)
 	return LatencyStats{
 		Count: h.TotalCount(), Mean: h.Mean() / 1000,
-		P50: at(50), P90: at(90), P95: at(95), P99: at(99), P999: at(99.9), Max: float64(h.Max()) / 1000,
+		P50: p.P50, P90: p.P90, P95: p.P95, P99: p.P99, P999: p.P999, Max: p.Max,
 	}
 }
 

@@ -1,0 +1,181 @@
+// Package latency is evalrun's one definition of a latency histogram and of
+// a percentile: every histogram is made with the settings here, and every
+// percentile evalrun reports, gates on or prints is read at the rank Rank
+// gives, the rule HdrHistogram (Java, JavaScript) and the load tools users
+// compare with follow.
+package latency
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"slices"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/evalrun/evalrun/results"
+)
+
+// Latencies are recorded in microseconds from 1µs to one hour with three
+// significant digits: exact to 0.1% at any scale, in a fixed ~30 KiB.
+const (
+	Lowest  int64 = 1
+	Highest int64 = int64(time.Hour / time.Microsecond)
+	Digits        = 3
+)
+
+// New returns an empty latency histogram in evalrun's units (µs).
+func New() *hdrhistogram.Histogram {
+	return hdrhistogram.New(Lowest, Highest, Digits)
+}
+
+// Micros is d in the histograms' unit, clamped to their range: a value out
+// of range would be lost, which is worse than one at the edge.
+func Micros(d time.Duration) int64 {
+	return min(max(d.Microseconds(), Lowest), Highest)
+}
+
+// Rank returns the 1-based rank of the q-th percentile (q in percent) among
+// n samples: ceil(q/100·n), at least 1 and at most n (0 when n is 0). The
+// q-th percentile is then the smallest sample such that at least q% of the
+// samples are at or below it.
+//
+// hdrhistogram-go rounds the rank instead (int(q/100·n+0.5)), which at
+// n = 99 puts p99 on the 98th sample: a lower value than HdrHistogram Java
+// or JS, k6 or wrk report for the same data, and one a gate could pass on.
+//
+// A q given to a thousandth of a percent (every statistic evalrun reports)
+// is computed in integers, so no floating-point residue moves a rank: 99.9%
+// of 1000 is rank 999, never 1000. Other q follow HdrHistogram Java, which
+// takes one ulp off q before rounding up.
+func Rank(q float64, n int64) int64 {
+	switch {
+	case n <= 0:
+		return 0
+	case !(q > 0): // also NaN
+		return 1
+	case q >= 100:
+		return n
+	}
+	if milli := math.Round(q * 1000); math.Abs(q*1000-milli) < 1e-6 {
+		hi, lo := bits.Mul64(uint64(milli), uint64(n))
+		if hi == 0 && lo <= math.MaxUint64-99_999 {
+			return min(max(int64((lo+99_999)/100_000), 1), n)
+		}
+	}
+	r := math.Ceil(math.Nextafter(q, math.Inf(-1)) / 100 * float64(n))
+	if r >= float64(n) {
+		return n
+	}
+	return max(int64(r), 1)
+}
+
+// At returns the q-th percentile of h (q in percent), in µs: the sample at
+// Rank(q, n), read as the highest value equivalent to it in h, as
+// hdrhistogram-go's ValueAtQuantile and HdrHistogram Java and JS read it, so
+// the figures match what those libraries print for the same histogram. An
+// empty histogram has 0.
+func At(h *hdrhistogram.Histogram, q float64) int64 {
+	return values(h, []float64{q})[0]
+}
+
+// values returns the percentiles qs of h in one pass over its buckets.
+func values(h *hdrhistogram.Histogram, qs []float64) []int64 {
+	out := make([]int64, len(qs))
+	n := h.TotalCount()
+	if n <= 0 {
+		return out
+	}
+	ranks := make([]int64, len(qs))
+	for i, q := range qs {
+		ranks[i] = Rank(q, n)
+	}
+	left := len(qs)
+	var cum int64
+	for _, b := range h.Distribution() {
+		if b.Count <= 0 {
+			continue
+		}
+		cum += b.Count
+		for i, r := range ranks {
+			if r > 0 && r <= cum {
+				out[i], ranks[i] = b.To, 0
+				left--
+			}
+		}
+		if left == 0 {
+			break
+		}
+	}
+	return out
+}
+
+// reported are the statistics of results.Percentiles, in its field order.
+var reported = []float64{50, 90, 95, 99, 99.9}
+
+// Percentiles returns the reported percentiles of h, in milliseconds.
+func Percentiles(h *hdrhistogram.Histogram) results.Percentiles {
+	if h.TotalCount() <= 0 {
+		return results.Percentiles{}
+	}
+	v := values(h, reported)
+	ms := func(us int64) float64 { return float64(us) / 1000 }
+	return results.Percentiles{
+		P50: ms(v[0]), P90: ms(v[1]), P95: ms(v[2]), P99: ms(v[3]), P999: ms(v[4]),
+		Max: ms(h.Max()),
+	}
+}
+
+// Exact returns the reported percentiles of a few latencies (a
+// conversation's turns), where a histogram would be needless: the samples
+// at the same ranks as Percentiles, read exactly rather than to the
+// histogram's precision.
+func Exact(ds []time.Duration) results.Percentiles {
+	if len(ds) == 0 {
+		return results.Percentiles{}
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	n := int64(len(s))
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	at := func(q float64) float64 { return ms(s[Rank(q, n)-1]) }
+	return results.Percentiles{
+		P50: at(50), P90: at(90), P95: at(95), P99: at(99), P999: at(99.9),
+		Max: ms(s[n-1]),
+	}
+}
+
+// Encode returns h as a base64 HdrHistogram V2 compressed encoding, the form
+// the JSON record carries and HdrHistogram Java and JS decode.
+func Encode(h *hdrhistogram.Histogram) (string, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("encode histogram: %w", err)
+	}
+	return string(b), nil
+}
+
+// ErrCorrupt is wrapped by every error Decode returns for an encoding that
+// is not a histogram it can use.
+var ErrCorrupt = errors.New("not an HdrHistogram V2 encoding of latencies in µs")
+
+// Decode reads a histogram Encode wrote (or HdrHistogram Java or JS did)
+// into evalrun's settings, so that histograms of any origin merge. The empty
+// string is an empty histogram. A value outside 1µs..1h is an error, not a
+// value silently dropped.
+func Decode(enc string) (*hdrhistogram.Histogram, error) {
+	h := New()
+	if enc == "" {
+		return h, nil
+	}
+	d, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return nil, fmt.Errorf("decode histogram: %w: %v", ErrCorrupt, err)
+	}
+	if lost := h.Merge(d); lost > 0 {
+		return nil, fmt.Errorf("decode histogram: %w: %d values outside 1µs..1h", ErrCorrupt, lost)
+	}
+	return h, nil
+}
