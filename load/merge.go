@@ -42,6 +42,12 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 		}
 	}
 
+	for i, r := range runs {
+		if err := checkStats(r.Load); err != nil {
+			return nil, fmt.Errorf("load: merge: record %d (run %s): %w", i+1, r.RunID, err)
+		}
+	}
+
 	// A record merged twice (a glob that also matches an earlier merge, say)
 	// would be counted twice: refuse any run id seen in two records.
 	seenIn := map[string]int{}
@@ -88,7 +94,11 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 		s.Skipped += r.Summary.Skipped
 		s.Unfinished += r.Summary.Unfinished
 		out.Suites = mergeSuites(out.Suites, r.Suites)
-		out.Conversations = append(out.Conversations, r.Conversations...)
+		for _, c := range r.Conversations {
+			if c != nil {
+				out.Conversations = append(out.Conversations, c)
+			}
+		}
 
 		rl := r.Load
 		if len(rl.Shards) > 0 {
@@ -122,14 +132,10 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 	var turns [][]results.TurnStats
 	for _, r := range runs {
 		for i, ts := range r.Load.Turns {
-			idx := ts.Index
-			if idx <= 0 {
-				idx = i + 1
-			}
-			for len(turns) < idx {
+			if len(turns) <= i {
 				turns = append(turns, nil)
 			}
-			turns[idx-1] = append(turns[idx-1], ts)
+			turns[i] = append(turns[i], ts) // checkStats: turn i+1
 		}
 	}
 	for i, tss := range turns {
@@ -156,6 +162,29 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 	}
 	summarise(out)
 	return out, nil
+}
+
+// checkStats checks what Merge reads of a record's metrics: turn i is turn
+// index i+1 (an index is never a reason to allocate), and every metric's
+// counts and histograms hold together (see latency.Refresh).
+func checkStats(l *results.Load) error {
+	for i, ts := range l.Turns {
+		if ts.Index != 0 && ts.Index != i+1 {
+			return fmt.Errorf("load.turns[%d] has index %d, want %d: the turns are listed in order", i, ts.Index, i+1)
+		}
+		if _, _, err := latency.Refresh(&ts); err != nil {
+			return fmt.Errorf("load.turns[%d]: %w", i, err)
+		}
+	}
+	for _, m := range []struct {
+		name string
+		ts   results.TurnStats
+	}{{"overall", l.Overall}, {"conversation", l.Conversation}, {"session", l.Session}} {
+		if _, _, err := latency.Refresh(&m.ts); err != nil {
+			return fmt.Errorf("load.%s: %w", m.name, err)
+		}
+	}
+	return nil
 }
 
 // mergeStats merges the same metric of several records.

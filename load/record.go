@@ -61,24 +61,14 @@ func Stats(index int, count, errors int64, co, service *hdrhistogram.Histogram) 
 }
 
 // Histograms decodes the two histograms of ts: from the intended start (co)
-// and from the actual one (service). An empty encoding is an empty
-// histogram. Both come back in evalrun's units, ready to merge.
+// and from the actual one (service), checked against its counts (see
+// latency.Refresh). An empty encoding is an empty histogram. Both come back
+// in evalrun's units, ready to merge.
 func Histograms(ts results.TurnStats) (co, service *hdrhistogram.Histogram, err error) {
-	if co, err = decode(ts.Histogram); err != nil {
-		return nil, nil, err
-	}
-	if service, err = decode(ts.Service); err != nil {
-		return nil, nil, err
+	if co, service, err = latency.Refresh(&ts); err != nil {
+		return nil, nil, fmt.Errorf("load: %w", err)
 	}
 	return co, service, nil
-}
-
-func decode(enc string) (*hdrhistogram.Histogram, error) {
-	h, err := latency.Decode(enc)
-	if err != nil {
-		return nil, fmt.Errorf("load: %w", err)
-	}
-	return h, nil
 }
 
 // recorder folds outcomes into the record as they arrive and keeps nothing

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -345,6 +346,12 @@ func writeSample(b *bytes.Buffer, run *results.Run, opts TableOptions) {
 // sampleReason is the first thing that went wrong in c; for an errored
 // conversation, the error.
 func sampleReason(c *results.Conversation) string {
+	if slices.Contains(c.Turns, nil) {
+		// A record ReadRecord did not check: report what there is.
+		whole := *c
+		whole.Turns = slices.DeleteFunc(slices.Clone(c.Turns), func(t *results.Turn) bool { return t == nil })
+		c = &whole
+	}
 	failures := c.Failures()
 	if c.Status == results.Errored {
 		for _, f := range failures {

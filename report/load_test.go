@@ -168,3 +168,17 @@ func TestFormatErrorPercent(t *testing.T) {
 		}
 	}
 }
+
+// LoadTable is given records in process too, unchecked by ReadRecord: a
+// sampled conversation with a missing turn is reported, not a panic.
+func TestLoadTableSkipsMissingTurns(t *testing.T) {
+	run := openLoadRun()
+	run.Conversations[0].Turns = append([]*results.Turn{nil}, run.Conversations[0].Turns...)
+	var b strings.Builder
+	if err := LoadTable(&b, run, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "being processed") {
+		t.Errorf("the failed check is not reported:\n%s", b.String())
+	}
+}

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 
 	"github.com/evalrun/evalrun/internal/term"
@@ -15,20 +13,15 @@ import (
 	"github.com/evalrun/evalrun/threshold"
 )
 
-// readRecord reads a JSON record written by --json.
+// readRecord reads and checks a JSON record written by --json (see
+// report.ReadRecord).
 func readRecord(path string) (*results.Run, error) {
-	raw, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	var run results.Run
-	if err := json.Unmarshal(raw, &run); err != nil {
-		return nil, fmt.Errorf("%s: not an evalrun JSON record: %v", path, err)
-	}
-	if run.Schema != results.Schema {
-		return nil, fmt.Errorf("%s: schema %q, want %q (a file written by evalrun --json)", path, run.Schema, results.Schema)
-	}
-	return &run, nil
+	defer f.Close()
+	return report.ReadRecord(f, path)
 }
 
 func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
@@ -110,6 +103,7 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}
+	rejudge(run)
 	outputs, err := openOutputs(want{*junit, report.JUnit}, want{*js, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
@@ -125,6 +119,21 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 		return exitTrouble, err
 	}
 	return recordCode(run), nil
+}
+
+// rejudge evaluates a load record's thresholds again on its percentiles,
+// which readRecord recomputed from the histograms: a gate a record passed
+// at a rounded rank must fail here if the standard value crosses it. A
+// threshold this evalrun cannot read stays as recorded.
+func rejudge(run *results.Run) {
+	if run.Load == nil {
+		return
+	}
+	for i, t := range run.Load.Thresholds {
+		if th, err := threshold.Parse(t.Expr); err == nil {
+			run.Load.Thresholds[i] = th.Evaluate(run)
+		}
+	}
 }
 
 // recordCode is the exit code a record stands for: 1 when a threshold was

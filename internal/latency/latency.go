@@ -179,3 +179,43 @@ func Decode(enc string) (*hdrhistogram.Histogram, error) {
 	}
 	return h, nil
 }
+
+// Refresh decodes the two histograms of ts (from the intended start, co,
+// and from the actual one, service), checks them against its counts, and
+// sets its percentiles from them, so that a record written with another
+// percentile rule reads as a new one would. An absent histogram ("") is an
+// empty one and leaves the percentiles it would set as they were: records
+// built by hand may carry only percentiles.
+//
+// A record's counts are never negative, its errors never more than its
+// count, and a histogram holds one latency per sample that did not error;
+// anything else is a corrupt record, and an error that says which part.
+func Refresh(ts *results.TurnStats) (co, service *hdrhistogram.Histogram, err error) {
+	switch {
+	case ts.Count < 0 || ts.Errors < 0:
+		return nil, nil, fmt.Errorf("count %d and errors %d must not be negative", ts.Count, ts.Errors)
+	case ts.Errors > ts.Count:
+		return nil, nil, fmt.Errorf("errors %d are more than the count %d", ts.Errors, ts.Count)
+	}
+	if co, err = Decode(ts.Histogram); err != nil {
+		return nil, nil, err
+	}
+	if service, err = Decode(ts.Service); err != nil {
+		return nil, nil, fmt.Errorf("service %w", err)
+	}
+	for _, x := range []struct {
+		enc  string
+		h    *hdrhistogram.Histogram
+		what string
+		to   *results.Percentiles
+	}{{ts.Histogram, co, "histogram", &ts.LatencyMS}, {ts.Service, service, "service histogram", &ts.ServiceMS}} {
+		if x.enc == "" {
+			continue
+		}
+		if n, want := x.h.TotalCount(), ts.Count-ts.Errors; n != want {
+			return nil, nil, fmt.Errorf("the %s holds %d latencies, but count - errors is %d", x.what, n, want)
+		}
+		*x.to = Percentiles(x.h)
+	}
+	return co, service, nil
+}
