@@ -41,7 +41,8 @@
 // the open model only (see recorder.record). Summary.LatencyMS
 // holds the corrected percentiles of all turns, Summary.ServiceLatencyMS the
 // service ones. There are histograms per turn index, for all turns, for
-// whole conversations and for session creation.
+// whole conversations and for session creation. Only OpenCX sends a request
+// to create a session; for Toolzz and http the session metric stays empty.
 //
 // # What is counted
 //
@@ -59,7 +60,7 @@
 // stand apart in Summary.Dropped. PassRate is passed / (passed + failed +
 // errored + unfinished): a conversation the grace period cut short did not
 // pass. ErrorRate is errored requests (turns and session creations) over
-// requests. Both are 0 with nothing to divide by.
+// requests sent. Both are 0 with nothing to divide by.
 package load
 
 import (

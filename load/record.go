@@ -138,14 +138,16 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 		r.turns[i].add(t.Latency, behind)
 		r.overall.add(t.Latency, behind)
 	}
-	switch {
-	case o.Session <= 0 || len(o.Turns) > 0:
-		// Opened (or nothing to open): the first turn was sent.
-		if o.Session > 0 {
-			r.session.add(o.Session, sessionBehind)
+	if opensSession(s) {
+		switch {
+		case len(o.Turns) > 0:
+			// Opened: the first turn was sent.
+			if o.Session > 0 {
+				r.session.add(o.Session, sessionBehind)
+			}
+		case o.Status == results.Errored:
+			r.session.fail()
 		}
-	case o.Status == results.Errored:
-		r.session.fail()
 	}
 	switch o.Status {
 	case results.Passed:
@@ -175,6 +177,14 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 		sp.last = ended
 	}
 }
+
+// opensSession reports whether s's provider sends a request to open a
+// conversation. Only OpenCX does (POST /chat/sessions); Toolzz and http
+// send nothing until the first turn, and their Outcome.Session is a few µs
+// of local work. Counting it as a session request would invent a fast,
+// successful request per conversation: a service failing every send would
+// show half its requests succeeding.
+func opensSession(s *suites.Suite) bool { return s.Provider.Type == suites.OpenCX }
 
 // progress returns what a Snapshot shows of the record so far.
 func (r *recorder) progress() (turns, errors int64, p95 time.Duration) {
