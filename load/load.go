@@ -162,26 +162,14 @@ type plan struct {
 
 func (o Options) plan() (plan, error) {
 	p := plan{Options: o, open: o.Rate > 0 || len(o.Stages) > 0}
+	if err := o.Validate(); err != nil {
+		return p, fmt.Errorf("load: %w", err)
+	}
 	switch {
-	case o.Rate < 0:
-		return p, fmt.Errorf("load: rate must be at least 0, got %g", o.Rate)
-	case o.VUs < 0:
-		return p, fmt.Errorf("load: vus must be at least 0, got %d", o.VUs)
-	case o.Duration < 0:
-		return p, fmt.Errorf("load: duration must be at least 0, got %s", o.Duration)
-	case o.ThinkTime < 0:
-		return p, fmt.Errorf("load: think time must be at least 0, got %s", o.ThinkTime)
-	case o.MaxInFlight < 0:
-		return p, fmt.Errorf("load: max in flight must be at least 0, got %d", o.MaxInFlight)
 	case p.open && o.VUs > 0:
 		return p, errors.New("load: rate or stages (open model) and vus (closed model) exclude each other")
 	case !p.open && o.VUs == 0:
 		return p, errors.New("load: no workload: set a rate, stages or vus")
-	}
-	for i, s := range o.Stages {
-		if s.Duration < 0 || s.Target < 0 {
-			return p, fmt.Errorf("load: stage %d (%s:%g): duration and target must be at least 0", i+1, s.Duration, s.Target)
-		}
 	}
 	if p.open {
 		p.pacer = Ramp{Start: o.Rate, Stages: o.Stages, Duration: o.Duration}
@@ -365,16 +353,34 @@ func (e *engine) schedule(ctx context.Context) int64 {
 	}
 }
 
-// countDue counts the starts from from on that are due before at.
+// countDue counts the starts from from on that are due before at. A start
+// is due no earlier than the one before it, so the count is found by
+// doubling then halving a step: a few dozen calls to Pace for a week at the
+// highest rate, where counting one by one would hold up the end of the run
+// (and a Ctrl-C) for minutes.
 func countDue(p Pacer, from uint64, at time.Duration) int64 {
-	var n int64
-	for h := from; ; h++ {
-		wait, stop := p.Pace(at, h)
-		if stop || wait >= 0 {
-			return n
-		}
-		n++
+	due := func(n uint64) bool { // start from+n is due before at
+		wait, stop := p.Pace(at, from+n)
+		return !stop && wait < 0
 	}
+	if !due(0) {
+		return 0
+	}
+	lo, hi := uint64(0), uint64(1) // due(lo); hi is not known to be due
+	for due(hi) {
+		if hi >= 1<<62 {
+			return 1 << 62 // a schedule with no end; Validate rules it out
+		}
+		lo, hi = hi, hi*2
+	}
+	for hi-lo > 1 {
+		if mid := lo + (hi-lo)/2; due(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return int64(lo + 1)
 }
 
 // users runs the closed model's users; each stops at the end of the window.

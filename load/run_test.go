@@ -400,8 +400,8 @@ func TestOptionsRefused(t *testing.T) {
 		{"both models", load.Options{Rate: 1, VUs: 1, Duration: time.Second}, "exclude each other"},
 		{"open without duration", load.Options{Rate: 1}, "no duration"},
 		{"closed without duration", load.Options{VUs: 1}, "no duration"},
-		{"negative rate", load.Options{Rate: -1, Duration: time.Second}, "rate must be at least 0"},
-		{"negative stage", load.Options{Stages: []load.Stage{{time.Second, -5}}}, "stage 1 (1s:-5)"},
+		{"negative rate", load.Options{Rate: -1, Duration: time.Second}, "rate -1: want at least 0"},
+		{"negative stage", load.Options{Stages: []load.Stage{{time.Second, -5}}}, "stage 1 (1s:-5) target -5: want at least 0"},
 		{"think time, open", load.Options{Rate: 1, Duration: time.Second, ThinkTime: time.Second}, "closed model (vus) only"},
 		{"cap, closed", load.Options{VUs: 1, Duration: time.Second, MaxInFlight: 2}, "open model (rate) only"},
 	} {

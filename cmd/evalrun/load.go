@@ -305,14 +305,14 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 		}
 	}
 
-	open := opts.Rate > 0 || len(opts.Stages) > 0
+	// A rate that is not a positive number (NaN, -1) still asks for the
+	// open model; Validate below says what is wrong with it.
+	open := opts.Rate != 0 || len(opts.Stages) > 0
 	switch {
-	case open && opts.VUs > 0:
+	case open && opts.VUs != 0:
 		return opts, errors.New("--rate/--stage (open model) and --vus (closed model) exclude each other; keep one")
 	case !open && opts.VUs == 0:
 		return opts, errors.New("say how much load: --rate R (new conversations per second) or --vus N (virtual users), here or in a suite's load: section")
-	case opts.Rate < 0 || opts.VUs < 0 || opts.MaxInFlight < 0 || opts.ThinkTime < 0 || opts.Duration < 0:
-		return opts, errors.New("--rate, --vus, --max-in-flight, --think-time and --duration must not be negative")
 	case opts.Duration == 0 && len(opts.Stages) == 0:
 		return opts, errors.New("say how long: --duration D (or --stage ramps, whose total is the duration)")
 	case opts.MaxInFlight > 0 && !open:
@@ -324,6 +324,11 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 		if err := shard(&opts, o.shard); err != nil {
 			return opts, err
 		}
+	}
+	// The bounds are load's, the same for flags and suite values, and hold
+	// per process: after --shard has taken this machine's part.
+	if err := opts.Validate(); err != nil {
+		return opts, err
 	}
 	return opts, nil
 }
