@@ -223,3 +223,46 @@ func FuzzRecord(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRecordFields varies the fields of a valid load record that reports
+// and merge compute with, where FuzzRecord mostly finds JSON syntax errors;
+// each record goes through merge unchecked, then is read as a file would be.
+func FuzzRecordFields(f *testing.F) {
+	t := &testing.T{}
+	good := ninetyNineRecord(t)
+	f.Add(int64(99), int64(0), 1, good.Load.Overall.Histogram, good.Load.Overall.Service, 99, true)
+	f.Add(int64(-1), int64(5), 1<<40, "AAAA", "", -3, false)
+	f.Add(int64(1)<<62, int64(1)<<62, 0, good.Load.Overall.Histogram, good.Load.Overall.Histogram, 0, true)
+	f.Fuzz(fuzzFields)
+}
+
+func fuzzFields(t *testing.T, count, errs int64, index int, hist, service string, started int, nullTurn bool) {
+	run := ninetyNineRecord(t)
+	run.Load.Overall.Count, run.Load.Overall.Errors = count, errs
+	run.Load.Overall.Histogram, run.Load.Overall.Service = hist, service
+	run.Load.Turns[0].Index = index
+	run.Load.Started, run.Summary.Passed = started, started
+	c := &results.Conversation{Name: "c", Status: results.Failed, Turns: []*results.Turn{{Index: 1}}}
+	if nullTurn {
+		c.Turns = append(c.Turns, nil)
+	}
+	run.Conversations = []*results.Conversation{c, nil}
+	other := ninetyNineRecord(t)
+	other.RunID = "other"
+	if m, err := load.Merge(run, other); err == nil {
+		_ = report.LoadTable(io.Discard, m, report.TableOptions{})
+	}
+	_ = report.LoadTable(io.Discard, run, report.TableOptions{})
+	raw, err := json.Marshal(run)
+	if err != nil {
+		return
+	}
+	read, err := report.ReadRecord(bytes.NewReader(raw), "fuzz")
+	if err != nil {
+		return
+	}
+	rejudge(read)
+	_ = report.Table(io.Discard, read, report.TableOptions{})
+	_ = report.JUnit(io.Discard, read)
+	_ = report.LoadTable(io.Discard, read, report.TableOptions{})
+}
