@@ -68,9 +68,9 @@ func writeRecord(t *testing.T, raw []byte) string {
 	return p
 }
 
-// mainInProcess runs the command in this process, so a panic fails the test
+// runCLI runs the command in this process, so a panic fails the test
 // where it happens instead of killing a child.
-func mainInProcess(args ...string) (code int, stdout, stderr string) {
+func runCLI(args ...string) (code int, stdout, stderr string) {
 	io, out, errOut := term.Test()
 	code = Main(context.Background(), args, io)
 	return code, out.String(), errOut.String()
@@ -84,7 +84,7 @@ func TestReportRecomputesPercentiles(t *testing.T) {
 	raw, _ := json.Marshal(run)
 	p := writeRecord(t, raw)
 	out := filepath.Join(t.TempDir(), "again.json")
-	code, stdout, stderr := mainInProcess("report", "--json", out, p)
+	code, stdout, stderr := runCLI("report", "--json", out, p)
 	if code != exitFailed || !strings.Contains(stdout, "FAIL") {
 		t.Errorf("exit %d, want 1 (p99 is 1.705s, the gate is 1s)\n%s%s", code, stdout, stderr)
 	}
@@ -174,7 +174,7 @@ func TestCorruptRecordsAreRefusedNotPanics(t *testing.T) {
 	for _, c := range corruptions(t) {
 		t.Run(c.name, func(t *testing.T) {
 			p := writeRecord(t, c.raw)
-			code, stdout, stderr := mainInProcess("report", p)
+			code, stdout, stderr := runCLI("report", p)
 			switch {
 			case c.want == "" && code == exitUsage:
 				t.Errorf("report: exit 2, want a report\n%s", stderr)
@@ -186,7 +186,7 @@ func TestCorruptRecordsAreRefusedNotPanics(t *testing.T) {
 				wantMerge = c.wantMerge
 			}
 			out := filepath.Join(t.TempDir(), "merged.json")
-			code, _, stderr = mainInProcess("merge", "--json", out, p)
+			code, _, stderr = runCLI("merge", "--json", out, p)
 			switch {
 			case wantMerge == "" && code == exitUsage:
 				t.Errorf("merge: exit 2, want a merge\n%s", stderr)
