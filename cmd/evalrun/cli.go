@@ -41,12 +41,12 @@ Run 'evalrun COMMAND -h' for the flags of a command.
 // usageError is bad usage: it exits 2 and prints the command's help hint.
 type usageError struct{ msg string }
 
-// commands are the subcommands Main knows, for suggestions and help hints.
-var commands = []string{"run", "load", "merge", "report", "validate", "sim", "version", "help"}
-
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// commands are the subcommands Main knows, for suggestions.
+var commands = []string{"run", "load", "merge", "report", "validate", "sim", "version", "help"}
 
 // Main runs the command line args and returns the process exit code.
 func Main(ctx context.Context, args []string, io *term.Streams) int {
