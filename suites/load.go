@@ -2,6 +2,7 @@ package suites
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,34 +48,56 @@ func Load(path string, opts Options) ([]*Suite, error) {
 	return ss, nil
 }
 
-// LoadPaths loads every suite named by paths: files as they are, folders as
-// every *.yaml and *.yml file under them, recursively, in lexical order
-// (entries whose names start with "." are skipped). A file named twice loads
-// once. A missing path or a folder without suites is an error. On any
-// problem it returns nil and an ErrorList with every problem of every file.
+// LoadPaths is LoadPathsContext without a way to stop it.
 func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
+	return LoadPathsContext(context.Background(), paths, opts)
+}
+
+// LoadPathsContext loads every suite named by paths: files as they are,
+// folders as every *.yaml and *.yml file under them, recursively, in lexical
+// order (entries whose names start with "." are skipped). A file named twice
+// loads once. A missing path, a folder without suites, a path that is not a
+// regular file (a named pipe, a device) and a file larger than MaxFileSize
+// are errors. On any problem it returns nil and an ErrorList with every
+// problem of every file.
+//
+// When ctx is done, loading stops between two files or folder entries and
+// the error wraps the context's cause instead (it is no ErrorList: the
+// suites are not known to be wrong, only unread).
+func LoadPathsContext(ctx context.Context, paths []string, opts Options) ([]*Suite, error) {
 	var (
 		errs  ErrorList
-		files []string
-		seen  = map[string]bool{}
+		files []suiteFile
+		seen  = map[string]int{} // cleaned path -> index in files
 	)
-	add := func(f string) {
-		if key := filepath.Clean(f); !seen[key] {
-			seen[key] = true
-			files = append(files, f)
+	add := func(f string, walked bool) {
+		key := filepath.Clean(f)
+		if i, ok := seen[key]; ok {
+			// A file named on the command line is loaded even when a
+			// folder walk met it first and would pass it over.
+			files[i].walked = files[i].walked && walked
+			return
 		}
+		seen[key] = len(files)
+		files = append(files, suiteFile{f, walked})
 	}
 	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, stopped(ctx)
+		}
 		info, err := os.Stat(p)
 		if err != nil {
 			errs = append(errs, pathError(p, err))
 			continue
 		}
 		if !info.IsDir() {
-			add(p)
+			add(p, false)
 			continue
 		}
-		found, err := suiteFiles(p)
+		found, err := suiteFiles(ctx, p)
+		if ctx.Err() != nil {
+			return nil, stopped(ctx)
+		}
 		if err != nil {
 			errs = append(errs, pathError(p, err))
 			continue
@@ -83,18 +106,24 @@ func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
 			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: "no suite files (*.yaml, *.yml) in this folder"})
 		}
 		for _, f := range found {
-			add(f)
+			add(f, true)
 		}
 	}
 	lookup := opts.lookupEnv()
 	suites := make([]*Suite, 0, len(files))
 	for _, f := range files {
-		data, err := readFile(f)
+		if ctx.Err() != nil {
+			return nil, stopped(ctx)
+		}
+		data, err := readFile(f.path)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		ss, fileErrs := loadData(f, data, lookup)
+		if f.walked && isManifest(data) {
+			continue
+		}
+		ss, fileErrs := loadData(f.path, data, lookup)
 		errs = append(errs, fileErrs...)
 		suites = append(suites, ss...)
 	}
@@ -104,11 +133,28 @@ func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
 	return suites, nil
 }
 
-// suiteFiles lists the suite files under dir in lexical order.
-func suiteFiles(dir string) ([]string, error) {
+// suiteFile is one file to load, and whether a folder walk found it (rather
+// than the command line naming it).
+type suiteFile struct {
+	path   string
+	walked bool
+}
+
+// stopped is the error of a load that ctx cut short.
+func stopped(ctx context.Context) error {
+	return fmt.Errorf("loading suites stopped: %w", context.Cause(ctx))
+}
+
+// suiteFiles lists the suite files under dir in lexical order. Every entry
+// that looks like a suite is listed, whatever its type, so that a named pipe
+// or a device among the suites is refused by name rather than skipped.
+func suiteFiles(ctx context.Context, dir string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if path != dir && strings.HasPrefix(d.Name(), ".") {
@@ -117,7 +163,7 @@ func suiteFiles(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) && !isManifest(path) {
+		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
 			files = append(files, path)
 		}
 		return nil
@@ -132,17 +178,80 @@ var manifestKeys = [2]*regexp.Regexp{regexp.MustCompile(`(?m)^apiVersion:`), reg
 // isManifest reports whether a file found in a folder is a Kubernetes object
 // rather than a suite (examples/k8s keeps both side by side), so a folder
 // walk passes it over. A file named on the command line is always loaded.
-func isManifest(path string) bool {
-	data, err := os.ReadFile(path)
-	return err == nil && manifestKeys[0].Match(data) && manifestKeys[1].Match(data)
+func isManifest(data []byte) bool {
+	return manifestKeys[0].Match(data) && manifestKeys[1].Match(data)
 }
 
+// readFile reads a suite file. It looks before it opens: only a regular file
+// is opened, since opening a named pipe blocks until something writes to it,
+// and only one of at most MaxFileSize bytes is read. The read itself is
+// bounded too, for a file that grows after the look.
 func readFile(path string) ([]byte, *Error) {
-	data, err := os.ReadFile(path)
+	info, err := os.Stat(path)
 	if err != nil {
 		return nil, pathError(path, err)
 	}
+	if e := checkFileInfo(path, info); e != nil {
+		return nil, e
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil {
+		if e := checkFileInfo(path, info); e != nil {
+			return nil, e
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooLarge(path, 0) // it grew after the look: its size is unknown
+	}
 	return data, nil
+}
+
+// checkFileInfo refuses what readFile must not open or read whole.
+func checkFileInfo(path string, info fs.FileInfo) *Error {
+	mode := info.Mode()
+	if !mode.IsRegular() {
+		what := "not a regular file"
+		switch {
+		case mode&fs.ModeNamedPipe != 0:
+			what = "a named pipe, not a regular file"
+		case mode&fs.ModeSocket != 0:
+			what = "a socket, not a regular file"
+		case mode&fs.ModeDevice != 0:
+			what = "a device, not a regular file"
+		}
+		return &Error{Pos: Pos{File: path}, Msg: "cannot read: " + what + "; a suite must be a regular file"}
+	}
+	if info.Size() > MaxFileSize {
+		return tooLarge(path, info.Size())
+	}
+	return nil
+}
+
+// tooLarge refuses a file of size bytes; 0 means more than MaxFileSize, by
+// how much unknown.
+func tooLarge(path string, size int64) *Error {
+	is := "more than " + mebibytes(MaxFileSize)
+	if size > 0 {
+		is = mebibytes(size) + ", " + is
+	}
+	return &Error{Pos: Pos{File: path}, Msg: "cannot read: the file is " + is +
+		", the largest suite file evalrun reads; split it into several files"}
+}
+
+// mebibytes writes a size as "10 MiB", or "10.5 MiB" when it is not whole.
+func mebibytes(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // pathError describes a path that cannot be read without repeating the path,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 	"github.com/evalrun/evalrun/suites"
 )
 
-func validateCmd(args []string, io *term.Streams) (int, error) {
+func validateCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	paths, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -22,7 +23,7 @@ func validateCmd(args []string, io *term.Streams) (int, error) {
 	if len(paths) == 0 {
 		return exitUsage, usagef("validate: name at least one suite file or folder")
 	}
-	loaded, err := suites.LoadPaths(paths, suites.Options{})
+	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{})
 	if err != nil {
 		fmt.Fprintln(io.Err, err)
 		return exitUsage, nil
