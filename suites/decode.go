@@ -56,20 +56,29 @@ const (
 
 // defaultName names a suite that sets no name: the file's base name, with
 // the document's number after it for the second document of a file and on.
+// When files of a run share a base name, LoadPathsContext lengthens it (see
+// uniqueDefaultNames).
 func (l *loader) defaultName() string {
-	name := strings.TrimSuffix(filepath.Base(l.file), filepath.Ext(l.file))
-	if l.doc > 0 {
-		name += "-" + strconv.Itoa(l.doc+1)
+	return strings.TrimSuffix(filepath.Base(l.file), filepath.Ext(l.file)) + docSuffix(l.doc)
+}
+
+// docSuffix tells apart the default names of a file's documents.
+func docSuffix(doc int) string {
+	if doc == 0 {
+		return ""
 	}
-	return name
+	return "-" + strconv.Itoa(doc+1)
 }
 
 func (l *loader) suite(root *yaml.Node) *Suite {
 	s := &Suite{
-		Name:     l.defaultName(),
-		File:     l.file,
-		Pos:      l.pos(root),
-		Defaults: Defaults{Repeat: 1, MinPassRate: 1},
+		Name:        l.defaultName(),
+		File:        l.file,
+		Pos:         l.pos(root),
+		NamePos:     l.pos(root),
+		Defaults:    Defaults{Repeat: 1, MinPassRate: 1},
+		nameDefault: true,
+		doc:         l.doc,
 	}
 	if r := l.resolve(root); r.Kind != yaml.MappingNode {
 		l.errorf(root, "want a suite: a mapping with provider and conversations, got %s", kindName(r))
@@ -82,7 +91,7 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 			if strings.TrimSpace(name) == "" {
 				l.errorf(v.val, "name: must not be empty; leave it out to use the file name")
 			}
-			s.Name = name
+			s.Name, s.NamePos, s.nameDefault = name, l.pos(v.val), false
 		}
 	}
 	if v, ok := f["provider"]; ok {

@@ -127,6 +127,8 @@ func LoadPathsContext(ctx context.Context, paths []string, opts Options) ([]*Sui
 		errs = append(errs, fileErrs...)
 		suites = append(suites, ss...)
 	}
+	uniqueDefaultNames(suites)
+	errs = append(errs, duplicateNames(suites)...)
 	if len(errs) > 0 {
 		return nil, errs.normalize()
 	}
@@ -576,4 +578,120 @@ func locate(data []byte, re *regexp.Regexp) (line, col int, ok bool) {
 func lineCol(data []byte, off int) (line, col int) {
 	start := bytes.LastIndexByte(data[:off], '\n') + 1
 	return bytes.Count(data[:off], []byte("\n")) + 1, utf8.RuneCount(data[start:off]) + 1
+}
+
+// uniqueDefaultNames lengthens the default names that files of one load
+// share: two smoke.yaml in billing/ and support/ become "billing/smoke" and
+// "support/smoke", the paths relative to the folder they have in common,
+// with / as the separator on every system. A default name no other file
+// shares stays as it is, so adding a second smoke.yaml renames only the
+// suites named after it.
+func uniqueDefaultNames(ss []*Suite) {
+	// The documents of one file share a stem, so they are lengthened
+	// together: a/smoke and a/smoke-2, never a/smoke and smoke-2.
+	byStem := map[string][]*Suite{}
+	for _, s := range ss {
+		stem := s.Name
+		if s.nameDefault {
+			stem = strings.TrimSuffix(stem, docSuffix(s.doc))
+		}
+		byStem[stem] = append(byStem[stem], s)
+	}
+	for _, group := range byStem {
+		if !slices.ContainsFunc(group, func(s *Suite) bool { return s.nameDefault }) ||
+			!slices.ContainsFunc(group, func(s *Suite) bool { return s.File != group[0].File }) {
+			continue
+		}
+		abs := make([]string, len(group))
+		for i, s := range group {
+			abs[i] = absPath(s.File)
+		}
+		root := commonDir(abs)
+		name := func(s *Suite, i int, keepExt bool) string {
+			rel, err := filepath.Rel(root, abs[i])
+			if err != nil {
+				rel = abs[i]
+			}
+			if !keepExt {
+				rel = strings.TrimSuffix(rel, filepath.Ext(rel))
+			}
+			return filepath.ToSlash(rel) + docSuffix(s.doc)
+		}
+		// smoke.yaml and smoke.yml side by side differ only in extension.
+		keepExt := false
+		names := map[string]string{} // name -> file
+		for i, s := range group {
+			if s.nameDefault {
+				n := name(s, i, false)
+				if f, ok := names[n]; ok && f != s.File {
+					keepExt = true
+				}
+				names[n] = s.File
+			}
+		}
+		for i, s := range group {
+			if s.nameDefault {
+				s.Name = name(s, i, keepExt)
+			}
+		}
+	}
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
+// commonDir returns the deepest folder that holds every one of paths.
+func commonDir(paths []string) string {
+	dir := filepath.Dir(paths[0])
+	for _, p := range paths[1:] {
+		for !within(dir, p) {
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return dir
+			}
+			dir = parent
+		}
+	}
+	return dir
+}
+
+// within reports whether path lies under dir.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// duplicateNames reports every suite whose name a suite of another file took
+// first, naming both places. Names key reports and baselines; two suites
+// sharing one would merge their results in CI tools. Documents of one file
+// are checked as the file loads.
+func duplicateNames(ss []*Suite) ErrorList {
+	var errs ErrorList
+	first := map[string]*Suite{}
+	for _, s := range ss {
+		f, dup := first[s.Name]
+		if !dup {
+			first[s.Name] = s
+			continue
+		}
+		if f.File == s.File {
+			continue
+		}
+		errs = append(errs, &Error{Pos: s.NamePos, Msg: fmt.Sprintf(
+			"duplicate suite name %q%s: %s%s has it too; suite names must be unique across a run, since reports and baselines tell suites apart by name",
+			s.Name, defaultNote(s), f.NamePos, defaultNote(f))})
+	}
+	return errs
+}
+
+// defaultNote marks a name the suite did not write.
+func defaultNote(s *Suite) string {
+	if s.nameDefault {
+		return " (the default, from the file name)"
+	}
+	return ""
 }
