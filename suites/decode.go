@@ -178,6 +178,12 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 		if fl.name != "request" {
 			l.refuseTemplates(fl)
 		}
+		if fl.name != "request" && fl.name != "response" {
+			// The http request and response may hold a literal $ (a
+			// GraphQL variable, a JSONPath); the provider's own values
+			// have no use for one.
+			l.refuseBareRefs(fl)
+		}
 	}
 	if v, ok := f["base_url"]; ok {
 		if u, ok := l.str(v.val, "base_url"); ok {
@@ -450,6 +456,29 @@ func (l *loader) refuseTemplates(f field) {
 			l.errorf(n, "%s: templates are not expanded in provider; use ${VAR} to read a value from the environment", f.name)
 		}
 		if r.Kind == yaml.MappingNode {
+			for i := 1; i < len(r.Content); i += 2 {
+				walk(r.Content[i])
+			}
+		}
+	}
+	walk(f.val)
+}
+
+// refuseBareRefs reports $NAME in a provider value, which reads nothing
+// from the environment: the value would reach the service as written.
+func (l *loader) refuseBareRefs(f field) {
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		r := l.resolve(n)
+		switch r.Kind {
+		case yaml.ScalarNode:
+			if r.ShortTag() != tagStr {
+				return
+			}
+			for _, name := range bareRefs(r.Value) {
+				l.errorf(n, "%s: $%s is not read from the environment; write ${%s} (or $$%s for the literal text)", f.name, name, name, name)
+			}
+		case yaml.MappingNode:
 			for i := 1; i < len(r.Content); i += 2 {
 				walk(r.Content[i])
 			}

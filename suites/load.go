@@ -422,8 +422,14 @@ func syntaxError(file string, data []byte, e error) *Error {
 	// file does not end with a newline; the last line is the honest place.
 	line = min(line, lineCount(data))
 	col := firstColumn(data, line)
-	if strings.HasPrefix(msg, "found a tab character") {
-		col = tabColumn(data, line, col)
+	if strings.HasPrefix(msg, "found a tab character") || msg == "found character that cannot start any token" {
+		// yaml.v3's words for a tab in the indentation do not say "tab"
+		// every time, and never say what to do; when the line's leading
+		// white space holds a tab, that tab is the mistake.
+		if tab := tabColumn(data, line, 0); tab > 0 {
+			return &Error{Pos: Pos{File: file, Line: line, Col: tab},
+				Msg: "YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"}
+		}
 	}
 	if l, c, ok := locateByteProblem(data, msg); ok {
 		line, col = l, c

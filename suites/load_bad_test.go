@@ -77,6 +77,13 @@ func TestLoadBadFixtures(t *testing.T) {
 			`14:25: vus: 100001 is more than 100000, the most a suite may ask for`,
 			`20:14: rate: want a number greater than 0 such as 50 or 2.5, got the number .nan`,
 		}},
+		// $NAME without braces is sent as written; only provider values are
+		// checked, since a message or a regex may well hold a $.
+		{"bare_env_ref.yaml", []string{
+			`3:13: base_url: $API_HOST is not read from the environment; write ${API_HOST} (or $$API_HOST for the literal text)`,
+			`4:10: token: $OPENCX_API_KEY is not read from the environment; write ${OPENCX_API_KEY} (or $$OPENCX_API_KEY for the literal text)`,
+			`5:20: headers: $ENV_NAME is not read from the environment; write ${ENV_NAME} (or $$ENV_NAME for the literal text)`,
+		}},
 		{"thresholds.yaml", []string{
 			`3:5: thresholds: unknown metric "turn_latncy": did you mean turn_latency?`,
 			`4:22: thresholds: unknown operator "=>": did you mean >=?`,
@@ -128,7 +135,7 @@ func TestLoadBadFixtures(t *testing.T) {
 		}},
 		// The tab is the first character of line 4.
 		{"syntax_tab.yaml", []string{
-			`4:1: YAML syntax error: found a tab character that violates indentation`,
+			`4:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces`,
 		}},
 		{"bad_regex_expect.yaml", []string{
 			`8:25: regex: "TCK-(\\d+" is not a valid RE2 regular expression: missing closing )`,
@@ -243,7 +250,7 @@ func TestLoadBadFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "bad", tt.file)
-			s, err := loadOne(path, env(map[string]string{"TOOLZZ_TOKEN": "t"}))
+			s, err := loadOne(path, env(map[string]string{"TOOLZZ_TOKEN": "t", "OK_VAR": "v"}))
 			if s != nil {
 				t.Errorf("Load returned a suite along with errors")
 			}
@@ -301,6 +308,13 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		{"unterminated quote", "a: \"open\nb: 2\n", "2:1: YAML syntax error: found unexpected end of stream"},
 		{"no newline at the end", "a: [", "1:1: YAML syntax error: did not find expected node content"},
 		{"bad escape", "a: 1\nb: \"x\\qy\"\n", "2:1: YAML syntax error: found unknown escape character"},
+		// A tab in the indentation is named as such, at the tab, whatever
+		// yaml.v3 calls it.
+		{"tab at the top", "\tname: x\n", "1:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab before a list item", "a:\n\t- x\n", "2:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab after spaces", "a:\n  b:\n  \tc: 1\n", "3:3: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab in a block scalar", "a: |\n\tx\n", "2:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab after a key", "a: 1\n\tb: 2\n", "2:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
 		// Reader errors: the offending byte is found directly.
 		{"control character", "a: 1\nb: x\x01y\n", "2:5: YAML syntax error: control characters are not allowed"},
 		{"bad utf-8", "a: 1\nbé: \xff\n", "2:5: YAML syntax error: invalid leading UTF-8 octet"},
