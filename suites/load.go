@@ -23,6 +23,24 @@ type Options struct {
 	// LookupEnv reads the environment for ${VAR} references; nil means
 	// os.LookupEnv. Tests pass their own to stay independent of the machine.
 	LookupEnv func(string) (string, bool)
+
+	// MissingEnvWarns makes an unset ${VAR} a warning instead of an error,
+	// for `evalrun validate`: a CI lint step (on a fork, say) checks suites
+	// without their secrets. A value that reads an unset variable is left
+	// out, as if not written, so nothing that depends on it is checked.
+	MissingEnvWarns bool
+
+	// BaseURL is the base URL that replaces every suite's (--base-url); ""
+	// keeps each suite's own. It changes what the provider section needs:
+	// a suite's own base_url is not needed when it is replaced, and when
+	// the base URL in effect is the built-in simulator, which accepts any
+	// token, neither is the token nor a header. An unset variable in those
+	// values is then a warning, and the value is left out.
+	BaseURL string
+
+	// Warn receives every warning, sorted like errors, once loading is
+	// done; nil drops them. Warnings never make loading fail.
+	Warn func(*Error)
 }
 
 func (o Options) lookupEnv() func(string) (string, bool) {
@@ -30,6 +48,15 @@ func (o Options) lookupEnv() func(string) (string, bool) {
 		return o.LookupEnv
 	}
 	return os.LookupEnv
+}
+
+func (o Options) warn(warns ErrorList) {
+	if o.Warn == nil {
+		return
+	}
+	for _, w := range warns.normalize() {
+		o.Warn(w)
+	}
 }
 
 // Load reads and validates the suite file at path. A file holds one suite, or
@@ -41,7 +68,8 @@ func Load(path string, opts Options) ([]*Suite, error) {
 	if err != nil {
 		return nil, ErrorList{err}
 	}
-	ss, errs := loadData(path, data, opts.lookupEnv())
+	ss, errs, warns := loadData(path, data, opts)
+	opts.warn(warns)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -109,7 +137,8 @@ func LoadPathsContext(ctx context.Context, paths []string, opts Options) ([]*Sui
 			add(f, true)
 		}
 	}
-	lookup := opts.lookupEnv()
+	var warns ErrorList
+	defer func() { opts.warn(warns) }()
 	suites := make([]*Suite, 0, len(files))
 	for _, f := range files {
 		if ctx.Err() != nil {
@@ -123,8 +152,9 @@ func LoadPathsContext(ctx context.Context, paths []string, opts Options) ([]*Sui
 		if f.walked && isManifest(data) {
 			continue
 		}
-		ss, fileErrs := loadData(f.path, data, lookup)
+		ss, fileErrs, fileWarns := loadData(f.path, data, opts)
 		errs = append(errs, fileErrs...)
+		warns = append(warns, fileWarns...)
 		suites = append(suites, ss...)
 	}
 	uniqueDefaultNames(suites)
@@ -274,20 +304,21 @@ func pathError(path string, err error) *Error {
 }
 
 // loadData turns the bytes of one suite file into its suites, or into every
-// error found; never both.
-func loadData(file string, data []byte, lookup func(string) (string, bool)) ([]*Suite, ErrorList) {
+// error found; never both. Warnings come either way.
+func loadData(file string, data []byte, opts Options) ([]*Suite, ErrorList, ErrorList) {
 	roots, err := parseYAML(file, data)
 	if err != nil {
-		return nil, ErrorList{err}
+		return nil, ErrorList{err}, nil
 	}
 	var (
-		suites []*Suite
-		errs   ErrorList
-		named  = map[string]int{} // suite name -> line of the document that took it
+		suites      []*Suite
+		errs, warns ErrorList
+		named       = map[string]int{} // suite name -> line of the document that took it
 	)
 	for i, root := range roots {
-		s, docErrs := loadDocument(file, i, root, lookup)
+		s, docErrs, docWarns := loadDocument(file, i, root, opts)
 		errs = append(errs, docErrs...)
+		warns = append(warns, docWarns...)
 		if s == nil {
 			continue
 		}
@@ -299,16 +330,16 @@ func loadData(file string, data []byte, lookup func(string) (string, bool)) ([]*
 		suites = append(suites, s)
 	}
 	if len(errs) > 0 {
-		return nil, errs.normalize()
+		return nil, errs.normalize(), warns
 	}
-	return suites, nil
+	return suites, nil, warns
 }
 
 // loadDocument loads the index-th document of a file, rooted at root.
-func loadDocument(file string, index int, root *yaml.Node, lookup func(string) (string, bool)) (s *Suite, errs ErrorList) {
+func loadDocument(file string, index int, root *yaml.Node, opts Options) (s *Suite, errs, warns ErrorList) {
 	// A file visits each of its nodes a few times; only aliases can make it
 	// visit far more.
-	l := &loader{file: file, doc: index, lookupEnv: lookup, budget: 4*countNodes(root) + 100_000}
+	l := &loader{file: file, doc: index, opts: opts, lookupEnv: opts.lookupEnv(), budget: 4*countNodes(root) + 100_000}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(errBudget); !ok {
@@ -319,9 +350,9 @@ func loadDocument(file string, index int, root *yaml.Node, lookup func(string) (
 	}()
 	s = l.suite(root)
 	if len(l.errs) > 0 {
-		return nil, l.errs
+		return nil, l.errs, l.warns
 	}
-	return s, nil
+	return s, nil, l.warns
 }
 
 // countNodes counts the nodes of a tree as written, aliases not followed.

@@ -321,7 +321,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, errs := loadData("s.yaml", []byte(tt.src), env(nil).LookupEnv)
+			_, errs, _ := loadData("s.yaml", []byte(tt.src), env(nil))
 			if got := errs.Error(); got != "s.yaml:"+tt.want {
 				t.Errorf("got  %s\nwant s.yaml:%s", got, tt.want)
 			}

@@ -34,10 +34,17 @@ type errBudget struct{}
 type loader struct {
 	file      string
 	doc       int // 0-based index of the YAML document in the file
+	opts      Options
 	lookupEnv func(string) (string, bool)
 	errs      ErrorList
-	visits    int // nodes walked, aliases counted at every use
-	budget    int // visits allowed before the file is refused
+	warns     ErrorList
+
+	// unneeded, while set, says why the value being read is not needed
+	// (the simulator takes any token): an unset variable in it is a
+	// warning, and the value is left out.
+	unneeded string
+	visits   int // nodes walked, aliases counted at every use
+	budget   int // visits allowed before the file is refused
 
 	// Template uses of the conversation being loaded, and where they are:
 	// atSession, a turn index, or len(turns) for final.
@@ -72,6 +79,10 @@ func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.file, Line: n.Line, 
 
 func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 	l.errs = append(l.errs, &Error{Pos: l.pos(n), Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) warnf(n *yaml.Node, format string, args ...any) {
+	l.warns = append(l.warns, &Error{Pos: l.pos(n), Msg: fmt.Sprintf(format, args...)})
 }
 
 // resolve follows aliases to the node they name and charges the visit to the
@@ -315,9 +326,14 @@ func (l *loader) fillEnv(n *yaml.Node) (string, []string, bool) {
 		}
 	}
 	for _, p := range problems {
-		if p.malformed {
+		switch {
+		case p.malformed:
 			l.errorf(n, "\"${\" must start a reference such as ${OPENCX_API_KEY} (letters, digits and _); write $$ for a literal $")
-		} else {
+		case l.unneeded != "":
+			l.warnf(n, "environment variable %s is not set; %s, so the value is left out", p.name, l.unneeded)
+		case l.opts.MissingEnvWarns:
+			l.warnf(n, "environment variable %s is not set; the value is left out here, but run and load need it", p.name)
+		default:
 			l.errorf(n, "environment variable %s is not set; set it, or write $${%s} for the literal text", p.name, p.name)
 		}
 	}
