@@ -185,12 +185,13 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 			l.refuseBareRefs(fl)
 		}
 	}
+	unread := false // base_url was written but could not be read
 	if v, ok := f["base_url"]; ok {
 		if l.opts.BaseURL != "" {
 			l.unneeded = "--base-url replaces this base_url"
 		}
 		u, ok := l.str(v.val, "base_url")
-		l.unneeded = ""
+		l.unneeded, unread = "", !ok
 		if ok {
 			switch {
 			case u == "":
@@ -209,7 +210,7 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 	}
 	if p.BaseURL == "" {
 		p.BaseURL = spec.defaultBaseURL
-		if known && p.BaseURL == "" && l.opts.BaseURL == "" {
+		if known && p.BaseURL == "" && l.opts.BaseURL == "" && !unread {
 			l.errorf(n, "provider: %s has no default base_url; add base_url: with the bot's address", p.Type)
 		}
 	}

@@ -313,7 +313,7 @@ func loadData(file string, data []byte, opts Options) ([]*Suite, ErrorList, Erro
 	var (
 		suites      []*Suite
 		errs, warns ErrorList
-		named       = map[string]int{} // suite name -> line of the document that took it
+		named       = map[string]Pos{} // suite name -> where the document that took it names it
 	)
 	for i, root := range roots {
 		s, docErrs, docWarns := loadDocument(file, i, root, opts)
@@ -322,11 +322,12 @@ func loadData(file string, data []byte, opts Options) ([]*Suite, ErrorList, Erro
 		if s == nil {
 			continue
 		}
-		if line, dup := named[s.Name]; dup {
-			errs = append(errs, &Error{Pos: s.Pos, Msg: fmt.Sprintf(
-				"duplicate suite name %q: the document at line %d has it too; give each document its own name", s.Name, line)})
+		if first, dup := named[s.Name]; dup {
+			errs = append(errs, &Error{Pos: s.NamePos, Msg: fmt.Sprintf(
+				"duplicate suite name %q: the document at line %d:%d has it too; give each document its own name", s.Name, first.Line, first.Col)})
+		} else {
+			named[s.Name] = s.NamePos
 		}
-		named[s.Name] = s.Pos.Line
 		suites = append(suites, s)
 	}
 	if len(errs) > 0 {

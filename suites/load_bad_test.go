@@ -229,7 +229,7 @@ func TestLoadBadFixtures(t *testing.T) {
 			`8:39: action: want an action name, {name, args}, or a list of those, got a list`,
 		}},
 		{"multiple_documents.yaml", []string{
-			`7:1: duplicate suite name "same": the document at line 1 has it too; give each document its own name`,
+			`7:7: duplicate suite name "same": the document at line 1:7 has it too; give each document its own name`,
 		}},
 		{"not_a_mapping.yaml", []string{
 			`1:1: want a suite: a mapping with provider and conversations, got a list`,

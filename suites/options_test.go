@@ -64,6 +64,17 @@ conversations:
 			t.Errorf("values reading unset variables were kept: token set %v, headers %v", !ss[0].Provider.Token.IsZero(), ss[0].Provider.Headers)
 		}
 	})
+	t.Run("an http base_url left out is not missing", func(t *testing.T) {
+		opts := env(nil)
+		opts.MissingEnvWarns = true
+		src := "provider: {type: http, base_url: \"${BOT_URL}\", request: {body: {q: \"{{message}}\"}}, response: {text: $.a}}\n" +
+			"conversations:\n  - {name: a, turns: [{user: hi}]}\n"
+		ss, errs, warns := loadWarned(t, src, opts)
+		want := []string{"1:34: environment variable BOT_URL is not set; the value is left out here, but run and load need it"}
+		if len(ss) != 1 || len(errs) > 0 || !same(warns, want) {
+			t.Errorf("suites %v\nerrors: %v\nwarnings:\n%s\nwant:\n%s", suiteNames(ss), errs, strings.Join(warns, "\n"), strings.Join(want, "\n"))
+		}
+	})
 	t.Run("other problems stay errors", func(t *testing.T) {
 		opts := env(nil)
 		opts.MissingEnvWarns = true
