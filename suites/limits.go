@@ -27,6 +27,7 @@ const (
 	MaxLoadDuration = 7 * 24 * time.Hour
 	// MaxFileSize bounds a suite file. The largest real suites are some
 	// hundred kilobytes; the loader keeps a file's nodes in memory several
-	// times over, so far larger input would cost gigabytes.
+	// times over, so that a file of this size already takes seconds and
+	// half a gigabyte to load, and a 200 MB one would take gigabytes.
 	MaxFileSize = 10 << 20
 )
