@@ -61,7 +61,7 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 	case "run":
 		code, err = runCmd(ctx, rest, io)
 	case "validate":
-		code, err = validateCmd(rest, io)
+		code, err = validateCmd(ctx, rest, io)
 	case "sim":
 		code, err = simCmd(ctx, rest, io)
 	case "load":
