@@ -96,7 +96,6 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 			return nil, fmt.Errorf("%s: %w", s.File, err)
 		}
 		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
-		redact := suiteRedactor(s)
 		for _, c := range s.Conversations {
 			t := newTally(s, c, opts.Repeat)
 			convs = append(convs, t)
@@ -109,7 +108,7 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 				continue
 			}
 			for i := 0; i < t.runs; i++ {
-				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID, redact: redact})
+				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID})
 			}
 		}
 	}
@@ -191,22 +190,6 @@ type job struct {
 	provider providers.Provider
 	tally    *tally
 	runID    string
-	redact   *providers.Redactor
-}
-
-// outcome is what one run of a conversation produced.
-type outcome struct {
-	status    results.Status
-	reason    string
-	sessionID string
-	turns     []*results.Turn
-	final     []results.Assertion
-	latencies []time.Duration
-	paced     []time.Duration // per turn sent: waited for provider.rate_limit
-	open      time.Duration   // opening the session
-	openPaced time.Duration   // of which waited for provider.rate_limit
-	began     time.Time
-	duration  time.Duration
 }
 
 // tally gathers the runs of one conversation into its verdict.
@@ -215,7 +198,7 @@ type tally struct {
 	runs    int
 	minPass float64
 	left    atomic.Int32
-	outs    []*outcome
+	outs    []*Outcome // in the order the runs ended
 	result  *results.Conversation
 	suite   *suites.Suite
 	skipped bool // skip in the suite: no run is planned
@@ -242,7 +225,7 @@ func newTally(s *suites.Suite, c *suites.Conversation, repeat int) *tally {
 
 // add records one run and, when it was the last, settles the verdict and
 // returns the finished conversation.
-func (t *tally) add(o *outcome) *results.Conversation {
+func (t *tally) add(o *Outcome) *results.Conversation {
 	t.mu.Lock()
 	t.outs = append(t.outs, o)
 	t.mu.Unlock()
@@ -272,15 +255,26 @@ func (t *tally) stop(ctx context.Context) {
 	}
 }
 
+// settle derives the conversation's record from the runs that ended. With
+// repeats, every run is listed in RunResults (in the order they ended) and
+// TotalMS is their time together; the transcript is the first run that did
+// not pass, or the last run when all passed.
 func (t *tally) settle() {
 	c := t.result
-	c.Runs, c.PassedRuns = len(t.outs), 0 // derived afresh, so settling twice is harmless
-	var shown *outcome
+	// Derived afresh, so settling twice is harmless.
+	c.Runs, c.PassedRuns, c.RunResults = len(t.outs), 0, nil
+	var shown *Outcome
 	var lat []time.Duration
+	var total time.Duration
 	var failed, errored, unfinished int
 	for _, o := range t.outs {
-		lat = append(lat, o.latencies...)
-		switch o.status {
+		total += o.Duration
+		for _, tu := range o.Turns {
+			if !tu.Errored {
+				lat = append(lat, tu.Latency)
+			}
+		}
+		switch o.Status {
 		case results.Passed:
 			c.PassedRuns++
 		case results.Errored:
@@ -290,15 +284,18 @@ func (t *tally) settle() {
 		default:
 			failed++
 		}
-		if shown == nil && o.status != results.Passed {
+		if shown == nil && o.Status != results.Passed {
 			shown = o
+		}
+		if t.runs > 1 {
+			c.RunResults = append(c.RunResults, runResult(o))
 		}
 	}
 	if shown == nil {
 		shown = t.outs[len(t.outs)-1]
 	}
-	c.Turns, c.Final, c.SessionID, c.Reason = shown.turns, shown.final, shown.sessionID, shown.reason
-	c.DurationMS = ms(shown.duration)
+	c.Turns, c.Final, c.SessionID, c.Reason = shown.Transcript(), shown.Final, shown.SessionID, shown.Reason
+	c.DurationMS, c.TotalMS = ms(shown.Duration), ms(total)
 	c.LatencyMS = ExactPercentiles(lat)
 
 	rate := float64(c.PassedRuns) / float64(c.Runs)
@@ -314,4 +311,14 @@ func (t *tally) settle() {
 	default:
 		c.Status = results.Failed
 	}
+}
+
+// runResult is one run's line of a repeated conversation: its verdict, its
+// time, its first failure and all of them.
+func runResult(o *Outcome) results.RunResult {
+	r := results.RunResult{Status: o.Status, DurationMS: ms(o.Duration)}
+	if lines := o.Failures(); len(lines) > 0 {
+		r.Message, r.Detail = lines[0], strings.Join(lines, "\n")
+	}
+	return r
 }
