@@ -64,7 +64,8 @@ var ErrFailFast = errors.New("fail-fast: a conversation failed")
 
 // Run runs every conversation of every suite and returns the record. The
 // error is non-nil only when the run could not be set up (a provider could
-// not be built, the simulator could not start); failures and errors of
+// not be built, the simulator could not start, or the selection leaves
+// nothing to run: a *SelectionError, before anything is sent); failures and errors of
 // individual conversations are in the record. When ctx is done, Run stops
 // promptly and still returns the record: conversations cut short or never
 // started are unfinished, with a reason that says so, and Run.Interrupted
@@ -75,6 +76,9 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 	}
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
+	}
+	if err := opts.checkSelection(ss); err != nil {
+		return nil, err
 	}
 	env := &environment{sim: opts.Sim}
 	defer env.close()
@@ -161,6 +165,70 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 	run.DurationMS = ms(time.Since(started))
 	summarise(run, ss, convs)
 	return run, nil
+}
+
+// SelectionError is Run's error when Options.Tags or Options.Filter leave no
+// conversation to run. A selection that runs nothing is a mistake (a typo in
+// a tag, a filter for another suite), and must not pass as a green run; Run
+// returns it before anything is sent.
+type SelectionError struct {
+	Tags   []string // the tags asked for; nil when none were
+	Filter string   // the filter asked for; "" when none was
+	// Known lists, sorted, every tag the suites' conversations carry.
+	Known []string
+	// Suites lists every suite as "name (file)", in the order given.
+	Suites []string
+	// Skipped counts the conversations the selection matched that the
+	// suites skip.
+	Skipped int
+}
+
+func (e *SelectionError) Error() string {
+	var asked []string
+	if len(e.Tags) > 0 {
+		asked = append(asked, "--tags "+strings.Join(e.Tags, ","))
+	}
+	if e.Filter != "" {
+		asked = append(asked, "--filter "+e.Filter)
+	}
+	msg := strings.Join(asked, " with ") + " selects no conversation to run"
+	if e.Skipped > 0 {
+		msg += fmt.Sprintf(" (the %d it selects are skipped in their suites)", e.Skipped)
+	}
+	known := "none"
+	if len(e.Known) > 0 {
+		known = strings.Join(e.Known, ", ")
+	}
+	return msg + "; tags there are: " + known + "; suites there are: " + strings.Join(e.Suites, ", ")
+}
+
+// checkSelection returns a *SelectionError when o selects conversations and
+// none of them would run. Without a selection, a run of only skipped
+// conversations is what the suites ask for, and no error.
+func (o Options) checkSelection(ss []*suites.Suite) error {
+	if len(o.Tags) == 0 && o.Filter == nil {
+		return nil
+	}
+	e := &SelectionError{Tags: o.Tags}
+	if o.Filter != nil {
+		e.Filter = o.Filter.String()
+	}
+	for _, s := range ss {
+		e.Suites = append(e.Suites, s.Name+" ("+s.File+")")
+		for _, c := range s.Conversations {
+			e.Known = append(e.Known, c.Tags...)
+			if o.deselects(s, c) != "" {
+				continue
+			}
+			if c.Skip == "" {
+				return nil
+			}
+			e.Skipped++
+		}
+	}
+	slices.Sort(e.Known)
+	e.Known = slices.Compact(e.Known)
+	return e
 }
 
 // deselects returns why --tags or --filter leave c out, or "".
