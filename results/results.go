@@ -194,13 +194,16 @@ type Turn struct {
 	Index int `json:"index"` // 1-based, as reports print it
 	// Sender is who wrote User: SenderUser (the contact) or SenderAgent (a
 	// human agent, an agent: turn). Records from before the field read as "".
-	Sender     string      `json:"sender,omitempty"`
-	User       string      `json:"user"`
-	Reply      string      `json:"reply"`
-	Silent     bool        `json:"silent,omitempty"`  // the bot said nothing
-	Handoff    bool        `json:"handoff,omitempty"` // the reply handed the chat to a human
-	LatencyMS  float64     `json:"latency_ms"`
-	Error      string      `json:"error,omitempty"` // the service failure that ended the conversation here
+	Sender    string  `json:"sender,omitempty"`
+	User      string  `json:"user"`
+	Reply     string  `json:"reply"`
+	Silent    bool    `json:"silent,omitempty"`  // the bot said nothing
+	Handoff   bool    `json:"handoff,omitempty"` // the reply handed the chat to a human
+	LatencyMS float64 `json:"latency_ms"`
+	// Error is the service failure that ended the conversation here, or
+	// "stopped: …" when the run was stopped while the turn waited for its
+	// reply.
+	Error      string      `json:"error,omitempty"`
 	Assertions []Assertion `json:"assertions"`
 }
 

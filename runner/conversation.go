@@ -87,9 +87,12 @@ func (j *job) run(ctx context.Context) *Outcome {
 		to := &o.Turns[len(o.Turns)-1]
 		tr := &to.Record
 		if err != nil {
-			tr.Error = err.Error()
 			to.Errored = true
-			to.Stopped = o.fail(ctx, err, "turn "+strconv.Itoa(i+1))
+			tr.Error = err.Error()
+			if to.Stopped = o.fail(ctx, err, "turn "+strconv.Itoa(i+1)); to.Stopped {
+				// Not the service's failure: say what cut it short.
+				tr.Error = "stopped: " + context.Cause(ctx).Error()
+			}
 			return o
 		}
 		if o.SessionID == "" {

@@ -183,6 +183,9 @@ conversations:
 			if c.Status != results.Unfinished || !strings.Contains(c.Reason, "stopped during turn") {
 				t.Errorf("%s", describe(c))
 			}
+			if last := c.Turns[len(c.Turns)-1]; last.Error != "stopped: context canceled" {
+				t.Errorf("the cut turn's error %q, want what stopped it", last.Error)
+			}
 		})
 	}
 }
