@@ -173,8 +173,9 @@ type Conversation struct {
 	// TotalMS is the time of every run together; DurationMS is the shown
 	// run's. Equal when the conversation ran once.
 	TotalMS float64 `json:"total_ms,omitempty"`
-	// RunResults has one entry per run, in the order the runs ended, when
-	// the conversation ran more than once; reports use it to show each
+	// RunResults has one entry per run that ended, in the order they
+	// ended, when the conversation is repeated (more than one run planned,
+	// even if an interrupt let fewer end); reports use it to show each
 	// failed run of a flaky conversation.
 	RunResults []RunResult `json:"run_results,omitempty"`
 }

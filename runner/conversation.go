@@ -75,10 +75,11 @@ func (j *job) run(ctx context.Context) *Outcome {
 			Agent:      sender == results.SenderAgent,
 			TakeOver:   turn.TakeOver,
 		})
-		latency := time.Since(sent) - paced.Duration()
+		wait := paced.Duration()
+		latency := time.Since(sent) - wait
 		o.Turns = append(o.Turns, TurnOutcome{
 			Latency: latency,
-			Paced:   paced.Duration(),
+			Paced:   wait,
 			Record: results.Turn{
 				Index: i + 1, Sender: sender, User: text, LatencyMS: ms(latency),
 				Assertions: []results.Assertion{},

@@ -63,10 +63,10 @@ type Options struct {
 var ErrFailFast = errors.New("fail-fast: a conversation failed")
 
 // Run runs every conversation of every suite and returns the record. The
-// error is non-nil only when the run could not be set up (a provider could
+// error is non-nil only when the run could not be set up: a provider could
 // not be built, the simulator could not start, or the selection leaves
-// nothing to run: a *SelectionError, before anything is sent); failures and errors of
-// individual conversations are in the record. When ctx is done, Run stops
+// nothing to run (a *SelectionError, returned before anything is sent).
+// Failures and errors of individual conversations are in the record. When ctx is done, Run stops
 // promptly and still returns the record: conversations cut short or never
 // started are unfinished, with a reason that says so, and Run.Interrupted
 // holds the cause (context.Cause of ctx, or ErrFailFast).
@@ -193,7 +193,7 @@ func (e *SelectionError) Error() string {
 	}
 	msg := strings.Join(asked, " with ") + " selects no conversation to run"
 	if e.Skipped > 0 {
-		msg += fmt.Sprintf(" (the %d it selects are skipped in their suites)", e.Skipped)
+		msg += fmt.Sprintf(" (it selects only conversations their suites skip: %d)", e.Skipped)
 	}
 	known := "none"
 	if len(e.Known) > 0 {

@@ -258,7 +258,7 @@ func TestASelectionThatRunsNothingIsAnError(t *testing.T) {
 		{"tags and filter that exclude each other", runner.Options{Tags: []string{"shipping"}, Filter: regexp.MustCompile(`refund`)},
 			[]string{"--tags shipping with --filter refund selects no conversation"}},
 		{"only skipped conversations", runner.Options{Tags: []string{"billing"}},
-			[]string{"selects no conversation to run (the 1 it selects are skipped in their suites)"}},
+			[]string{"selects no conversation to run (it selects only conversations their suites skip: 1)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
