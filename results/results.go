@@ -5,6 +5,7 @@ package results
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -44,6 +45,12 @@ type Run struct {
 }
 
 // Summary counts verdicts and aggregates latency over every turn of the run.
+//
+// Turns counts the turns the service answered or failed; a turn cut short
+// by an interrupt or --fail-fast is neither and is left out, as are its
+// requests from TurnErrors. LatencyMS is over the Turns − TurnErrors answered
+// turns. Percentiles of nothing are all zero: Turns == TurnErrors says there
+// was nothing to measure, and readers show that as absent rather than 0 ms.
 type Summary struct {
 	Conversations int         `json:"conversations"`
 	Passed        int         `json:"passed"`
@@ -64,7 +71,9 @@ type Summary struct {
 	PassRate         *float64     `json:"pass_rate,omitempty"`  // passed conversations / finished conversations
 }
 
-// Percentiles of a latency distribution, in milliseconds.
+// Percentiles of a latency distribution, in milliseconds. The percentiles
+// of an empty set are all zero; the record says elsewhere how many samples
+// there were (Summary: Turns − TurnErrors; TurnStats: Count − Errors).
 type Percentiles struct {
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
@@ -164,8 +173,9 @@ type Conversation struct {
 	// TotalMS is the time of every run together; DurationMS is the shown
 	// run's. Equal when the conversation ran once.
 	TotalMS float64 `json:"total_ms,omitempty"`
-	// RunResults has one entry per run, in the order the runs ended, when
-	// the conversation ran more than once; reports use it to show each
+	// RunResults has one entry per run that ended, in the order they
+	// ended, when the conversation is repeated (more than one run planned,
+	// even if an interrupt let fewer end); reports use it to show each
 	// failed run of a flaky conversation.
 	RunResults []RunResult `json:"run_results,omitempty"`
 }
@@ -185,13 +195,16 @@ type Turn struct {
 	Index int `json:"index"` // 1-based, as reports print it
 	// Sender is who wrote User: SenderUser (the contact) or SenderAgent (a
 	// human agent, an agent: turn). Records from before the field read as "".
-	Sender     string      `json:"sender,omitempty"`
-	User       string      `json:"user"`
-	Reply      string      `json:"reply"`
-	Silent     bool        `json:"silent,omitempty"`  // the bot said nothing
-	Handoff    bool        `json:"handoff,omitempty"` // the reply handed the chat to a human
-	LatencyMS  float64     `json:"latency_ms"`
-	Error      string      `json:"error,omitempty"` // the service failure that ended the conversation here
+	Sender    string  `json:"sender,omitempty"`
+	User      string  `json:"user"`
+	Reply     string  `json:"reply"`
+	Silent    bool    `json:"silent,omitempty"`  // the bot said nothing
+	Handoff   bool    `json:"handoff,omitempty"` // the reply handed the chat to a human
+	LatencyMS float64 `json:"latency_ms"`
+	// Error is the service failure that ended the conversation here, or
+	// "stopped: …" when the run was stopped while the turn waited for its
+	// reply.
+	Error      string      `json:"error,omitempty"`
 	Assertions []Assertion `json:"assertions"`
 }
 
@@ -229,6 +242,16 @@ func (f Failure) Where() string {
 		return "conversation"
 	}
 	return "final"
+}
+
+// String is the failure on one line, located: "turn 2: contains: …", or
+// "final.status: …" for a final check, whose name says where it is.
+func (f Failure) String() string {
+	where := f.Where()
+	if strings.HasPrefix(f.Check, where+".") {
+		return f.Check + ": " + f.Message
+	}
+	return where + ": " + f.Check + ": " + f.Message
 }
 
 // Failures lists what went wrong in c, in order: turn checks, the error that
