@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evalrun/evalrun/providers"
 )
 
 // Distribution draws the delay of each API response.
@@ -91,9 +93,9 @@ var shapes = []Shape{ShapeFlat, ShapeData, ShapeLegacy, ShapeIDOnly}
 
 const (
 	// DefaultOversizeBytes is the size of an oversize body when
-	// Options.OversizeBytes is 0: 11 MiB, just over the 10 MiB that
-	// evalrun's providers accept by default.
-	DefaultOversizeBytes = 11 << 20
+	// Options.OversizeBytes is 0: 1 MiB over what evalrun's providers
+	// accept by default (11 MiB).
+	DefaultOversizeBytes = providers.DefaultMaxBody + 1<<20
 	// DefaultRetryAfter is the Retry-After of a 429 when
 	// Options.RetryAfter is 0.
 	DefaultRetryAfter = time.Second
