@@ -99,6 +99,7 @@ type conversation struct {
 	replyTimeout time.Duration // 0 means DefaultReplyTimeout
 	handedOff    bool          // a reply or the history said the session was handed off
 	cursor       string        // history page where unread events begin; "" is the first
+	seen         int           // items at the start of the page at cursor that turns have read
 }
 
 func (c *conversation) ID() string { return c.id }
@@ -155,7 +156,7 @@ func (c *conversation) Send(ctx context.Context, m providers.Message) (*provider
 		}
 		return silent, nil
 	}
-	return c.await(ctx, messageID, status)
+	return c.await(ctx, sentMessage{id: messageID, text: m.Text}, status)
 }
 
 // State reads GET /chat/sessions/{id}.
