@@ -87,8 +87,9 @@ func (c *Caller) onceFast(ctx context.Context, op, method, path string, payload 
 
 	hc := c.fastHC
 
-	req := fasthttp.AcquireRequest()
-	defer fasthttp.ReleaseRequest(req)
+	ex := exchanges.Get().(*fastExchange)
+	defer ex.release()
+	req, resp := &ex.req, &ex.resp
 	req.SetRequestURI(c.fastBase + path)
 	req.Header.SetMethod(method)
 	if payload != nil {
@@ -102,9 +103,6 @@ func (c *Caller) onceFast(ctx context.Context, op, method, path string, payload 
 	if c.Config.Token != "" {
 		req.Header.Set("Authorization", c.fastAuth)
 	}
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseResponse(resp)
-	quietErrors(req, resp)
 
 	limit := c.maxBody()
 	status, err := c.exchange(ctx, hc, req, resp, deadline, limit)
@@ -187,6 +185,26 @@ func (c *Caller) roundTrip(hc *fasthttp.HostClient, conn net.Conn, req *fasthttp
 	return readReply(br, resp, req.Header.IsHead(), limit)
 }
 
+// fastExchange is the request and reply of one fasthttp attempt. They come
+// from exchanges, not fasthttp's own pools, so that every one has been
+// through quietErrors.
+type fastExchange struct {
+	req  fasthttp.Request
+	resp fasthttp.Response
+}
+
+var exchanges = sync.Pool{New: func() any {
+	ex := new(fastExchange)
+	quietErrors(&ex.req, &ex.resp)
+	return ex
+}}
+
+func (ex *fastExchange) release() {
+	ex.req.Reset()
+	ex.resp.Reset()
+	exchanges.Put(ex)
+}
+
 // secureErrors is never dialled: quietErrors uses it only to set
 // SecureErrorLogMessage on a request and its reply.
 var secureErrors = &fasthttp.HostClient{Addr: "secure-errors.invalid", IsTLS: true, SecureErrorLogMessage: true}
@@ -197,8 +215,8 @@ var secureErrors = &fasthttp.HostClient{Addr: "secure-errors.invalid", IsTLS: tr
 // hostile server can echo the token into them; cut at the buffer's end, a
 // token is no longer whole for a redactor to find. fasthttp sets the flag
 // only in HostClient.Do, which roundTrip does not use, and offers no setter:
-// Do on secureErrors sets it and then, before any I/O, refuses an http
-// request on a TLS client. Reset keeps the flag, so pooled objects keep it.
+// Do on secureErrors sets it and then, before any I/O, refuses a request
+// that is not https on a TLS client. Reset keeps the flag.
 func quietErrors(req *fasthttp.Request, resp *fasthttp.Response) {
 	_ = secureErrors.Do(req, resp)
 }

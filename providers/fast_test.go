@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // TestFastHTTP runs the Caller's tests again with Config.FastHTTP: the
@@ -123,13 +121,12 @@ func TestFastHTTPHeaderErrorsShowNoReplyBytes(t *testing.T) {
 // refuses the request; a fasthttp that stopped doing so would fail here,
 // where readReply's unquoting does not cover for it.
 func TestQuietErrorsSetsSecureErrorLogMessage(t *testing.T) {
-	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI("http://127.0.0.1:1/send")
-	quietErrors(req, resp)
-	resp.Reset() // as a pooled reply is
-	err := resp.Header.Read(bufio.NewReader(strings.NewReader("HTTP/1.1 2x0 OK\r\nX-Echo: s3cret\r\n\r\n")))
+	ex := exchanges.Get().(*fastExchange)
+	ex.req.SetRequestURI("http://127.0.0.1:1/send")
+	ex.release() // and get it, or another, back reset, as onceFast does
+	ex = exchanges.Get().(*fastExchange)
+	defer ex.release()
+	err := ex.resp.Header.Read(bufio.NewReader(strings.NewReader("HTTP/1.1 2x0 OK\r\nX-Echo: s3cret\r\n\r\n")))
 	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "contents") {
 		t.Errorf("header error %v", err)
 	}
