@@ -114,8 +114,9 @@ func (c *conversation) path() string { return "/chat/sessions/" + url.PathEscape
 // and mode, which history does not carry, stay unreported. Raw is then the
 // history item that answered (the AI's message, or the handoff event),
 // because that is where the reply is: json checks and captures read paths
-// such as $.event.content.text and $.id. The send reply itself holds only the
-// user's own message id.
+// such as $.event.content.text (and $.id, where items carry ids). The send
+// reply itself holds only the user's own message id, which the history need
+// not repeat: see scan for how the answer is found.
 //
 // An agent message is not answered by the AI, and neither is any message
 // after a handoff, so in the id-only shape both return a silent reply at once
