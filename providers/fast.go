@@ -36,8 +36,9 @@ func fastHost(host string) *fasthttp.HostClient {
 		// also bounds a reply's headers.
 		ReadBufferSize:  4 << 10,
 		WriteBufferSize: 2 << 10,
-		// What the pool itself reports leaves out the bytes of a broken
-		// reply; see quietErrors for the requests sent with it.
+		// roundTrip, not the pool's Do, sends evalrun's requests (see
+		// quietErrors); should Do ever send one, it too must keep the
+		// bytes of a broken reply out of its errors.
 		SecureErrorLogMessage: true,
 	})
 	return hc.(*fasthttp.HostClient)
