@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/internal/jsonpath"
+	"github.com/evalrun/evalrun/providers"
+	"github.com/evalrun/evalrun/providers/opencx"
 	"github.com/evalrun/evalrun/sim"
 	"gopkg.in/yaml.v3"
 )
@@ -44,13 +46,14 @@ var (
 	finalClosures   = []string{"assumed_resolved", "handed_off", "resolved"}
 )
 
-// Defaults the loader fills in.
+// Defaults the loader fills in. Those a provider also applies itself, to a
+// Config that leaves them zero, are the provider's own constants.
 const (
 	defaultTimeout      = 60 * time.Second
 	defaultRetries      = 2
-	defaultMaxBody      = 10 << 20
-	defaultPollInterval = 500 * time.Millisecond
-	defaultReplyTimeout = 60 * time.Second
+	defaultMaxBody      = providers.DefaultMaxBody
+	defaultPollInterval = opencx.DefaultPollInterval
+	defaultReplyTimeout = opencx.DefaultReplyTimeout
 	skipReason          = "skipped in suite"
 )
 
@@ -512,7 +515,7 @@ func (l *loader) refuseBareRefs(f field) {
 
 func isSim(u string) bool { _, ok := SimSpec(u); return ok }
 
-const wantBaseURL = `want "sim" or an absolute http or https URL such as https://api.open.cx`
+const wantBaseURL = `want "sim" or an absolute http or https URL such as ` + opencx.DefaultBaseURL
 
 // CheckBaseURL reports whether u can be a provider's base URL: SimURL, or an
 // absolute http or https URL. The error says what would be right and quotes u,
