@@ -70,12 +70,15 @@ func (o *Observation) reply() *providers.Reply {
 	return o.Reply
 }
 
-// silent reports whether the bot said nothing: the service said so, or the text
-// is blank.
-func (o *Observation) silent() bool {
-	r := o.reply()
-	return r.Silent || strings.TrimSpace(r.Text) == ""
+// Silent reports whether the bot said nothing in r: the service said so, or
+// the text is blank. It is the one definition of silence: the record of a
+// turn and every check that asks use it, so they cannot disagree (a reply of
+// spaces is silent for both). A nil reply is silent.
+func Silent(r *providers.Reply) bool {
+	return r == nil || r.Silent || strings.TrimSpace(r.Text) == ""
 }
+
+func (o *Observation) silent() bool { return Silent(o.Reply) }
 
 // foldedText returns the reply text case-folded for case-insensitive search.
 func (o *Observation) foldedText() string {

@@ -196,11 +196,21 @@ func (r *recorder) progress() (turns, errors int64, p95 time.Duration) {
 	return r.overall.count, r.overall.errors + r.session.errors, p95
 }
 
-// sampleOf is the record of a play that did not pass. Load runs keep no
-// transcripts, so the reason says where it went wrong.
+// sampleOf is the record of a play that did not pass, explained as evalrun
+// run explains one: its transcript holds every turn that was sent with its
+// assertions (which turn, which check, what was expected, what came back),
+// the final checks, and a reason that is the first failure, located. Only
+// plays that did not pass come here, so a passing play pays nothing for it.
 func sampleOf(s *suites.Suite, c *suites.Conversation, o *runner.Outcome) *results.Conversation {
 	reason := o.Reason
+	if reason == "" {
+		if lines := o.Failures(); len(lines) > 0 {
+			reason = lines[0]
+		}
+	}
 	if reason == "" && o.Status == results.Failed {
+		// An outcome without assertions (one not made by Play) still says
+		// where it went wrong.
 		var at []string
 		for i, t := range o.Turns {
 			if t.Failed {
@@ -224,9 +234,9 @@ func sampleOf(s *suites.Suite, c *suites.Conversation, o *runner.Outcome) *resul
 	}
 	return &results.Conversation{
 		Suite: s.Name, File: s.File, Line: c.Pos.Line, Name: c.Name, Tags: c.Tags,
-		Status: o.Status, Reason: reason, Runs: 1,
-		DurationMS: ms(o.Duration), LatencyMS: runner.ExactPercentiles(lat),
-		Turns: []*results.Turn{},
+		Status: o.Status, Reason: reason, Runs: 1, SessionID: o.SessionID,
+		DurationMS: ms(o.Duration), TotalMS: ms(o.Duration), LatencyMS: runner.ExactPercentiles(lat),
+		Turns: o.Transcript(), Final: o.Final,
 	}
 }
 

@@ -85,11 +85,17 @@ var transport = func() *http.Transport {
 	return t
 }()
 
-// NewCaller returns a Caller for cfg.
+// NewCaller returns a Caller for cfg. The Caller never follows a redirect,
+// whatever cfg.Client would do: it sends the token and the suite's headers,
+// and a 3xx could carry them to a host (or port) the suite never named. A
+// redirect is an *Error that names its Location instead.
 func NewCaller(provider string, cfg Config) *Caller {
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Transport: transport}
+	client := http.Client{Transport: transport}
+	if cfg.Client != nil {
+		client = *cfg.Client
 	}
+	client.CheckRedirect = keepRedirect
+	cfg.Client = &client
 	return &Caller{Provider: provider, Config: cfg, Retries: cfg.Retries, MaxBody: cfg.MaxBody}
 }
 
@@ -222,6 +228,10 @@ func (c *Caller) once(ctx context.Context, op, method, path string, payload []by
 	return c.judge(op, resp.StatusCode, raw, err, limit, resp.Header.Get, broken)
 }
 
+// keepRedirect makes net/http hand back a 3xx reply as it is, for judge to
+// refuse, instead of sending the request again to its Location.
+func keepRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 func (c *Caller) maxBody() int64 {
 	if c.MaxBody <= 0 {
 		return DefaultMaxBody
@@ -233,6 +243,14 @@ func (c *Caller) maxBody() int64 {
 // was read of its body (more than limit bytes means it is over the limit),
 // err why reading the body stopped short, header reads a reply header.
 func (c *Caller) judge(op string, status int, raw []byte, err error, limit int64, header func(string) string, broken func(int, error) *Error) (int, []byte, *Error) {
+	if loc := header("Location"); status >= 300 && status <= 399 && loc != "" {
+		// Neither transport follows redirects (see NewCaller), so the
+		// request went no further than base_url.
+		e := c.fail(op, status, raw, fmt.Errorf("the service redirected to %q, which evalrun does not follow", loc))
+		e.Hint = "redirects are not followed so that the token and headers reach only provider.base_url: " +
+			"if the service has moved, point provider.base_url at the new address"
+		return 0, nil, e
+	}
 	if status < 200 || status > 299 {
 		// The status says what went wrong; a body cut short or over the
 		// limit only shortens what the user gets to read of it.

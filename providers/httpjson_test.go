@@ -643,3 +643,48 @@ func TestCallersKeepConnections(t *testing.T) {
 		t.Errorf("two rounds of %d concurrent requests opened %d connections, want %d: the second round should reuse the first's", concurrent, n, concurrent)
 	}
 }
+
+// A redirect is refused, by both transports: the token and the suite's
+// headers must not reach a Location on another port (or host), and the error
+// names where the service pointed.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	const token, secretHeader = "ocx_live_redirect_token", "staging-secret-value"
+	var elsewhere atomic.Int32
+	var leaked sync.Map // what the second server saw
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		leaked.Store("Authorization", r.Header.Get("Authorization"))
+		leaked.Store("X-Env", r.Header.Get("X-Env"))
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	defer other.Close()
+	for _, fast := range []bool{false, true} {
+		for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			t.Run(fmt.Sprintf("fasthttp=%v/%d", fast, code), func(t *testing.T) {
+				var hits atomic.Int32
+				location := other.URL + "/moved/send"
+				srv := httptest.NewServer(counting(&hits, func(w http.ResponseWriter, r *http.Request) {
+					http.Redirect(w, r, location, code)
+				}))
+				defer srv.Close()
+				c := NewCaller("opencx", Config{BaseURL: srv.URL, Token: token, Retries: 2, FastHTTP: fast,
+					Headers: map[string]string{"X-Env": secretHeader}})
+				c.backoff = func(int) time.Duration { return 0 }
+
+				_, _, err := c.Do(context.Background(), "send", http.MethodPost, "/send", map[string]string{"m": "hi"})
+				perr := asError(t, err)
+				if perr.Status != code || perr.Retryable() || hits.Load() != 1 {
+					t.Errorf("status %d retryable %v after %d requests, want %d, not retried: %v", perr.Status, perr.Retryable(), hits.Load(), code, err)
+				}
+				if !strings.Contains(err.Error(), location) {
+					t.Errorf("the error does not name the Location %s: %v", location, err)
+				}
+				if n := elsewhere.Load(); n != 0 {
+					auth, _ := leaked.Load("Authorization")
+					env, _ := leaked.Load("X-Env")
+					t.Fatalf("the redirect was followed %d times; the other server got Authorization %q, X-Env %q", n, auth, env)
+				}
+			})
+		}
+	}
+}

@@ -45,12 +45,13 @@ type Config struct {
 	Timeout time.Duration // per request; 0 means no limit beyond ctx
 	Retries int           // extra attempts after a failure that may pass
 	Headers map[string]string
-	Client  *http.Client // nil means a client of the provider's own
+	// Client sends the requests; nil means a client of the provider's own.
+	// Its CheckRedirect is replaced: no transport follows redirects.
+	Client *http.Client
 	// FastHTTP sends every request to a plain-http base URL with a fasthttp
 	// connection pool shared by all Callers instead of Client: no goroutines
 	// per connection, so less CPU and memory with thousands of requests in
-	// flight. evalrun load sets it; redirects are not followed. https base
-	// URLs keep Client, for HTTP/2.
+	// flight. evalrun load sets it. https base URLs keep Client, for HTTP/2.
 	FastHTTP bool
 	// MaxBody caps the bytes read of any reply; 0 means DefaultMaxBody.
 	MaxBody int64

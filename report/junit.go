@@ -47,7 +47,12 @@ type (
 		Failure   *junitOutcome `xml:"failure,omitempty"`
 		Error     *junitOutcome `xml:"error,omitempty"`
 		Skipped   *junitOutcome `xml:"skipped,omitempty"`
-		SystemOut *junitText    `xml:"system-out,omitempty"`
+		// Flaky and FlakyErrors are the failed and errored runs of a
+		// conversation that passed overall, as Maven Surefire writes a test
+		// that passed on a rerun: the case stays green and keeps the evidence.
+		Flaky       []junitOutcome `xml:"flakyFailure"`
+		FlakyErrors []junitOutcome `xml:"flakyError"`
+		SystemOut   *junitText     `xml:"system-out,omitempty"`
 	}
 	junitOutcome struct {
 		Message string `xml:"message,attr,omitempty"`
@@ -69,13 +74,17 @@ const (
 )
 
 // JUnit writes the run as JUnit XML valid against ../shared/schemas/junit.xsd:
-// a testsuite per suite file, in run order, and a testcase per conversation
-// with classname = suite and the conversation's file and line. A failed
+// a testsuite per suite, in run order, with the suite's file and its own
+// wall time, and a testcase per conversation with classname = suite, the
+// conversation's file and line, and the time of all its runs. A failed
 // conversation carries a <failure> whose message is its first failure and
 // whose text lists every failure and then the transcript; an errored one an
-// <error> with the cause; a flaky one passes with its pass rate in
-// <system-out>; a skipped one a <skipped>. Text from bots is stripped of
-// characters XML 1.0 cannot carry.
+// <error> with the cause; a flaky one passes, with a <flakyFailure> (or
+// <flakyError>) per run that did not pass and its pass rate and transcript in
+// <system-out>; a skipped one a <skipped>. An unfinished conversation (cut
+// short by a signal, --fail-fast or the load grace period) is an <error>, not
+// a skip: CI tools must never show green for a run that exits non-zero.
+// Text from bots is stripped of characters XML 1.0 cannot carry.
 //
 // A load run (run.Load set) is reported by its gates instead: see loadJUnit.
 func JUnit(w io.Writer, run *results.Run) error {
@@ -145,6 +154,9 @@ func junitTestcase(c *results.Conversation) junitCase {
 		Line:      max(c.Line, 0),
 		Time:      junitTime(c.DurationMS),
 	}
+	if c.TotalMS > 0 {
+		tc.Time = junitTime(c.TotalMS)
+	}
 	failures := c.Failures()
 	switch c.Status {
 	case results.Failed:
@@ -171,15 +183,46 @@ func junitTestcase(c *results.Conversation) junitCase {
 		out.Text = failureBody(c, failures)
 		tc.Error = clean(out)
 	case results.Flaky:
+		tc.Flaky, tc.FlakyErrors = flakyRuns(c)
 		tc.SystemOut = &junitText{Text: xmlText(failureBody(c, failures))}
 	case results.Skipped:
 		tc.Skipped = clean(&junitOutcome{Message: c.Reason})
 	case results.Unfinished:
-		// Not a verdict on the bot: it was never (fully) asked. JUnit's
-		// closest word for that is skipped; the message says why.
-		tc.Skipped = clean(&junitOutcome{Type: "unfinished", Message: "unfinished: " + c.Reason, Text: failureBody(c, failures)})
+		// Not a verdict on the bot, but not a pass either: the run exits
+		// non-zero, and a <skipped> would read as green in Allure, GitLab
+		// and Jenkins. Only what was deliberately not run is skipped.
+		tc.Error = clean(&junitOutcome{Type: "unfinished", Message: "unfinished: " + c.Reason, Text: failureBody(c, failures)})
 	}
 	return tc
+}
+
+// flakyRuns returns a <flakyFailure> per failed run and a <flakyError> per
+// errored run of c, numbered in the order the runs ended. A record without
+// RunResults (written before they existed) yields none; the case's
+// <system-out> still gives the pass rate.
+func flakyRuns(c *results.Conversation) (failed, errored []junitOutcome) {
+	for i, r := range c.RunResults {
+		if r.Status == results.Passed {
+			continue
+		}
+		head := fmt.Sprintf("run %d of %d %s after %s", i+1, len(c.RunResults), r.Status, formatMS(r.DurationMS))
+		text := head + "\n"
+		if detail := strings.TrimSpace(r.Detail); detail != "" {
+			text += detail + "\n"
+		} else if r.Message != "" {
+			text += r.Message + "\n"
+		}
+		msg := r.Message
+		if msg == "" {
+			msg = head
+		}
+		if r.Status == results.Errored {
+			errored = append(errored, *clean(&junitOutcome{Type: "errored", Message: msg, Text: text}))
+		} else {
+			failed = append(failed, *clean(&junitOutcome{Type: "failed", Message: msg, Text: text}))
+		}
+	}
+	return failed, errored
 }
 
 // clean makes an outcome safe for XML and keeps its message short enough
@@ -237,7 +280,11 @@ func writeTurn(b *strings.Builder, t *results.Turn) {
 		b.WriteString("  handoff")
 	}
 	b.WriteString("\n")
-	writeIndented(b, "  user: ", t.User)
+	if t.IsAgent() {
+		writeIndented(b, "  agent: ", t.User)
+	} else {
+		writeIndented(b, "  user: ", t.User)
+	}
 	switch {
 	case t.Error != "":
 		writeIndented(b, "  error: ", t.Error)
@@ -270,22 +317,31 @@ func writeIndented(b *strings.Builder, label, text string) {
 	}
 }
 
-// suiteGroup is one suite file and its conversations, in run order.
+// suiteGroup is one suite and its conversations, in run order.
 type suiteGroup struct {
 	suite results.Suite
 	convs []*results.Conversation
 }
 
-// groupBySuite assigns conversations to the run's suites by file (by name
-// when the file is unknown). A conversation whose suite is not listed gets a
-// group of its own after the listed ones, so nothing is dropped from the
-// report.
+// groupBySuite assigns conversations to the run's suites by suite name, the
+// identity CI tools and baselines key on, so a file spelled differently
+// ("./a.yaml") does not split a suite in two. A name listed with more than
+// one file (a record from before suite names had to be unique) is told
+// apart by file. A conversation whose suite is not listed gets a group of
+// its own after the listed ones, so nothing is dropped from the report.
 func groupBySuite(run *results.Run) []*suiteGroup {
-	key := func(name, file string) string {
-		if file != "" {
-			return "file:" + file
+	files := map[string]map[string]bool{}
+	for _, s := range run.Suites {
+		if files[s.Name] == nil {
+			files[s.Name] = map[string]bool{}
 		}
-		return "name:" + name
+		files[s.Name][s.File] = true
+	}
+	key := func(name, file string) string {
+		if len(files[name]) > 1 {
+			return name + "\x00" + file
+		}
+		return name
 	}
 	var groups []*suiteGroup
 	byKey := map[string]*suiteGroup{}

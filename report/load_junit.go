@@ -7,10 +7,14 @@ import (
 	"github.com/evalrun/evalrun/results"
 )
 
-// loadJUnit reports a load run by what gates it: one testsuite "load" with a
-// testcase per threshold (failed when crossed, errored when its metric had no
-// data) and one testcase "conversations" that fails when any conversation
-// failed or errored and the run has no thresholds to judge it instead.
+// loadJUnit reports a load run by what gates it, so that CI tools read the
+// same verdict as the exit code: one testsuite "load" with a testcase per
+// threshold (failed when crossed, errored when its metric had no data) and
+// one testcase "conversations". That one is an error when the run was
+// interrupted (it exits non-zero whatever the thresholds say); with no
+// thresholds to judge the run it fails when a conversation failed, and is
+// an error when conversations only errored or were left unfinished (cut
+// short by the grace period), as `evalrun load` then exits 1.
 func loadJUnit(run *results.Run) junitSuites {
 	doc := junitSuites{Name: "evalrun", Time: junitTime(run.DurationMS)}
 	if !run.StartedAt.IsZero() {
@@ -35,9 +39,15 @@ func loadJUnit(run *results.Run) junitSuites {
 	conv := junitCase{Name: "conversations", Classname: "load", Time: doc.Time}
 	text := fmt.Sprintf("%d passed, %d failed, %d errored, %d unfinished; %d turns, %d errored",
 		sum.Passed, sum.Failed, sum.Errored, sum.Unfinished, sum.Turns, sum.TurnErrors)
-	if len(run.Load.Thresholds) == 0 && sum.Failed+sum.Errored > 0 {
+	gated := len(run.Load.Thresholds) > 0
+	switch {
+	case run.Interrupted != "":
+		conv.Error = clean(&junitOutcome{Type: "interrupted", Message: "stopped early: " + run.Interrupted + "; " + text, Text: sampleText(run)})
+	case !gated && sum.Failed > 0:
 		conv.Failure = clean(&junitOutcome{Type: "conversations", Message: text, Text: sampleText(run)})
-	} else {
+	case !gated && sum.Errored+sum.Unfinished > 0:
+		conv.Error = clean(&junitOutcome{Type: "conversations", Message: text, Text: sampleText(run)})
+	default:
 		conv.SystemOut = &junitText{Text: xmlText(text)}
 	}
 	s.Cases = append(s.Cases, conv)

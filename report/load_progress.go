@@ -136,7 +136,8 @@ func newBarLoadProgress(s *term.Streams, duration time.Duration) *barLoadProgres
 	bp.snap.Store(&LoadSnapshot{Duration: duration})
 	// Auto refresh, because the decision to draw was made by Streams; mpb's
 	// own terminal probe would disagree with a Streams forced in tests.
-	bp.p = mpb.New(mpb.WithOutput(s.Err), mpb.WithAutoRefresh(), mpb.WithWidth(s.Width()))
+	// lineStart: the "^C" echo must not shift the redraw (see progress.go).
+	bp.p = mpb.New(mpb.WithOutput(lineStart{s.Err}), mpb.WithAutoRefresh(), mpb.WithWidth(s.Width()))
 	// Built with no total, so reaching the planned duration does not end
 	// the bar: conversations in flight still finish in the grace period.
 	bp.bar = bp.p.AddBar(0,

@@ -103,7 +103,7 @@ func newBarProgress(s *term.Streams, total int) *barProgress {
 	bp := &barProgress{total: total}
 	// Auto refresh, because the decision to draw was made by Streams; mpb's
 	// own terminal probe would disagree with a Streams forced in tests.
-	bp.p = mpb.New(mpb.WithOutput(s.Err), mpb.WithAutoRefresh(), mpb.WithWidth(s.Width()))
+	bp.p = mpb.New(mpb.WithOutput(lineStart{s.Err}), mpb.WithAutoRefresh(), mpb.WithWidth(s.Width()))
 	bp.bar = bp.p.AddBar(int64(total),
 		mpb.PrependDecorators(
 			decor.Name("conversations "),
@@ -143,6 +143,11 @@ func (bp *barProgress) Done(c *results.Conversation) {
 	if bp.ended {
 		return
 	}
+	if c.Status == results.Unfinished {
+		// The run was stopped and reports what it never finished: the
+		// bar stays where the run was, and Wait leaves it aborted there.
+		return
+	}
 	bp.done++
 	switch c.Status {
 	case results.Failed:
@@ -177,6 +182,21 @@ func (bp *barProgress) Wait() {
 	}
 	bp.mu.Unlock()
 	bp.p.Wait()
+}
+
+// lineStart makes every write to a terminal begin at the start of a line.
+// mpb redraws by moving the cursor up from where it left it, at column 0;
+// the terminal's own "^C" echo of Ctrl-C moves it to column 2, so the next
+// frame would start two columns in, keep the old frame's first letters,
+// wrap, and leave the bar drawn twice. mpb writes each frame in one call,
+// cursor movement first, so a carriage return before it is enough.
+type lineStart struct{ w io.Writer }
+
+func (l lineStart) Write(p []byte) (int, error) {
+	buf := make([]byte, 0, len(p)+1)
+	buf = append(append(buf, '\r'), p...)
+	n, err := l.w.Write(buf)
+	return max(n-1, 0), err
 }
 
 // progressLine is "FAILED  suite / name (3 turns, 1.2s; turn 2: contains)".

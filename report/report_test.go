@@ -216,12 +216,13 @@ func TestJUnitStructure(t *testing.T) {
 	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
 		t.Fatalf("JUnit output does not parse: %v", err)
 	}
-	if doc.Tests != 9 || doc.Failures != 3 || doc.Errors != 2 || doc.Skipped != 2 {
-		t.Errorf("testsuites counts tests=%d failures=%d errors=%d skipped=%d, want 9/3/2/2",
+	// The unfinished conversation counts as an error, not a skip.
+	if doc.Tests != 9 || doc.Failures != 3 || doc.Errors != 3 || doc.Skipped != 1 {
+		t.Errorf("testsuites counts tests=%d failures=%d errors=%d skipped=%d, want 9/3/3/1",
 			doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
 	}
 	if len(doc.Suites) != 2 || doc.Suites[0].Name != "refunds" || doc.Suites[1].Name != "billing & <support>" {
-		t.Fatalf("suites not one per file in run order: %+v", doc.Suites)
+		t.Fatalf("suites not one per suite in run order: %+v", doc.Suites)
 	}
 	if s := doc.Suites[1]; s.File != "suites/billing.yaml" || s.Tests != 5 {
 		t.Errorf("billing suite file=%q tests=%d", s.File, s.Tests)
@@ -256,9 +257,9 @@ func TestJUnitStructure(t *testing.T) {
 	if skipped := doc.Suites[1].Cases[2]; skipped.Skipped == nil || skipped.Skipped.Message != "skip: waiting on BOT-12" {
 		t.Errorf("skipped case: %+v", skipped.Skipped)
 	}
-	if cut := doc.Suites[1].Cases[3]; cut.Skipped == nil || cut.Skipped.Message != "unfinished: the run was interrupted during turn 2" ||
-		!strings.Contains(cut.Skipped.Text, "user: hello") {
-		t.Errorf("unfinished case must be skipped with its reason and transcript: %+v", cut.Skipped)
+	if cut := doc.Suites[1].Cases[3]; cut.Skipped != nil || cut.Error == nil || cut.Error.Type != "unfinished" ||
+		cut.Error.Message != "unfinished: the run was interrupted during turn 2" || !strings.Contains(cut.Error.Text, "user: hello") {
+		t.Errorf("unfinished case must be an error with its reason and transcript: %+v", cut)
 	}
 	awkward := doc.Suites[1].Cases[4]
 	if !strings.Contains(awkward.Failure.Text, "… (1101 more characters)\n") {

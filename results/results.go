@@ -5,6 +5,7 @@ package results
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -41,9 +42,62 @@ type Run struct {
 	// histograms, and the thresholds. In a load run Conversations holds only
 	// a sample (those that did not pass, up to a limit), not every one.
 	Load *Load `json:"load,omitempty"`
+	// Comparison is set when the run was compared with a baseline record
+	// (--baseline): what regressed, what was fixed, what is new or gone.
+	Comparison *Comparison `json:"comparison,omitempty"`
+}
+
+// Comparison is a run measured against an earlier record of the same suites,
+// conversation by conversation (key: suite name and conversation name).
+type Comparison struct {
+	BaselineRunID string `json:"baseline_run_id"`
+	BaselineFile  string `json:"baseline_file,omitempty"`
+	// Regressed conversations passed (or were flaky) before and failed or
+	// errored now; only these, and errors, fail a build that has a baseline.
+	Regressed    []Change `json:"regressed"`
+	Fixed        []Change `json:"fixed"`         // failed or errored before, passed or flaky now
+	New          []Change `json:"new"`           // not in the baseline
+	Removed      []Change `json:"removed"`       // in the baseline, not in this run
+	StillFailing []Change `json:"still_failing"` // failed or errored in both
+	Unchanged    int      `json:"unchanged"`     // same verdict, not failing
+	// Latency compares the turns at each index, over every conversation
+	// both runs have.
+	Latency []LatencyChange `json:"latency,omitempty"`
+	// Notes say what limits the comparison: a baseline from another
+	// evalrun schema, suites only one side has.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Change is one conversation's verdict then and now.
+type Change struct {
+	Suite string `json:"suite"`
+	Name  string `json:"name"`
+	Was   Status `json:"was"` // "" for a new conversation
+	Now   Status `json:"now"` // "" for a removed one
+	// Turn and Check locate what changed: the first turn whose checks
+	// differ (0 for final checks or none), and the check.
+	Turn   int    `json:"turn,omitempty"`
+	Check  string `json:"check,omitempty"`
+	Detail string `json:"detail,omitempty"` // a sentence: what held then and fails now, or the reverse
+}
+
+// LatencyChange compares the latency of the turns at one index.
+type LatencyChange struct {
+	Index int         `json:"index"` // 1-based turn index
+	Was   Percentiles `json:"was_ms"`
+	Now   Percentiles `json:"now_ms"`
+	// P50Change and P95Change are relative: (now - was) / was; 0.25 is 25% slower.
+	P50Change float64 `json:"p50_change"`
+	P95Change float64 `json:"p95_change"`
 }
 
 // Summary counts verdicts and aggregates latency over every turn of the run.
+//
+// Turns counts the turns the service answered or failed; a turn cut short
+// by an interrupt or --fail-fast is neither and is left out, as are its
+// requests from TurnErrors. LatencyMS is over the Turns − TurnErrors answered
+// turns. Percentiles of nothing are all zero: Turns == TurnErrors says there
+// was nothing to measure, and readers show that as absent rather than 0 ms.
 type Summary struct {
 	Conversations int         `json:"conversations"`
 	Passed        int         `json:"passed"`
@@ -64,7 +118,9 @@ type Summary struct {
 	PassRate         *float64     `json:"pass_rate,omitempty"`  // passed conversations / finished conversations
 }
 
-// Percentiles of a latency distribution, in milliseconds.
+// Percentiles of a latency distribution, in milliseconds. The percentiles
+// of an empty set are all zero; the record says elsewhere how many samples
+// there were (Summary: Turns − TurnErrors; TurnStats: Count − Errors).
 type Percentiles struct {
 	P50  float64 `json:"p50"`
 	P90  float64 `json:"p90"`
@@ -101,6 +157,25 @@ type Load struct {
 	Session      TurnStats `json:"session"`
 
 	Thresholds []Threshold `json:"thresholds,omitempty"`
+
+	// IntervalMS is the width of each Timeline entry; Timeline is the run
+	// second by second (or coarser, so that it stays bounded), for plots
+	// that show a freeze an aggregate would hide.
+	IntervalMS float64    `json:"interval_ms,omitempty"`
+	Timeline   []Interval `json:"timeline,omitempty"`
+}
+
+// Interval is one slice of a load run's timeline, counted by when things
+// ended (a turn by when its reply came).
+type Interval struct {
+	StartMS   float64     `json:"start_ms"` // from the run's start
+	Started   int64       `json:"started"`  // conversations begun
+	Turns     int64       `json:"turns"`    // turns finished
+	Errors    int64       `json:"errors"`   // turns and session creations that errored
+	LatencyMS Percentiles `json:"latency_ms"`
+	// Histogram holds the interval's turn latencies (encoded like
+	// TurnStats.Histogram), so merge combines timelines exactly.
+	Histogram string `json:"histogram,omitempty"`
 }
 
 // Stage is one leg of a ramp: reach Target conversations per second,
@@ -164,8 +239,9 @@ type Conversation struct {
 	// TotalMS is the time of every run together; DurationMS is the shown
 	// run's. Equal when the conversation ran once.
 	TotalMS float64 `json:"total_ms,omitempty"`
-	// RunResults has one entry per run, in the order the runs ended, when
-	// the conversation ran more than once; reports use it to show each
+	// RunResults has one entry per run that ended, in the order they
+	// ended, when the conversation is repeated (more than one run planned,
+	// even if an interrupt let fewer end); reports use it to show each
 	// failed run of a flaky conversation.
 	RunResults []RunResult `json:"run_results,omitempty"`
 }
@@ -185,13 +261,16 @@ type Turn struct {
 	Index int `json:"index"` // 1-based, as reports print it
 	// Sender is who wrote User: SenderUser (the contact) or SenderAgent (a
 	// human agent, an agent: turn). Records from before the field read as "".
-	Sender     string      `json:"sender,omitempty"`
-	User       string      `json:"user"`
-	Reply      string      `json:"reply"`
-	Silent     bool        `json:"silent,omitempty"`  // the bot said nothing
-	Handoff    bool        `json:"handoff,omitempty"` // the reply handed the chat to a human
-	LatencyMS  float64     `json:"latency_ms"`
-	Error      string      `json:"error,omitempty"` // the service failure that ended the conversation here
+	Sender    string  `json:"sender,omitempty"`
+	User      string  `json:"user"`
+	Reply     string  `json:"reply"`
+	Silent    bool    `json:"silent,omitempty"`  // the bot said nothing
+	Handoff   bool    `json:"handoff,omitempty"` // the reply handed the chat to a human
+	LatencyMS float64 `json:"latency_ms"`
+	// Error is the service failure that ended the conversation here, or
+	// "stopped: …" when the run was stopped while the turn waited for its
+	// reply.
+	Error      string      `json:"error,omitempty"`
 	Assertions []Assertion `json:"assertions"`
 }
 
@@ -229,6 +308,16 @@ func (f Failure) Where() string {
 		return "conversation"
 	}
 	return "final"
+}
+
+// String is the failure on one line, located: "turn 2: contains: …", or
+// "final.status: …" for a final check, whose name says where it is.
+func (f Failure) String() string {
+	where := f.Where()
+	if strings.HasPrefix(f.Check, where+".") {
+		return f.Check + ": " + f.Message
+	}
+	return where + ": " + f.Check + ": " + f.Message
 }
 
 // Failures lists what went wrong in c, in order: turn checks, the error that

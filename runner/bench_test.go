@@ -92,8 +92,8 @@ func BenchmarkPlayTurn(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i += turns {
 			j := &job{suite: s, conv: byTurns[min(turns, b.N-i)], provider: prov, runID: "bench"}
-			if o := j.run(ctx); o.status != "passed" {
-				check(b, string(o.status))
+			if o := j.run(ctx); o.Status != "passed" {
+				check(b, string(o.Status))
 			}
 		}
 	})

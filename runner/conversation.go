@@ -21,10 +21,12 @@ const RunIDKey = "evalrun_run_id"
 
 // run plays the conversation once: open a session, send every turn in order,
 // judge each reply, then read and judge the final state.
-func (j *job) run(ctx context.Context) *outcome {
-	o := &outcome{began: time.Now(), turns: []*results.Turn{}}
-	defer func() { o.duration = time.Since(o.began) }()
+func (j *job) run(ctx context.Context) *Outcome {
 	c := j.conv
+	// Turns has room for every turn, so the records never move and a turn
+	// is one allocation-free append.
+	o := &Outcome{began: time.Now(), Turns: make([]TurnOutcome, 0, len(c.Turns))}
+	defer func() { o.Duration = time.Since(o.began) }()
 
 	vars := make(map[string]string, len(j.suite.Vars)+len(c.Vars))
 	maps.Copy(vars, j.suite.Vars)
@@ -43,13 +45,13 @@ func (j *job) run(ctx context.Context) *outcome {
 	openCtx, paced := providers.WithPaced(ctx)
 	opening := time.Now()
 	conv, err := j.provider.Open(openCtx, session)
-	o.openPaced = paced.Duration()
-	o.open = time.Since(opening) - o.openPaced
+	o.SessionPaced = paced.Duration()
+	o.Session = time.Since(opening) - o.SessionPaced
 	if err != nil {
 		o.fail(ctx, err, "opening the session")
 		return o
 	}
-	o.sessionID = conv.ID()
+	o.SessionID = conv.ID()
 
 	failed := false
 	for i, turn := range c.Turns {
@@ -57,47 +59,69 @@ func (j *job) run(ctx context.Context) *outcome {
 			o.fail(ctx, ctx.Err(), "before turn "+strconv.Itoa(i+1))
 			return o
 		}
-		tr := &results.Turn{Index: i + 1, User: suites.Expand(turn.User, vars), Assertions: []results.Assertion{}}
-		o.turns = append(o.turns, tr)
+		text := suites.Expand(turn.User, vars)
+		sender := results.SenderUser
+		if turn.Sender == suites.SenderAgent {
+			sender = results.SenderAgent
+		}
 
 		// Time spent waiting for provider.rate_limit is evalrun's pacing,
 		// not the bot's latency: it is measured and taken out.
 		sendCtx, paced := providers.WithPaced(ctx)
 		sent := time.Now()
 		reply, err := conv.Send(sendCtx, providers.Message{
-			Text:       tr.User,
+			Text:       text,
 			CustomData: expandMap(turn.CustomData, vars),
-			Agent:      turn.Sender == suites.SenderAgent,
+			Agent:      sender == results.SenderAgent,
 			TakeOver:   turn.TakeOver,
 		})
-		latency := time.Since(sent) - paced.Duration()
-		o.paced = append(o.paced, paced.Duration())
-		tr.LatencyMS = ms(latency)
+		wait := paced.Duration()
+		latency := time.Since(sent) - wait
+		o.Turns = append(o.Turns, TurnOutcome{
+			Latency: latency,
+			Paced:   wait,
+			Record: results.Turn{
+				Index: i + 1, Sender: sender, User: text, LatencyMS: ms(latency),
+				Assertions: []results.Assertion{},
+			},
+		})
+		to := &o.Turns[len(o.Turns)-1]
+		tr := &to.Record
 		if err != nil {
+			to.Errored = true
 			tr.Error = err.Error()
-			o.fail(ctx, err, "turn "+strconv.Itoa(i+1))
+			if to.Stopped = o.fail(ctx, err, "turn "+strconv.Itoa(i+1)); to.Stopped {
+				// Not the service's failure: say what cut it short.
+				tr.Error = "stopped: " + context.Cause(ctx).Error()
+			}
 			return o
 		}
-		o.latencies = append(o.latencies, latency)
-		if o.sessionID == "" {
-			o.sessionID = conv.ID()
+		if o.SessionID == "" {
+			o.SessionID = conv.ID()
 		}
-		redactReply(reply, j.redact)
-		tr.Reply, tr.Silent = reply.Text, reply.Silent
+		// The reply is judged, captured from and recorded as it came:
+		// secrets are hidden where output is written, never here, so a
+		// token that is also a word of the replies changes no verdict.
+		tr.Reply, tr.Silent = reply.Text, assert.Silent(reply)
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
 		obs := assert.NewObservation(reply, latency)
+		var checks []assert.Check
 		if turn.Expect != nil {
-			for _, chk := range checksOf(turn.Expect, vars) {
-				a := chk.Check(obs)
-				failed = failed || !a.Passed
-				tr.Assertions = append(tr.Assertions, a)
-			}
+			checks = checksOf(turn.Expect, vars)
+		}
+		if n := len(checks) + len(turn.Capture); n > 0 {
+			tr.Assertions = make([]results.Assertion, 0, n)
+		}
+		for _, chk := range checks {
+			a := chk.Check(obs)
+			to.Failed = to.Failed || !a.Passed
+			tr.Assertions = append(tr.Assertions, a)
 		}
 		for _, capt := range turn.Capture {
 			value, err := assert.Capture(capt, obs)
 			if err != nil {
-				failed = true
+				to.Failed = true
 				tr.Assertions = append(tr.Assertions, results.Assertion{
 					Check: "capture." + capt.Name, Message: err.Error(),
 				})
@@ -105,6 +129,7 @@ func (j *job) run(ctx context.Context) *outcome {
 			}
 			vars[capt.Name] = value
 		}
+		failed = failed || to.Failed
 	}
 
 	if c.Final != nil {
@@ -113,14 +138,14 @@ func (j *job) run(ctx context.Context) *outcome {
 			o.fail(ctx, err, "final")
 			return o
 		}
-		o.final = assert.Final(c.Final.Expand(vars), state)
-		for _, a := range o.final {
+		o.Final = assert.Final(c.Final.Expand(vars), state)
+		for _, a := range o.Final {
 			failed = failed || !a.Passed
 		}
 	}
-	o.status = results.Passed
+	o.Status = results.Passed
 	if failed {
-		o.status = results.Failed
+		o.Status = results.Failed
 	}
 	return o
 }
@@ -144,33 +169,16 @@ func checksOf(e *suites.Expect, vars map[string]string) []assert.Check {
 	return c.([]assert.Check)
 }
 
-// redactReply hides the provider's secrets in a reply before anything
-// judges, captures or records it: a service that echoes credentials back must
-// not put them into reports, CI logs or later turns. Providers already scrub
-// their errors; a successful reply is the runner's to scrub.
-func redactReply(r *providers.Reply, redact *providers.Redactor) {
-	r.Text = redact.String(r.Text)
-	r.Raw = redact.Bytes(r.Raw)
-}
-
-// suiteRedactor removes the token and every value the suite's provider
-// section read from the environment.
-func suiteRedactor(s *suites.Suite) *providers.Redactor {
-	secrets := []string{s.Provider.Token.Value()}
-	for _, e := range s.Provider.EnvSecrets {
-		secrets = append(secrets, e.Value())
-	}
-	return providers.NewRedactor(secrets...)
-}
-
 // fail ends the run at where: unfinished when the run was being stopped
-// (the error is then only the stop itself), errored otherwise.
-func (o *outcome) fail(ctx context.Context, err error, where string) {
+// (the error is then only the stop itself), errored otherwise. It reports
+// whether the run was stopped.
+func (o *Outcome) fail(ctx context.Context, err error, where string) (stopped bool) {
 	if ctx.Err() != nil {
-		o.status, o.reason = results.Unfinished, "stopped "+stoppedWhere(where)+": "+context.Cause(ctx).Error()
-		return
+		o.Status, o.Reason = results.Unfinished, "stopped "+stoppedWhere(where)+": "+context.Cause(ctx).Error()
+		return true
 	}
-	o.status, o.reason = results.Errored, where+": "+err.Error()
+	o.Status, o.Reason = results.Errored, where+": "+err.Error()
+	return false
 }
 
 func stoppedWhere(where string) string {

@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,40 +9,62 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/suites"
 )
 
-// TestPacingIsNotLatency runs conversations that rate_limit holds back by
-// seconds against a simulator that answers at once: the waits are evalrun's
-// own pacing, so no turn may fail max_latency because of them.
+// TestPacingIsNotLatency plays a conversation that rate_limit holds back
+// against a simulator that answers at once. Whatever the machine's speed,
+// the session, every turn's latency and every pacing wait are disjoint parts
+// of the conversation, measured on one clock: they add up to no more than its
+// duration. Were a wait counted in a latency as well, it would count twice
+// and the sum would exceed the duration by that much.
 func TestPacingIsNotLatency(t *testing.T) {
-	var convs strings.Builder
-	for i := 1; i <= 4; i++ {
-		fmt.Fprintf(&convs, "  - {name: c%d, turns: [{user: hello, expect: {max_latency: 200ms}}]}\n", i)
+	// 4 requests (the session and three turns) at 4/s: each after the
+	// first waits for its slot unless a request takes a quarter second.
+	ss := load(t, `
+provider: {type: opencx, base_url: sim, rate_limit: 4/s}
+conversations:
+  - name: paced
+    turns: [{user: hello}, {user: hello}, {user: hello}]
+`)
+	p, err := runner.NewPlayer(ss, runner.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	// 8 requests at 8/s: the last waits most of a second for its slot.
-	ss := load(t, "provider: {type: opencx, base_url: sim, rate_limit: 8/s}\nconversations:\n"+convs.String())
-	r := run(t, ss, runner.Options{Concurrency: 4})
-	if r.Summary.Passed != 4 {
-		for _, c := range r.Conversations {
-			t.Errorf("%s", describe(c))
+	defer p.Close()
+	o := p.Play(context.Background(), ss[0], ss[0].Conversations[0])
+	if o.Status != results.Passed || len(o.Turns) != 3 {
+		t.Fatalf("%s: %s, %d turns", o.Status, o.Reason, len(o.Turns))
+	}
+	parts, paced := o.Session+o.SessionPaced, o.SessionPaced
+	for _, tu := range o.Turns {
+		parts += tu.Latency + tu.Paced
+		paced += tu.Paced
+		if tu.Record.LatencyMS != float64(tu.Latency.Microseconds())/1000 {
+			t.Errorf("turn %d records %gms, not its measured latency %v", tu.Record.Index, tu.Record.LatencyMS, tu.Latency)
 		}
 	}
-	if r.Summary.LatencyMS.Max >= 150 {
-		t.Errorf("max turn latency %gms: pacing waits were counted as the bot's latency", r.Summary.LatencyMS.Max)
+	if parts > o.Duration {
+		t.Errorf("session, latencies and pacing waits add up to %v, more than the conversation's %v: a wait was counted as latency", parts, o.Duration)
 	}
-	if r.DurationMS < 700 {
-		t.Errorf("the run took %gms; rate_limit 8/s should have spread 8 requests over about a second", r.DurationMS)
+	if paced == 0 {
+		t.Error("no request waited for rate_limit, so nothing was tested")
+	}
+	// The limiter spaces the 4 requests a quarter second apart at least.
+	if o.Duration < 750*time.Millisecond {
+		t.Errorf("the conversation took %v; rate_limit 4/s should have spread 4 requests over 750ms", o.Duration)
 	}
 }
 
-// TestEnvironmentSecretsNeverReachTheRecord uses an http bot whose key sits
+// TestEnvironmentSecretsInRepliesAndErrors uses an http bot whose key sits
 // in the URL and a header, read from the environment, and a server that
-// echoes both back in its replies and its errors.
-func TestEnvironmentSecretsNeverReachTheRecord(t *testing.T) {
+// echoes both back in its replies and its errors: replies are judged as they
+// came, errors the provider builds hide the key.
+func TestEnvironmentSecretsInRepliesAndErrors(t *testing.T) {
 	const key = "sk-live-DO-NOT-PRINT-7f3a"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
@@ -78,16 +101,19 @@ conversations:
 			t.Fatal(err)
 		}
 		r := run(t, ss, runner.Options{})
+		c := r.Conversations[0]
+		if path == "/chat" {
+			// Judged and captured as it came; hiding the key is the
+			// output writers' job, not the record's.
+			if c.Status != results.Passed || len(c.Turns) != 2 || !strings.Contains(c.Turns[1].User, key) {
+				t.Errorf("%s: the capture did not see the reply as it came: %s", path, describe(c))
+			}
+			continue
+		}
+		// The error is a message the provider builds: it hides the key.
 		b, _ := json.Marshal(r)
-		if strings.Contains(string(b), key) {
-			t.Errorf("%s: the record shows the key:\n%s", path, b)
-		}
-		want := results.Passed
-		if path == "/fail" {
-			want = results.Errored
-		}
-		if c := r.Conversations[0]; c.Status != want || !strings.Contains(string(b), "[redacted]") {
-			t.Errorf("%s: %s", path, describe(c))
+		if c.Status != results.Errored || strings.Contains(string(b), key) || !strings.Contains(string(b), "[redacted]") {
+			t.Errorf("%s: %s\n%s", path, describe(c), b)
 		}
 	}
 }

@@ -16,7 +16,6 @@ import (
 type Player struct {
 	env       *environment
 	providers map[*suites.Suite]providers.Provider
-	redactors map[*suites.Suite]*providers.Redactor
 	runID     string
 }
 
@@ -26,8 +25,7 @@ func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}
-	p := &Player{env: &environment{sim: opts.Sim, fastHTTP: opts.FastHTTP}, providers: map[*suites.Suite]providers.Provider{},
-		redactors: map[*suites.Suite]*providers.Redactor{}, runID: opts.RunID}
+	p := &Player{env: &environment{sim: opts.Sim, fastHTTP: opts.FastHTTP}, providers: map[*suites.Suite]providers.Provider{}, runID: opts.RunID}
 	for _, s := range ss {
 		prov, err := p.env.provider(s, opts.BaseURL)
 		if err != nil {
@@ -35,7 +33,6 @@ func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 			return nil, err
 		}
 		p.providers[s] = prov
-		p.redactors[s] = suiteRedactor(s)
 	}
 	return p, nil
 }
@@ -46,41 +43,85 @@ func (p *Player) RunID() string { return p.runID }
 // Close stops the simulators the player started.
 func (p *Player) Close() { p.env.close() }
 
-// Outcome is what one play of a conversation measured.
+// Outcome is what one play of a conversation measured and judged: the one
+// record of a run of a conversation, which Run folds into its verdicts and
+// Player hands to load tests. A play that passed carries the same records as
+// one that did not, because building them is part of judging it: explaining
+// a failure costs nothing more than the judging did.
 type Outcome struct {
-	Status  results.Status // passed, failed, errored or unfinished
-	Reason  string         // why it errored or stopped
-	Session time.Duration  // opening the session (0 for providers that send nothing to open)
+	Status    results.Status // passed, failed, errored or unfinished
+	Reason    string         // why it errored or stopped, located ("turn 2: …")
+	SessionID string         // the service's id of the conversation, when it gave one
+	Session   time.Duration  // opening the session (0 for providers that send nothing to open)
 	// SessionPaced is how long opening the session waited for
 	// provider.rate_limit before its requests; Session leaves it out.
 	SessionPaced time.Duration
-	// Turns holds one entry per turn that was sent, in order.
-	Turns    []TurnOutcome
+	// Turns holds one entry per turn that was sent, in order. When the
+	// play was stopped during a turn, that turn is the last and Stopped.
+	Turns []TurnOutcome
+	// Final holds the assertions of the final checks, when the play got
+	// that far and the conversation has any.
+	Final    []results.Assertion
 	Duration time.Duration // the whole conversation, session and final state included
+
+	began time.Time
 }
 
-// TurnOutcome is one turn's measurement.
+// TurnOutcome is one turn's measurement and its record.
 type TurnOutcome struct {
 	Latency time.Duration // from sending the message to having the reply
 	Paced   time.Duration // waited for provider.rate_limit before its requests; Latency leaves it out
-	Errored bool          // the service failed; Latency is then how long the attempt took
-	Failed  bool          // a check of this turn did not hold
+	// Errored says the turn got no reply; Latency is then how long the
+	// attempt took. Either the service failed, or (Stopped) the play was
+	// stopped during the turn.
+	Errored bool
+	// Stopped marks a turn cut short by the stop: neither a measurement
+	// of the service nor a service error, so summaries count it as neither.
+	Stopped bool
+	Failed  bool // a check or capture of this turn did not hold
+	// Record is the turn as a transcript shows it: what was sent, what came
+	// back and every assertion on it.
+	Record results.Turn
+}
+
+// Transcript returns the records of the turns sent, for a
+// results.Conversation. They point into o, which must not change after.
+func (o *Outcome) Transcript() []*results.Turn {
+	out := make([]*results.Turn, len(o.Turns))
+	for i := range o.Turns {
+		out[i] = &o.Turns[i].Record
+	}
+	return out
+}
+
+// Failures says what went wrong in the play, one located line each, in the
+// order it happened: the checks of the turns that did not hold ("turn 2:
+// contains: expected …"), the error or stop that ended the play ("turn 3:
+// opencx: send: …", "stopped during turn 2: interrupt"), then the final
+// checks ("final.status: expected …"). It is empty for a play that passed.
+func (o *Outcome) Failures() []string {
+	var out []string
+	for i := range o.Turns {
+		t := &o.Turns[i].Record
+		for _, a := range t.Assertions {
+			if !a.Passed {
+				out = append(out, results.Failure{Turn: t.Index, Check: a.Check, Message: a.Message}.String())
+			}
+		}
+	}
+	if o.Reason != "" {
+		out = append(out, o.Reason)
+	}
+	for _, a := range o.Final {
+		if !a.Passed {
+			out = append(out, results.Failure{Check: a.Check, Message: a.Message}.String())
+		}
+	}
+	return out
 }
 
 // Play runs conversation c of suite s (which must be one NewPlayer was given) once.
 func (p *Player) Play(ctx context.Context, s *suites.Suite, c *suites.Conversation) Outcome {
-	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID, redact: p.redactors[s]}
-	o := j.run(ctx)
-	out := Outcome{Status: o.status, Reason: o.reason, Session: o.open, SessionPaced: o.openPaced, Duration: o.duration, Turns: make([]TurnOutcome, len(o.turns))}
-	for i, t := range o.turns {
-		to := TurnOutcome{Latency: time.Duration(t.LatencyMS * float64(time.Millisecond)), Paced: o.paced[i], Errored: t.Error != ""}
-		for _, a := range t.Assertions {
-			if !a.Passed {
-				to.Failed = true
-				break
-			}
-		}
-		out.Turns[i] = to
-	}
-	return out
+	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID}
+	return *j.run(ctx)
 }

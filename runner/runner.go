@@ -63,9 +63,10 @@ type Options struct {
 var ErrFailFast = errors.New("fail-fast: a conversation failed")
 
 // Run runs every conversation of every suite and returns the record. The
-// error is non-nil only when the run could not be set up (a provider could
-// not be built, the simulator could not start); failures and errors of
-// individual conversations are in the record. When ctx is done, Run stops
+// error is non-nil only when the run could not be set up: a provider could
+// not be built, the simulator could not start, or the selection leaves
+// nothing to run (a *SelectionError, returned before anything is sent).
+// Failures and errors of individual conversations are in the record. When ctx is done, Run stops
 // promptly and still returns the record: conversations cut short or never
 // started are unfinished, with a reason that says so, and Run.Interrupted
 // holds the cause (context.Cause of ctx, or ErrFailFast).
@@ -75,6 +76,9 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 	}
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
+	}
+	if err := opts.checkSelection(ss); err != nil {
+		return nil, err
 	}
 	env := &environment{sim: opts.Sim}
 	defer env.close()
@@ -96,7 +100,6 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 			return nil, fmt.Errorf("%s: %w", s.File, err)
 		}
 		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
-		redact := suiteRedactor(s)
 		for _, c := range s.Conversations {
 			t := newTally(s, c, opts.Repeat)
 			convs = append(convs, t)
@@ -109,7 +112,7 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 				continue
 			}
 			for i := 0; i < t.runs; i++ {
-				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID, redact: redact})
+				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID})
 			}
 		}
 	}
@@ -164,6 +167,70 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 	return run, nil
 }
 
+// SelectionError is Run's error when Options.Tags or Options.Filter leave no
+// conversation to run. A selection that runs nothing is a mistake (a typo in
+// a tag, a filter for another suite), and must not pass as a green run; Run
+// returns it before anything is sent.
+type SelectionError struct {
+	Tags   []string // the tags asked for; nil when none were
+	Filter string   // the filter asked for; "" when none was
+	// Known lists, sorted, every tag the suites' conversations carry.
+	Known []string
+	// Suites lists every suite as "name (file)", in the order given.
+	Suites []string
+	// Skipped counts the conversations the selection matched that the
+	// suites skip.
+	Skipped int
+}
+
+func (e *SelectionError) Error() string {
+	var asked []string
+	if len(e.Tags) > 0 {
+		asked = append(asked, "--tags "+strings.Join(e.Tags, ","))
+	}
+	if e.Filter != "" {
+		asked = append(asked, "--filter "+e.Filter)
+	}
+	msg := strings.Join(asked, " with ") + " selects no conversation to run"
+	if e.Skipped > 0 {
+		msg += fmt.Sprintf(" (it selects only conversations their suites skip: %d)", e.Skipped)
+	}
+	known := "none"
+	if len(e.Known) > 0 {
+		known = strings.Join(e.Known, ", ")
+	}
+	return msg + "; tags there are: " + known + "; suites there are: " + strings.Join(e.Suites, ", ")
+}
+
+// checkSelection returns a *SelectionError when o selects conversations and
+// none of them would run. Without a selection, a run of only skipped
+// conversations is what the suites ask for, and no error.
+func (o Options) checkSelection(ss []*suites.Suite) error {
+	if len(o.Tags) == 0 && o.Filter == nil {
+		return nil
+	}
+	e := &SelectionError{Tags: o.Tags}
+	if o.Filter != nil {
+		e.Filter = o.Filter.String()
+	}
+	for _, s := range ss {
+		e.Suites = append(e.Suites, s.Name+" ("+s.File+")")
+		for _, c := range s.Conversations {
+			e.Known = append(e.Known, c.Tags...)
+			if o.deselects(s, c) != "" {
+				continue
+			}
+			if c.Skip == "" {
+				return nil
+			}
+			e.Skipped++
+		}
+	}
+	slices.Sort(e.Known)
+	e.Known = slices.Compact(e.Known)
+	return e
+}
+
 // deselects returns why --tags or --filter leave c out, or "".
 func (o Options) deselects(s *suites.Suite, c *suites.Conversation) string {
 	if len(o.Tags) > 0 && !slices.ContainsFunc(c.Tags, func(t string) bool { return slices.Contains(o.Tags, t) }) {
@@ -191,22 +258,6 @@ type job struct {
 	provider providers.Provider
 	tally    *tally
 	runID    string
-	redact   *providers.Redactor
-}
-
-// outcome is what one run of a conversation produced.
-type outcome struct {
-	status    results.Status
-	reason    string
-	sessionID string
-	turns     []*results.Turn
-	final     []results.Assertion
-	latencies []time.Duration
-	paced     []time.Duration // per turn sent: waited for provider.rate_limit
-	open      time.Duration   // opening the session
-	openPaced time.Duration   // of which waited for provider.rate_limit
-	began     time.Time
-	duration  time.Duration
 }
 
 // tally gathers the runs of one conversation into its verdict.
@@ -215,7 +266,7 @@ type tally struct {
 	runs    int
 	minPass float64
 	left    atomic.Int32
-	outs    []*outcome
+	outs    []*Outcome // in the order the runs ended
 	result  *results.Conversation
 	suite   *suites.Suite
 	skipped bool // skip in the suite: no run is planned
@@ -242,7 +293,7 @@ func newTally(s *suites.Suite, c *suites.Conversation, repeat int) *tally {
 
 // add records one run and, when it was the last, settles the verdict and
 // returns the finished conversation.
-func (t *tally) add(o *outcome) *results.Conversation {
+func (t *tally) add(o *Outcome) *results.Conversation {
 	t.mu.Lock()
 	t.outs = append(t.outs, o)
 	t.mu.Unlock()
@@ -272,15 +323,26 @@ func (t *tally) stop(ctx context.Context) {
 	}
 }
 
+// settle derives the conversation's record from the runs that ended. With
+// repeats, every run is listed in RunResults (in the order they ended) and
+// TotalMS is their time together; the transcript is the first run that did
+// not pass, or the last run when all passed.
 func (t *tally) settle() {
 	c := t.result
-	c.Runs, c.PassedRuns = len(t.outs), 0 // derived afresh, so settling twice is harmless
-	var shown *outcome
+	// Derived afresh, so settling twice is harmless.
+	c.Runs, c.PassedRuns, c.RunResults = len(t.outs), 0, nil
+	var shown *Outcome
 	var lat []time.Duration
+	var total time.Duration
 	var failed, errored, unfinished int
 	for _, o := range t.outs {
-		lat = append(lat, o.latencies...)
-		switch o.status {
+		total += o.Duration
+		for _, tu := range o.Turns {
+			if !tu.Errored {
+				lat = append(lat, tu.Latency)
+			}
+		}
+		switch o.Status {
 		case results.Passed:
 			c.PassedRuns++
 		case results.Errored:
@@ -290,15 +352,18 @@ func (t *tally) settle() {
 		default:
 			failed++
 		}
-		if shown == nil && o.status != results.Passed {
+		if shown == nil && o.Status != results.Passed {
 			shown = o
+		}
+		if t.runs > 1 {
+			c.RunResults = append(c.RunResults, runResult(o))
 		}
 	}
 	if shown == nil {
 		shown = t.outs[len(t.outs)-1]
 	}
-	c.Turns, c.Final, c.SessionID, c.Reason = shown.turns, shown.final, shown.sessionID, shown.reason
-	c.DurationMS = ms(shown.duration)
+	c.Turns, c.Final, c.SessionID, c.Reason = shown.Transcript(), shown.Final, shown.SessionID, shown.Reason
+	c.DurationMS, c.TotalMS = ms(shown.Duration), ms(total)
 	c.LatencyMS = ExactPercentiles(lat)
 
 	rate := float64(c.PassedRuns) / float64(c.Runs)
@@ -314,4 +379,14 @@ func (t *tally) settle() {
 	default:
 		c.Status = results.Failed
 	}
+}
+
+// runResult is one run's line of a repeated conversation: its verdict, its
+// time, its first failure and all of them.
+func runResult(o *Outcome) results.RunResult {
+	r := results.RunResult{Status: o.Status, DurationMS: ms(o.Duration)}
+	if lines := o.Failures(); len(lines) > 0 {
+		r.Message, r.Detail = lines[0], strings.Join(lines, "\n")
+	}
+	return r
 }

@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/evalrun/evalrun/suites"
 	"net/http/httptest"
@@ -231,4 +232,54 @@ func writeSuiteAt(t *testing.T, dir, name, text string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestASelectionThatRunsNothingIsAnError: tags or a filter that match no
+// conversation to run are an error that names what there is, returned
+// before anything is sent, so a typo cannot make a green run of nothing.
+func TestASelectionThatRunsNothingIsAnError(t *testing.T) {
+	ss := load(t, selectionSuite+`  - name: parked
+    tags: [billing]
+    skip: waiting on BOT-7
+    turns: [{user: hello}]
+`)
+	rec := &recorder{h: sim.New(sim.Options{})}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	tests := []struct {
+		name string
+		opts runner.Options
+		want []string
+	}{
+		{"a tag nothing has", runner.Options{Tags: []string{"smoek"}},
+			[]string{"--tags smoek selects no conversation", "tags there are: billing, refunds, shipping, smoke", "suites there are: shop ("}},
+		{"a filter nothing matches", runner.Options{Filter: regexp.MustCompile(`^other/`)},
+			[]string{"--filter ^other/ selects no conversation"}},
+		{"tags and filter that exclude each other", runner.Options{Tags: []string{"shipping"}, Filter: regexp.MustCompile(`refund`)},
+			[]string{"--tags shipping with --filter refund selects no conversation"}},
+		{"only skipped conversations", runner.Options{Tags: []string{"billing"}},
+			[]string{"selects no conversation to run (it selects only conversations their suites skip: 1)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.BaseURL = srv.URL
+			r, err := runner.Run(context.Background(), ss, tt.opts)
+			var sel *runner.SelectionError
+			if !errors.As(err, &sel) || r != nil {
+				t.Fatalf("Run = %v, %v; want a *runner.SelectionError and no record", r, err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+		})
+	}
+	if n := len(rec.requests()); n != 0 {
+		t.Errorf("a selection of nothing sent %d requests", n)
+	}
+	// A selection that runs one conversation is no error.
+	if r := run(t, ss, runner.Options{Tags: []string{"billing", "shipping"}}); r.Summary.Passed != 1 {
+		t.Errorf("summary %+v", r.Summary)
+	}
 }

@@ -43,14 +43,19 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 			s.Unfinished++
 		}
 		for _, o := range t.outs {
-			s.Turns += len(o.turns)
-			for _, tr := range o.turns {
-				if tr.Error != "" {
+			for _, tu := range o.Turns {
+				switch {
+				case tu.Stopped:
+					// Cut short by the stop: the service was never
+					// given the time to answer, so this is neither a
+					// turn it answered nor one it failed.
+				case tu.Errored:
+					s.Turns++
 					s.TurnErrors++
+				default:
+					s.Turns++
+					_ = h.RecordValue(max(tu.Latency.Microseconds(), histMin))
 				}
-			}
-			for _, d := range o.latencies {
-				_ = h.RecordValue(max(d.Microseconds(), histMin))
 			}
 		}
 	}
@@ -67,7 +72,7 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 				if first.IsZero() || o.began.Before(first) {
 					first = o.began
 				}
-				if end := o.began.Add(o.duration); end.After(last) {
+				if end := o.began.Add(o.Duration); end.After(last) {
 					last = end
 				}
 			}

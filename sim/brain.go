@@ -13,6 +13,10 @@ import (
 const (
 	// BotName is the AI's sender name in OpenCX history.
 	BotName = "Evalrun Sim"
+	// SupervisorName and AngryCommentText are the sender and text of the
+	// human_agent_comment an angry message adds to OpenCX history.
+	SupervisorName   = "Supervisor"
+	AngryCommentText = "Internal note: this customer is upset; keep an eye on the conversation."
 	// BillingBotID is the Toolzz targetBotId of the billing bot the
 	// billing rule moves a conversation to.
 	BillingBotID = "7d2c1a9e-4b8f-4c3a-9e1d-5f6a7b8c9d0e"

@@ -21,8 +21,8 @@
 //
 //	rule           when the message has                  reply
 //	handoff        human, humans, agent, agents, person  HandoffText; hands off (see below)
-//	angry          terrible, useless, angry, worst,      AngryText, mode general
-//	               awful, furious
+//	angry          terrible, useless, angry, worst,      AngryText, mode general; in OpenCX history a
+//	               awful, furious                        human_agent_comment comes first (see below)
 //	billing        billing, invoice*                     BillingText, mode billing, knowledge billing-faq,
 //	                                                     might_solve; Toolzz targetBotId BillingBotID
 //	ticket_status  TCK-<n> and status, ticket*,          "Ticket TCK-<n> for order <order> is being processed. …",
@@ -45,7 +45,12 @@
 //	greeting       hello, hi, hey                        GreetingText, mode general
 //	fallback       anything else                         FallbackText, no mode
 //
-// Flags not named are false. Tickets are numbered per server from FirstTicket
+// Flags not named are false. OpenCX history holds two events besides
+// messages and handoffs, for clients to tell apart from the AI's answer: an
+// angry message is followed, before the AI answers, by a human_agent_comment
+// from "Supervisor" (AngryCommentText), an internal note the contact never
+// sees; and the thanks rule's answer by an ai_resolved_issue event with empty
+// text. Neither is a message, and Toolzz conversations have neither. Tickets are numbered per server from FirstTicket
 // (TCK-1001) up. A session's sentiment becomes neutral on its first message;
 // an angry word in any later or mixed message (even one another rule answers)
 // makes it angry, and the thanks rule makes it happy.
@@ -90,6 +95,10 @@
 //	shape=flat|data|legacy|id-only  the body of OpenCX send replies (default flat)
 //	history_delay=D               the AI's answer (and a handoff event) shows in the
 //	                              history only D after the send was answered
+//	history_ids=same|none|unrelated  what history items carry as their id: the
+//	                              id of the message (default), no id member at
+//	                              all, as in OpenCX's current docs, or an id of
+//	                              their own that no send reply gave
 //	flaky=P                       with probability P the bot answers FallbackText
 //	                              instead of its rule, with the fallback's effects
 //	                              (no mode, ticket or handoff): a nondeterministic
@@ -140,7 +149,10 @@
 //
 // With history_delay, the AI's events are dated that much later and the
 // history shows events only up to the first whose date has not come, so a
-// client polls until the answer appears.
+// client polls until the answer appears. OpenCX promises neither that history
+// items carry an id nor that it is the one the send gave: history_ids=none
+// and history_ids=unrelated make the id-only shape's clients find their
+// message some other way (evalrun's: by its text, after what they have read).
 //
 // # Directives
 //

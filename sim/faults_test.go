@@ -444,6 +444,43 @@ func TestIDOnlyShape(t *testing.T) {
 	}
 }
 
+// History items carry the send's message id, none, or ids of their own.
+func TestHistoryIDs(t *testing.T) {
+	for _, ids := range []HistoryIDs{"", HistoryIDsSame, HistoryIDsNone, HistoryIDsUnrelated} {
+		t.Run(string(ids), func(t *testing.T) {
+			url, s := startServer(t, Options{Shape: ShapeIDOnly, HistoryIDs: ids})
+			id := openSession(t, s)
+			_, r := replyOf(t, url, id, "hello")
+			msgID, _ := dig(r, "data", "message", "id").(string)
+			snap, _ := s.Session(id)
+			first := historyOf(t, url, id)
+			again := historyOf(t, url, id)
+			if len(first) != 2 || len(snap.Events) != 2 || snap.Events[0].ID != msgID {
+				t.Fatalf("history %v, events %+v, message id %s", first, snap.Events, msgID)
+			}
+			for i, it := range first {
+				got, has := it.(map[string]any)["id"]
+				stored := snap.Events[i].ID
+				switch ids {
+				case "", HistoryIDsSame:
+					if got != stored {
+						t.Errorf("item %d: id %v, want the stored %s", i, got, stored)
+					}
+				case HistoryIDsNone:
+					if has {
+						t.Errorf("item %d has an id member: %v", i, it)
+					}
+				case HistoryIDsUnrelated:
+					if !isUUID(fmt.Sprint(got)) || got == stored || got == msgID || got != again[i].(map[string]any)["id"] {
+						t.Errorf("item %d: id %v (stored %s, message %s, next read %v), want a stable UUID of its own",
+							i, got, stored, msgID, again[i].(map[string]any)["id"])
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestHistoryDelayRealClock(t *testing.T) {
 	url, s := startServer(t, Options{Shape: ShapeIDOnly, HistoryDelay: 50 * time.Millisecond})
 	id := openSession(t, s)

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -188,7 +189,7 @@ type historyOut struct {
 }
 
 type historyItem struct {
-	ID        string       `json:"id"`
+	ID        string       `json:"id,omitempty"` // empty only with HistoryIDsNone
 	CreatedAt string       `json:"created_at"`
 	Event     historyEvent `json:"event"`
 }
@@ -418,7 +419,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, ev := range events {
 		out.Items = append(out.Items, historyItem{
-			ID:        ev.ID,
+			ID:        s.historyID(ev.ID),
 			CreatedAt: timestamp(ev.CreatedAt),
 			Event: historyEvent{
 				Type:    ev.Type,
@@ -429,6 +430,20 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
+}
+
+// historyID is the id the history shows for the event id (see
+// Options.HistoryIDs). An unrelated id is derived from the event's, so it is
+// the same on every read, as a stored id would be.
+func (s *Server) historyID(id string) string {
+	switch s.opts.HistoryIDs {
+	case HistoryIDsNone:
+		return ""
+	case HistoryIDsUnrelated:
+		sum := sha256.Sum256([]byte("history item " + id))
+		return uuidOf(sum[:16])
+	}
+	return id
 }
 
 // History cursors are opaque to clients; inside they hold the offset of the

@@ -59,6 +59,11 @@ type Options struct {
 	// run when its requests arrive in the same order (one conversation at a
 	// time). Spec: seed.
 	Seed uint64
+	// HistoryIDs is what the items of GET /chat/sessions/{id}/history carry
+	// as their id; "" means HistoryIDsSame. OpenCX promises neither that
+	// items have an id nor that it is the one a send reply gave.
+	// Spec: history_ids.
+	HistoryIDs HistoryIDs
 	// HistoryPageSize is the number of events per page of
 	// GET /chat/sessions/{id}/history; 0 means 20.
 	HistoryPageSize int

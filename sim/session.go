@@ -29,6 +29,12 @@ const (
 	EventMessage            = "message"
 	EventHandoff            = "handoff"
 	EventHumanAgentTakeover = "human_agent_takeover"
+	// EventAIResolvedIssue is the AI marking the contact's issue resolved:
+	// not a message, and not shown to the contact.
+	EventAIResolvedIssue = "ai_resolved_issue"
+	// EventHumanAgentComment is a human agent's internal note on the
+	// session, which the contact never sees.
+	EventHumanAgentComment = "human_agent_comment"
 
 	SenderContact    = "contact"
 	SenderAI         = "ai"
@@ -84,7 +90,7 @@ type Contact struct {
 type Event struct {
 	ID         string
 	CreatedAt  time.Time
-	Type       string // EventMessage, EventHandoff, EventHumanAgentTakeover
+	Type       string // EventMessage, EventHandoff, EventHumanAgentTakeover, EventAIResolvedIssue, EventHumanAgentComment
 	SenderType string // SenderContact, SenderAI, SenderHumanAgent
 	SenderName string
 	Text       string
@@ -198,6 +204,14 @@ func (s *Server) record(sess *session, typ, senderType, senderName, text string)
 func newUUID() string {
 	var b [16]byte
 	rand.Read(b[:]) // never fails: crypto/rand aborts the program instead
+	return uuidOf(b[:])
+}
+
+// uuidOf writes 16 bytes as a version 4 UUID, setting its version and
+// variant bits.
+func uuidOf(raw []byte) string {
+	var b [16]byte
+	copy(b[:], raw)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte
@@ -259,6 +273,13 @@ func (s *Server) converse(sess *session, text string, p plan) exchange {
 	}
 	ex := exchange{answer: a, contactID: contactID, didExitMode: sess.Mode != "" && sess.Mode != a.mode}
 	sess.Mode = a.mode
+	// The events only OpenCX's history shows: a supervisor's note on an
+	// angry customer comes before the AI's answer, and not later, so that a
+	// client polling the history meets it while it waits for the answer.
+	openCX := sess.API == APIOpenCX
+	if openCX && a.rule == "angry" {
+		s.record(sess, EventHumanAgentComment, SenderHumanAgent, SupervisorName, AngryCommentText)
+	}
 	first := len(sess.Events)
 	ex.messageID = s.record(sess, EventMessage, SenderAI, BotName, a.text).ID
 	if a.targetBot != "" {
@@ -267,6 +288,9 @@ func (s *Server) converse(sess *session, text string, p plan) exchange {
 	if a.resolve {
 		sess.Status = StatusClosedResolved
 		sess.Closure = ClosureAssumedResolved
+		if openCX {
+			s.record(sess, EventAIResolvedIssue, SenderAI, BotName, "")
+		}
 	}
 	if a.handoff {
 		sess.HandedOff = true

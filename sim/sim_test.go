@@ -146,7 +146,8 @@ func TestSessionLifecycle(t *testing.T) {
 	c.say(id, "How fast is shipping?")
 	c.say(id, "Thanks!") // closes the session
 
-	// Six events: three messages each way. Pages of three, in order.
+	// Seven events: three messages each way, and the AI marking the issue
+	// resolved after the thanks. Pages of three, in order.
 	var texts []string
 	cursor, pages := "", 0
 	for {
@@ -160,8 +161,13 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 		pages++
 		for _, it := range doc["items"].([]any) {
-			if !isUUID(fmt.Sprint(dig(it, "id"))) || dig(it, "created_at") == nil || dig(it, "event", "type") != EventMessage || dig(it, "event", "content", "type") != "text" {
+			typ := dig(it, "event", "type")
+			if !isUUID(fmt.Sprint(dig(it, "id"))) || dig(it, "created_at") == nil || typ != EventMessage && typ != EventAIResolvedIssue || dig(it, "event", "content", "type") != "text" {
 				t.Errorf("history item: %v", it)
+			}
+			if typ != EventMessage {
+				texts = append(texts, fmt.Sprintf("%v/%v", typ, dig(it, "event", "sender", "type")))
+				continue
 			}
 			texts = append(texts, fmt.Sprintf("%v: %v", dig(it, "event", "sender", "type"), dig(it, "event", "content", "text")))
 		}
@@ -174,9 +180,9 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 		cursor = next
 	}
-	want := []string{"contact: Hello!", "ai: " + GreetingText, "contact: How fast is shipping?", "ai: " + ShippingText, "contact: Thanks!", "ai: " + ThanksText}
-	if strings.Join(texts, "\n") != strings.Join(want, "\n") || pages != 2 {
-		t.Errorf("history in %d pages:\n%s\nwant in 2 pages:\n%s", pages, strings.Join(texts, "\n"), strings.Join(want, "\n"))
+	want := []string{"contact: Hello!", "ai: " + GreetingText, "contact: How fast is shipping?", "ai: " + ShippingText, "contact: Thanks!", "ai: " + ThanksText, "ai_resolved_issue/ai"}
+	if strings.Join(texts, "\n") != strings.Join(want, "\n") || pages != 3 {
+		t.Errorf("history in %d pages:\n%s\nwant in 3 pages:\n%s", pages, strings.Join(texts, "\n"), strings.Join(want, "\n"))
 	}
 	if code, _, _ := c.do("GET", "/chat/sessions/"+id+"/history?cursor=bogus", nil); code != http.StatusBadRequest {
 		t.Errorf("bad cursor: HTTP %d, want 400", code)
@@ -420,7 +426,7 @@ func TestHandoffThenSilence(t *testing.T) {
 	for _, ev := range snap.Events {
 		types = append(types, ev.Type+"/"+ev.SenderType)
 	}
-	want := "message/contact message/ai message/contact message/ai handoff/ai message/contact message/contact message/contact"
+	want := "message/contact human_agent_comment/human_agent message/ai message/contact message/ai handoff/ai message/contact message/contact message/contact"
 	if strings.Join(types, " ") != want {
 		t.Errorf("events:\n%s\nwant:\n%s", strings.Join(types, " "), want)
 	}
@@ -771,7 +777,7 @@ func TestConcurrentSessions(t *testing.T) {
 	tickets := map[string]bool{}
 	for i, id := range ids {
 		snap, ok := s.Session(id)
-		if !ok || len(snap.Events) != 6 || snap.Status != StatusClosedResolved || fmt.Sprint(snap.CustomData["i"]) != fmt.Sprint(i) {
+		if !ok || len(snap.Events) != 7 || snap.Status != StatusClosedResolved || fmt.Sprint(snap.CustomData["i"]) != fmt.Sprint(i) {
 			t.Fatalf("session %d: %+v", i, snap)
 		}
 		ticket := regexp.MustCompile(`TCK-\d+`).FindString(snap.Events[3].Text)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evalrun/evalrun/providers"
 )
 
 // Distribution draws the delay of each API response.
@@ -89,11 +91,24 @@ const (
 
 var shapes = []Shape{ShapeFlat, ShapeData, ShapeLegacy, ShapeIDOnly}
 
+// HistoryIDs is how the ids of OpenCX history items relate to the message
+// ids of send replies (the id-only shape's data.message.id).
+type HistoryIDs string
+
+// The kinds of history ids. The empty HistoryIDs is HistoryIDsSame.
+const (
+	HistoryIDsSame      HistoryIDs = "same"      // an item's id is its message's id
+	HistoryIDsNone      HistoryIDs = "none"      // items have no id member, as in OpenCX's current docs
+	HistoryIDsUnrelated HistoryIDs = "unrelated" // items have ids of their own, stable but no message's
+)
+
+var historyIDKinds = []HistoryIDs{HistoryIDsSame, HistoryIDsNone, HistoryIDsUnrelated}
+
 const (
 	// DefaultOversizeBytes is the size of an oversize body when
-	// Options.OversizeBytes is 0: 11 MiB, just over the 10 MiB that
-	// evalrun's providers accept by default.
-	DefaultOversizeBytes = 11 << 20
+	// Options.OversizeBytes is 0: 1 MiB over what evalrun's providers
+	// accept by default (11 MiB).
+	DefaultOversizeBytes = providers.DefaultMaxBody + 1<<20
 	// DefaultRetryAfter is the Retry-After of a 429 when
 	// Options.RetryAfter is 0.
 	DefaultRetryAfter = time.Second
@@ -180,6 +195,18 @@ var specOnlyParams = map[string]param{
 			return true
 		},
 	},
+	"history_ids": {
+		want: "one of same, none, unrelated",
+		set: func(o *Options, v string) bool {
+			for _, k := range historyIDKinds {
+				if v == string(k) {
+					o.HistoryIDs = k
+					return true
+				}
+			}
+			return false
+		},
+	},
 	"seed": {
 		want: "a whole number such as 7",
 		set: func(o *Options, v string) bool {
@@ -219,7 +246,7 @@ var specOnlyParams = map[string]param{
 
 // SpecParams lists the parameters ParseSpec knows, in the order the package
 // comment documents them.
-var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "flaky", "seed", "token", "idle", "admin"}
+var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "history_ids", "flaky", "seed", "token", "idle", "admin"}
 
 // ParseSpec reads simulator options from a URL-query-like spec, the part after
 // "sim?" in a suite's base_url:

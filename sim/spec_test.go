@@ -28,6 +28,9 @@ func TestParseSpec(t *testing.T) {
 		{"oversize_bytes=11MiB", Options{OversizeBytes: 11 << 20}},
 		{"oversize_bytes=512KiB", Options{OversizeBytes: 512 << 10}},
 		{"shape=id-only&history_delay=250ms", Options{Shape: ShapeIDOnly, HistoryDelay: 250 * time.Millisecond}},
+		{"shape=id-only&history_ids=none", Options{Shape: ShapeIDOnly, HistoryIDs: HistoryIDsNone}},
+		{"history_ids=unrelated", Options{HistoryIDs: HistoryIDsUnrelated}},
+		{"history_ids=same", Options{HistoryIDs: HistoryIDsSame}},
 		{"idle=90s", Options{Idle: 90 * time.Second}},
 		{"idle=never", Options{Idle: -1}},
 		{"shape=flat", Options{Shape: ShapeFlat}},
@@ -54,7 +57,7 @@ func TestParseSpecErrors(t *testing.T) {
 	const latencyWant = "want a duration such as 300ms, uniform:MIN:MAX such as uniform:100ms:500ms, or lognormal:MEDIAN:SIGMA such as lognormal:200ms:0.5"
 	const faultWant = "want KIND:RATE, KIND one of 500, 502, 503, 429, drop, malformed, oversize, hang and RATE from 0 to 1, such as 503:0.1"
 	for _, tc := range []struct{ spec, want string }{
-		{"latancy=1s", `sim spec: unknown parameter "latancy"; want one of latency, fault, retry_after, retry_after_date, oversize_bytes, shape, history_delay, flaky, seed, token, idle, admin`},
+		{"latancy=1s", `sim spec: unknown parameter "latancy"; want one of latency, fault, retry_after, retry_after_date, oversize_bytes, shape, history_delay, history_ids, flaky, seed, token, idle, admin`},
 		{"latency", "sim spec: latency has no value; want latency=VALUE, VALUE a duration such as 300ms, uniform:MIN:MAX such as uniform:100ms:500ms, or lognormal:MEDIAN:SIGMA such as lognormal:200ms:0.5"},
 		{"latency=fast", "sim spec: latency=fast: " + latencyWant},
 		{"latency=-1s", "sim spec: latency=-1s: " + latencyWant},
@@ -75,6 +78,7 @@ func TestParseSpecErrors(t *testing.T) {
 		{"oversize_bytes=0", "sim spec: oversize_bytes=0: want a size of at least 1 byte such as 11534336, 512KiB or 11MiB"},
 		{"shape=wrapped", "sim spec: shape=wrapped: want one of flat, data, legacy, id-only"},
 		{"history_delay=soon", "sim spec: history_delay=soon: want a duration such as 500ms"},
+		{"history_ids=random", "sim spec: history_ids=random: want one of same, none, unrelated"},
 		{"idle=0", "sim spec: idle=0: want a duration of at least 1s such as 10m, or never"},
 		{"idle=500ms", "sim spec: idle=500ms: want a duration of at least 1s such as 10m, or never"},
 		{"idle=forever", "sim spec: idle=forever: want a duration of at least 1s such as 10m, or never"},

@@ -4,6 +4,9 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/evalrun/evalrun/providers/opencx"
+	"github.com/evalrun/evalrun/providers/toolzz"
 )
 
 // providerSpec is everything the loader knows about one provider type. A new
@@ -20,7 +23,7 @@ type providerSpec struct {
 // provider cannot answer is a load error, not a silent pass at run time.
 var providerSpecs = map[string]providerSpec{
 	OpenCX: {
-		defaultBaseURL: "https://api.open.cx",
+		defaultBaseURL: opencx.DefaultBaseURL,
 		defaultRate:    Rate{N: 100, Per: time.Minute}, // OpenCX's documented limit per key
 		expect: []string{
 			"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered",
@@ -29,7 +32,7 @@ var providerSpecs = map[string]providerSpec{
 		final: []string{"status", "sentiment", "closure", "handoff", "custom_data"},
 	},
 	Toolzz: {
-		defaultBaseURL: "https://kratos.api.toolzz.com.br",
+		defaultBaseURL: toolzz.DefaultBaseURL,
 		needsBotID:     true,
 		expect: []string{
 			"contains", "not_contains", "equals", "regex", "handoff", "transfer_bot",

@@ -3,7 +3,6 @@ package suites
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/internal/jsonpath"
+	"github.com/evalrun/evalrun/providers"
+	"github.com/evalrun/evalrun/providers/opencx"
 	"github.com/evalrun/evalrun/sim"
 	"gopkg.in/yaml.v3"
 )
@@ -45,32 +46,42 @@ var (
 	finalClosures   = []string{"assumed_resolved", "handed_off", "resolved"}
 )
 
-// Defaults the loader fills in.
+// Defaults the loader fills in. Those a provider also applies itself, to a
+// Config that leaves them zero, are the provider's own constants.
 const (
 	defaultTimeout      = 60 * time.Second
 	defaultRetries      = 2
-	defaultMaxBody      = 10 << 20
-	defaultPollInterval = 500 * time.Millisecond
-	defaultReplyTimeout = 60 * time.Second
+	defaultMaxBody      = providers.DefaultMaxBody
+	defaultPollInterval = opencx.DefaultPollInterval
+	defaultReplyTimeout = opencx.DefaultReplyTimeout
 	skipReason          = "skipped in suite"
 )
 
 // defaultName names a suite that sets no name: the file's base name, with
 // the document's number after it for the second document of a file and on.
+// When files of a run share a base name, LoadPathsContext lengthens it (see
+// uniqueDefaultNames).
 func (l *loader) defaultName() string {
-	name := strings.TrimSuffix(filepath.Base(l.file), filepath.Ext(l.file))
-	if l.doc > 0 {
-		name += "-" + strconv.Itoa(l.doc+1)
+	return strings.TrimSuffix(filepath.Base(l.file), filepath.Ext(l.file)) + docSuffix(l.doc)
+}
+
+// docSuffix tells apart the default names of a file's documents.
+func docSuffix(doc int) string {
+	if doc == 0 {
+		return ""
 	}
-	return name
+	return "-" + strconv.Itoa(doc+1)
 }
 
 func (l *loader) suite(root *yaml.Node) *Suite {
 	s := &Suite{
-		Name:     l.defaultName(),
-		File:     l.file,
-		Pos:      l.pos(root),
-		Defaults: Defaults{Repeat: 1, MinPassRate: 1},
+		Name:        l.defaultName(),
+		File:        l.file,
+		Pos:         l.pos(root),
+		NamePos:     l.pos(root),
+		Defaults:    Defaults{Repeat: 1, MinPassRate: 1},
+		nameDefault: true,
+		doc:         l.doc,
 	}
 	if r := l.resolve(root); r.Kind != yaml.MappingNode {
 		l.errorf(root, "want a suite: a mapping with provider and conversations, got %s", kindName(r))
@@ -83,7 +94,7 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 			if strings.TrimSpace(name) == "" {
 				l.errorf(v.val, "name: must not be empty; leave it out to use the file name")
 			}
-			s.Name = name
+			s.Name, s.NamePos, s.nameDefault = name, l.pos(v.val), false
 		}
 	}
 	if v, ok := f["provider"]; ok {
@@ -170,9 +181,21 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 		if fl.name != "request" {
 			l.refuseTemplates(fl)
 		}
+		if fl.name != "request" && fl.name != "response" {
+			// The http request and response may hold a literal $ (a
+			// GraphQL variable, a JSONPath); the provider's own values
+			// have no use for one.
+			l.refuseBareRefs(fl)
+		}
 	}
+	unread := false // base_url was written but could not be read
 	if v, ok := f["base_url"]; ok {
-		if u, ok := l.str(v.val, "base_url"); ok {
+		if l.opts.BaseURL != "" {
+			l.unneeded = "--base-url replaces this base_url"
+		}
+		u, ok := l.str(v.val, "base_url")
+		l.unneeded, unread = "", !ok
+		if ok {
 			switch {
 			case u == "":
 			case isSim(u):
@@ -190,15 +213,30 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 	}
 	if p.BaseURL == "" {
 		p.BaseURL = spec.defaultBaseURL
-		if known && p.BaseURL == "" {
+		if known && p.BaseURL == "" && l.opts.BaseURL == "" && !unread {
 			l.errorf(n, "provider: %s has no default base_url; add base_url: with the bot's address", p.Type)
+		}
+	}
+	// The simulator accepts any token and reads no header, so a suite run
+	// against it needs neither (the quickstart runs with no secrets set).
+	effective := p.BaseURL
+	if l.opts.BaseURL != "" {
+		effective = l.opts.BaseURL
+	}
+	simNeedsNot := ""
+	if spec, ok := SimSpec(effective); ok {
+		// "sim?token=T" asks the simulator to check the token after all.
+		if o, err := sim.ParseSpec(spec); err == nil && o.Token == "" {
+			simNeedsNot = "the built-in simulator does not need it"
 		}
 	}
 	if v, ok := f["token"]; ok {
 		p.TokenPos = l.pos(v.val)
+		l.unneeded = simNeedsNot
 		if tok, vars, ok := l.strVars(v.val, "token"); ok {
 			p.Token = NewSecret(tok, vars...)
 		}
+		l.unneeded = ""
 	}
 	if v, ok := f["bot_id"]; ok {
 		if id, ok := l.str(v.val, "bot_id"); ok {
@@ -215,13 +253,15 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 		l.errorf(n, "provider: %s needs bot_id, the id of the bot to talk to", p.Type)
 	}
 	if v, ok := f["timeout"]; ok {
-		p.Timeout, _ = l.duration(v.val, "timeout", true)
+		p.Timeout, _ = l.duration(v.val, "timeout", true, MaxWait)
 	}
 	if v, ok := f["retries"]; ok {
-		p.Retries, _ = l.integer(v.val, "retries", 0)
+		p.Retries, _ = l.integer(v.val, "retries", 0, MaxRetries)
 	}
 	if v, ok := f["headers"]; ok {
+		l.unneeded = simNeedsNot
 		p.Headers = l.stringMap(v.val, "headers", false)
+		l.unneeded = ""
 	}
 	p.RateLimit = spec.defaultRate
 	if v, ok := f["rate_limit"]; ok {
@@ -244,12 +284,12 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 		return ok
 	}
 	if onlyFor("poll_interval", OpenCX) {
-		if d, ok := l.duration(f["poll_interval"].val, "poll_interval", true); ok {
+		if d, ok := l.duration(f["poll_interval"].val, "poll_interval", true, MaxWait); ok {
 			p.PollInterval = d
 		}
 	}
 	if onlyFor("reply_timeout", OpenCX) {
-		if d, ok := l.duration(f["reply_timeout"].val, "reply_timeout", true); ok {
+		if d, ok := l.duration(f["reply_timeout"].val, "reply_timeout", true, MaxWait); ok {
 			p.ReplyTimeout = d
 		}
 	}
@@ -450,9 +490,32 @@ func (l *loader) refuseTemplates(f field) {
 	walk(f.val)
 }
 
+// refuseBareRefs reports $NAME in a provider value, which reads nothing
+// from the environment: the value would reach the service as written.
+func (l *loader) refuseBareRefs(f field) {
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		r := l.resolve(n)
+		switch r.Kind {
+		case yaml.ScalarNode:
+			if r.ShortTag() != tagStr {
+				return
+			}
+			for _, name := range bareRefs(r.Value) {
+				l.errorf(n, "%s: $%s is not read from the environment; write ${%s} (or $$%s for the literal text)", f.name, name, name, name)
+			}
+		case yaml.MappingNode:
+			for i := 1; i < len(r.Content); i += 2 {
+				walk(r.Content[i])
+			}
+		}
+	}
+	walk(f.val)
+}
+
 func isSim(u string) bool { _, ok := SimSpec(u); return ok }
 
-const wantBaseURL = `want "sim" or an absolute http or https URL such as https://api.open.cx`
+const wantBaseURL = `want "sim" or an absolute http or https URL such as ` + opencx.DefaultBaseURL
 
 // CheckBaseURL reports whether u can be a provider's base URL: SimURL, or an
 // absolute http or https URL. The error says what would be right and quotes u,
@@ -482,7 +545,7 @@ func (l *loader) runSettings(fields []field, repeat *int, rate *float64, think *
 	for _, f := range fields {
 		switch f.name {
 		case "repeat":
-			if v, ok := l.integer(f.val, "repeat", 1); ok {
+			if v, ok := l.integer(f.val, "repeat", 1, MaxRepeat); ok {
 				*repeat = v
 			}
 		case "min_pass_rate":
@@ -490,7 +553,7 @@ func (l *loader) runSettings(fields []field, repeat *int, rate *float64, think *
 				*rate = v
 			}
 		case "think_time":
-			if v, ok := l.duration(f.val, "think_time", false); ok {
+			if v, ok := l.duration(f.val, "think_time", false, MaxWait); ok {
 				*think = v
 			}
 		}
@@ -771,7 +834,7 @@ func (l *loader) expect(n *yaml.Node, typ string) *Expect {
 		case "reply":
 			e.Reply = l.boolPtr(f.val, f.name)
 		case "max_latency":
-			e.MaxLatency, _ = l.duration(f.val, f.name, true)
+			e.MaxLatency, _ = l.duration(f.val, f.name, true, MaxWait)
 		case "action":
 			e.Actions = l.actions(f.val)
 		case "json":
@@ -1069,15 +1132,15 @@ func (l *loader) loadSettings(n *yaml.Node) *LoadSettings {
 				ls.Rate = r
 			}
 		case "vus":
-			ls.VUs, _ = l.integer(f.val, "vus", 1)
+			ls.VUs, _ = l.integer(f.val, "vus", 1, MaxVUs)
 		case "duration":
-			ls.Duration, _ = l.duration(f.val, "duration", true)
+			ls.Duration, _ = l.duration(f.val, "duration", true, MaxLoadDuration)
 		case "think_time":
-			ls.ThinkTime, _ = l.duration(f.val, "think_time", false)
+			ls.ThinkTime, _ = l.duration(f.val, "think_time", false, MaxWait)
 		case "max_in_flight":
-			ls.MaxInFlight, _ = l.integer(f.val, "max_in_flight", 1)
+			ls.MaxInFlight, _ = l.integer(f.val, "max_in_flight", 1, MaxInFlight)
 		case "grace":
-			if d, ok := l.duration(f.val, "grace", false); ok {
+			if d, ok := l.duration(f.val, "grace", false, MaxWait); ok {
 				ls.Grace = &d
 			}
 		case "stages":
@@ -1095,12 +1158,22 @@ func (l *loader) loadSettings(n *yaml.Node) *LoadSettings {
 	return ls
 }
 
-// positive reads a number greater than 0.
+// positive reads a rate of new conversations per second: more than 0, at
+// most MaxRate.
 func (l *loader) positive(n *yaml.Node, label string) (float64, bool) {
 	r := l.resolve(n)
 	var v float64
-	if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagInt && r.ShortTag() != tagFloat) || r.Decode(&v) != nil || v <= 0 {
-		l.errorf(n, "%s: want a number greater than 0 such as 50 or 2.5, got %s", label, shown(r))
+	if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagInt && r.ShortTag() != tagFloat) || r.Decode(&v) != nil || !(v > 0) {
+		l.errorf(n, "%s: want a number greater than 0 such as 50 or 2.5, got %s", label, kindName(r))
+		return 0, false
+	}
+	return l.rateCap(n, r, label, v)
+}
+
+// rateCap refuses a rate above MaxRate, infinity included.
+func (l *loader) rateCap(n, r *yaml.Node, label string, v float64) (float64, bool) {
+	if v > MaxRate {
+		l.errorf(n, "%s: %s is more than %d conversations per second, the most a load test may ask for", label, r.Value, MaxRate)
 		return 0, false
 	}
 	return v, true
@@ -1131,7 +1204,7 @@ func (l *loader) stage(n *yaml.Node) (LoadStage, bool) {
 			return st, false
 		}
 		var ok1, ok2 bool
-		st.Duration, ok1 = l.duration(d.val, "duration", true)
+		st.Duration, ok1 = l.duration(d.val, "duration", true, MaxLoadDuration)
 		st.Target, ok2 = l.nonNegative(t.val, "target")
 		return st, ok1 && ok2
 	}
@@ -1142,26 +1215,34 @@ func (l *loader) stage(n *yaml.Node) (LoadStage, bool) {
 func (l *loader) nonNegative(n *yaml.Node, label string) (float64, bool) {
 	r := l.resolve(n)
 	var v float64
-	if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagInt && r.ShortTag() != tagFloat) || r.Decode(&v) != nil || v < 0 {
-		l.errorf(n, "%s: want a number of conversations per second, 0 or more, got %s", label, shown(r))
+	// !(v >= 0) is also true for NaN.
+	if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagInt && r.ShortTag() != tagFloat) || r.Decode(&v) != nil || !(v >= 0) {
+		l.errorf(n, "%s: want a number of conversations per second, 0 or more, got %s", label, kindName(r))
 		return 0, false
 	}
-	return v, true
+	return l.rateCap(n, r, label, v)
 }
 
 // ParseStage reads "DURATION:TARGET", the form of --stage: ramp to TARGET
-// new conversations per second over DURATION.
+// new conversations per second over DURATION. The duration is at most
+// MaxLoadDuration and the target at most MaxRate.
 func ParseStage(s string) (time.Duration, float64, error) {
 	ds, ts, ok := strings.Cut(s, ":")
 	if !ok {
 		return 0, 0, fmt.Errorf("%q is not DURATION:TARGET, such as 30s:50", s)
 	}
 	d, err := time.ParseDuration(strings.TrimSpace(ds))
-	if err != nil || d <= 0 {
+	switch {
+	case err != nil && isOverflow(strings.TrimSpace(ds)) && !strings.HasPrefix(strings.TrimSpace(ds), "-"), err == nil && d > MaxLoadDuration:
+		return 0, 0, fmt.Errorf("%q: the duration %q is more than %s, the most a load test may ask for", s, ds, shortDuration(MaxLoadDuration))
+	case err != nil || d <= 0:
 		return 0, 0, fmt.Errorf("%q: the duration %q is not a positive duration such as 30s", s, ds)
 	}
 	t, err := strconv.ParseFloat(strings.TrimSpace(ts), 64)
-	if err != nil || t < 0 || math.IsInf(t, 0) || math.IsNaN(t) {
+	switch {
+	case err == nil && t > MaxRate, errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(ts), "-"):
+		return 0, 0, fmt.Errorf("%q: the target %q is more than %d conversations per second, the most a load test may ask for", s, ts, MaxRate)
+	case err != nil || !(t >= 0):
 		return 0, 0, fmt.Errorf("%q: the target %q is not a rate such as 50 (conversations per second)", s, ts)
 	}
 	return d, t, nil

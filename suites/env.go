@@ -72,3 +72,28 @@ func isIdent(s string) bool {
 	}
 	return true
 }
+
+// bareRefs returns the NAME of every $NAME in s: a shell habit that expandEnv
+// does not read (only ${NAME} is a reference), so that a provider value such
+// as token: $OPENCX_API_KEY would go out as that very text. $$ and ${ are
+// skipped, as expandEnv skips them.
+func bareRefs(s string) []string {
+	var names []string
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '$' {
+			continue
+		}
+		switch c := s[i+1]; {
+		case c == '$':
+			i++
+		case c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			j := i + 1
+			for j < len(s) && (s[j] == '_' || 'a' <= s[j] && s[j] <= 'z' || 'A' <= s[j] && s[j] <= 'Z' || '0' <= s[j] && s[j] <= '9') {
+				j++
+			}
+			names = append(names, s[i+1:j])
+			i = j - 1
+		}
+	}
+	return names
+}

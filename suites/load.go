@@ -2,6 +2,7 @@ package suites
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,24 @@ type Options struct {
 	// LookupEnv reads the environment for ${VAR} references; nil means
 	// os.LookupEnv. Tests pass their own to stay independent of the machine.
 	LookupEnv func(string) (string, bool)
+
+	// MissingEnvWarns makes an unset ${VAR} a warning instead of an error,
+	// for `evalrun validate`: a CI lint step (on a fork, say) checks suites
+	// without their secrets. A value that reads an unset variable is left
+	// out, as if not written, so nothing that depends on it is checked.
+	MissingEnvWarns bool
+
+	// BaseURL is the base URL that replaces every suite's (--base-url); ""
+	// keeps each suite's own. It changes what the provider section needs:
+	// a suite's own base_url is not needed when it is replaced, and when
+	// the base URL in effect is the built-in simulator, which accepts any
+	// token, neither is the token nor a header. An unset variable in those
+	// values is then a warning, and the value is left out.
+	BaseURL string
+
+	// Warn receives every warning, sorted like errors, once loading is
+	// done; nil drops them. Warnings never make loading fail.
+	Warn func(*Error)
 }
 
 func (o Options) lookupEnv() func(string) (string, bool) {
@@ -29,6 +48,15 @@ func (o Options) lookupEnv() func(string) (string, bool) {
 		return o.LookupEnv
 	}
 	return os.LookupEnv
+}
+
+func (o Options) warn(warns ErrorList) {
+	if o.Warn == nil {
+		return
+	}
+	for _, w := range warns.normalize() {
+		o.Warn(w)
+	}
 }
 
 // Load reads and validates the suite file at path. A file holds one suite, or
@@ -40,41 +68,64 @@ func Load(path string, opts Options) ([]*Suite, error) {
 	if err != nil {
 		return nil, ErrorList{err}
 	}
-	ss, errs := loadData(path, data, opts.lookupEnv())
+	ss, errs, warns := loadData(path, data, opts)
+	opts.warn(warns)
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return ss, nil
 }
 
-// LoadPaths loads every suite named by paths: files as they are, folders as
-// every *.yaml and *.yml file under them, recursively, in lexical order
-// (entries whose names start with "." are skipped). A file named twice loads
-// once. A missing path or a folder without suites is an error. On any
-// problem it returns nil and an ErrorList with every problem of every file.
+// LoadPaths is LoadPathsContext without a way to stop it.
 func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
+	return LoadPathsContext(context.Background(), paths, opts)
+}
+
+// LoadPathsContext loads every suite named by paths: files as they are,
+// folders as every *.yaml and *.yml file under them, recursively, in lexical
+// order (entries whose names start with "." are skipped). A file named twice
+// loads once. A missing path, a folder without suites, a path that is not a
+// regular file (a named pipe, a device) and a file larger than MaxFileSize
+// are errors. On any problem it returns nil and an ErrorList with every
+// problem of every file.
+//
+// When ctx is done, loading stops between two files or folder entries and
+// the error wraps the context's cause instead (it is no ErrorList: the
+// suites are not known to be wrong, only unread).
+func LoadPathsContext(ctx context.Context, paths []string, opts Options) ([]*Suite, error) {
 	var (
 		errs  ErrorList
-		files []string
-		seen  = map[string]bool{}
+		files []suiteFile
+		seen  = map[string]int{} // cleaned path -> index in files
 	)
-	add := func(f string) {
-		if key := filepath.Clean(f); !seen[key] {
-			seen[key] = true
-			files = append(files, f)
+	add := func(f string, walked bool) {
+		key := filepath.Clean(f)
+		if i, ok := seen[key]; ok {
+			// A file named on the command line is loaded even when a
+			// folder walk met it first and would pass it over.
+			files[i].walked = files[i].walked && walked
+			return
 		}
+		seen[key] = len(files)
+		files = append(files, suiteFile{f, walked})
 	}
 	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, stopped(ctx)
+		}
 		info, err := os.Stat(p)
 		if err != nil {
 			errs = append(errs, pathError(p, err))
 			continue
 		}
 		if !info.IsDir() {
-			add(p)
+			add(p, false)
 			continue
 		}
-		found, err := suiteFiles(p)
+		found, err := suiteFiles(ctx, p)
+		if ctx.Err() != nil {
+			return nil, stopped(ctx)
+		}
 		if err != nil {
 			errs = append(errs, pathError(p, err))
 			continue
@@ -83,32 +134,59 @@ func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
 			errs = append(errs, &Error{Pos: Pos{File: p}, Msg: "no suite files (*.yaml, *.yml) in this folder"})
 		}
 		for _, f := range found {
-			add(f)
+			add(f, true)
 		}
 	}
-	lookup := opts.lookupEnv()
+	var warns ErrorList
+	defer func() { opts.warn(warns) }()
 	suites := make([]*Suite, 0, len(files))
 	for _, f := range files {
-		data, err := readFile(f)
+		if ctx.Err() != nil {
+			return nil, stopped(ctx)
+		}
+		data, err := readFile(f.path)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		ss, fileErrs := loadData(f, data, lookup)
+		if f.walked && isManifest(data) {
+			continue
+		}
+		ss, fileErrs, fileWarns := loadData(f.path, data, opts)
 		errs = append(errs, fileErrs...)
+		warns = append(warns, fileWarns...)
 		suites = append(suites, ss...)
 	}
+	uniqueDefaultNames(suites)
+	errs = append(errs, duplicateNames(suites)...)
 	if len(errs) > 0 {
 		return nil, errs.normalize()
 	}
 	return suites, nil
 }
 
-// suiteFiles lists the suite files under dir in lexical order.
-func suiteFiles(dir string) ([]string, error) {
+// suiteFile is one file to load, and whether a folder walk found it (rather
+// than the command line naming it).
+type suiteFile struct {
+	path   string
+	walked bool
+}
+
+// stopped is the error of a load that ctx cut short.
+func stopped(ctx context.Context) error {
+	return fmt.Errorf("loading suites stopped: %w", context.Cause(ctx))
+}
+
+// suiteFiles lists the suite files under dir in lexical order. Every entry
+// that looks like a suite is listed, whatever its type, so that a named pipe
+// or a device among the suites is refused by name rather than skipped.
+func suiteFiles(ctx context.Context, dir string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if path != dir && strings.HasPrefix(d.Name(), ".") {
@@ -117,7 +195,7 @@ func suiteFiles(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) && !isManifest(path) {
+		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
 			files = append(files, path)
 		}
 		return nil
@@ -132,17 +210,80 @@ var manifestKeys = [2]*regexp.Regexp{regexp.MustCompile(`(?m)^apiVersion:`), reg
 // isManifest reports whether a file found in a folder is a Kubernetes object
 // rather than a suite (examples/k8s keeps both side by side), so a folder
 // walk passes it over. A file named on the command line is always loaded.
-func isManifest(path string) bool {
-	data, err := os.ReadFile(path)
-	return err == nil && manifestKeys[0].Match(data) && manifestKeys[1].Match(data)
+func isManifest(data []byte) bool {
+	return manifestKeys[0].Match(data) && manifestKeys[1].Match(data)
 }
 
+// readFile reads a suite file. It looks before it opens: only a regular file
+// is opened, since opening a named pipe blocks until something writes to it,
+// and only one of at most MaxFileSize bytes is read. The read itself is
+// bounded too, for a file that grows after the look.
 func readFile(path string) ([]byte, *Error) {
-	data, err := os.ReadFile(path)
+	info, err := os.Stat(path)
 	if err != nil {
 		return nil, pathError(path, err)
 	}
+	if e := checkFileInfo(path, info); e != nil {
+		return nil, e
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil {
+		if e := checkFileInfo(path, info); e != nil {
+			return nil, e
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, tooLarge(path, 0) // it grew after the look: its size is unknown
+	}
 	return data, nil
+}
+
+// checkFileInfo refuses what readFile must not open or read whole.
+func checkFileInfo(path string, info fs.FileInfo) *Error {
+	mode := info.Mode()
+	if !mode.IsRegular() {
+		what := "not a regular file"
+		switch {
+		case mode&fs.ModeNamedPipe != 0:
+			what = "a named pipe, not a regular file"
+		case mode&fs.ModeSocket != 0:
+			what = "a socket, not a regular file"
+		case mode&fs.ModeDevice != 0:
+			what = "a device, not a regular file"
+		}
+		return &Error{Pos: Pos{File: path}, Msg: "cannot read: " + what + "; a suite must be a regular file"}
+	}
+	if info.Size() > MaxFileSize {
+		return tooLarge(path, info.Size())
+	}
+	return nil
+}
+
+// tooLarge refuses a file of size bytes; 0 means more than MaxFileSize, by
+// how much unknown.
+func tooLarge(path string, size int64) *Error {
+	is := "more than " + mebibytes(MaxFileSize)
+	if size > 0 {
+		is = mebibytes(size) + ", " + is
+	}
+	return &Error{Pos: Pos{File: path}, Msg: "cannot read: the file is " + is +
+		", the largest suite file evalrun reads; split it into several files"}
+}
+
+// mebibytes writes a size as "10 MiB", or "10.5 MiB" when it is not whole.
+func mebibytes(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // pathError describes a path that cannot be read without repeating the path,
@@ -163,41 +304,43 @@ func pathError(path string, err error) *Error {
 }
 
 // loadData turns the bytes of one suite file into its suites, or into every
-// error found; never both.
-func loadData(file string, data []byte, lookup func(string) (string, bool)) ([]*Suite, ErrorList) {
+// error found; never both. Warnings come either way.
+func loadData(file string, data []byte, opts Options) ([]*Suite, ErrorList, ErrorList) {
 	roots, err := parseYAML(file, data)
 	if err != nil {
-		return nil, ErrorList{err}
+		return nil, ErrorList{err}, nil
 	}
 	var (
-		suites []*Suite
-		errs   ErrorList
-		named  = map[string]int{} // suite name -> line of the document that took it
+		suites      []*Suite
+		errs, warns ErrorList
+		named       = map[string]Pos{} // suite name -> where the document that took it names it
 	)
 	for i, root := range roots {
-		s, docErrs := loadDocument(file, i, root, lookup)
+		s, docErrs, docWarns := loadDocument(file, i, root, opts)
 		errs = append(errs, docErrs...)
+		warns = append(warns, docWarns...)
 		if s == nil {
 			continue
 		}
-		if line, dup := named[s.Name]; dup {
-			errs = append(errs, &Error{Pos: s.Pos, Msg: fmt.Sprintf(
-				"duplicate suite name %q: the document at line %d has it too; give each document its own name", s.Name, line)})
+		if first, dup := named[s.Name]; dup {
+			errs = append(errs, &Error{Pos: s.NamePos, Msg: fmt.Sprintf(
+				"duplicate suite name %q: the document at line %d:%d has it too; give each document its own name", s.Name, first.Line, first.Col)})
+		} else {
+			named[s.Name] = s.NamePos
 		}
-		named[s.Name] = s.Pos.Line
 		suites = append(suites, s)
 	}
 	if len(errs) > 0 {
-		return nil, errs.normalize()
+		return nil, errs.normalize(), warns
 	}
-	return suites, nil
+	return suites, nil, warns
 }
 
 // loadDocument loads the index-th document of a file, rooted at root.
-func loadDocument(file string, index int, root *yaml.Node, lookup func(string) (string, bool)) (s *Suite, errs ErrorList) {
+func loadDocument(file string, index int, root *yaml.Node, opts Options) (s *Suite, errs, warns ErrorList) {
 	// A file visits each of its nodes a few times; only aliases can make it
 	// visit far more.
-	l := &loader{file: file, doc: index, lookupEnv: lookup, budget: 4*countNodes(root) + 100_000}
+	l := &loader{file: file, doc: index, opts: opts, lookupEnv: opts.lookupEnv(), budget: 4*countNodes(root) + 100_000}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(errBudget); !ok {
@@ -208,9 +351,9 @@ func loadDocument(file string, index int, root *yaml.Node, lookup func(string) (
 	}()
 	s = l.suite(root)
 	if len(l.errs) > 0 {
-		return nil, l.errs
+		return nil, l.errs, l.warns
 	}
-	return s, nil
+	return s, nil, l.warns
 }
 
 // countNodes counts the nodes of a tree as written, aliases not followed.
@@ -311,8 +454,14 @@ func syntaxError(file string, data []byte, e error) *Error {
 	// file does not end with a newline; the last line is the honest place.
 	line = min(line, lineCount(data))
 	col := firstColumn(data, line)
-	if strings.HasPrefix(msg, "found a tab character") {
-		col = tabColumn(data, line, col)
+	if strings.HasPrefix(msg, "found a tab character") || msg == "found character that cannot start any token" {
+		// yaml.v3's words for a tab in the indentation do not say "tab"
+		// every time, and never say what to do; when the line's leading
+		// white space holds a tab, that tab is the mistake.
+		if tab := tabColumn(data, line, 0); tab > 0 {
+			return &Error{Pos: Pos{File: file, Line: line, Col: tab},
+				Msg: "YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"}
+		}
 	}
 	if l, c, ok := locateByteProblem(data, msg); ok {
 		line, col = l, c
@@ -467,4 +616,120 @@ func locate(data []byte, re *regexp.Regexp) (line, col int, ok bool) {
 func lineCol(data []byte, off int) (line, col int) {
 	start := bytes.LastIndexByte(data[:off], '\n') + 1
 	return bytes.Count(data[:off], []byte("\n")) + 1, utf8.RuneCount(data[start:off]) + 1
+}
+
+// uniqueDefaultNames lengthens the default names that files of one load
+// share: two smoke.yaml in billing/ and support/ become "billing/smoke" and
+// "support/smoke", the paths relative to the folder they have in common,
+// with / as the separator on every system. A default name no other file
+// shares stays as it is, so adding a second smoke.yaml renames only the
+// suites named after it.
+func uniqueDefaultNames(ss []*Suite) {
+	// The documents of one file share a stem, so they are lengthened
+	// together: a/smoke and a/smoke-2, never a/smoke and smoke-2.
+	byStem := map[string][]*Suite{}
+	for _, s := range ss {
+		stem := s.Name
+		if s.nameDefault {
+			stem = strings.TrimSuffix(stem, docSuffix(s.doc))
+		}
+		byStem[stem] = append(byStem[stem], s)
+	}
+	for _, group := range byStem {
+		if !slices.ContainsFunc(group, func(s *Suite) bool { return s.nameDefault }) ||
+			!slices.ContainsFunc(group, func(s *Suite) bool { return s.File != group[0].File }) {
+			continue
+		}
+		abs := make([]string, len(group))
+		for i, s := range group {
+			abs[i] = absPath(s.File)
+		}
+		root := commonDir(abs)
+		name := func(s *Suite, i int, keepExt bool) string {
+			rel, err := filepath.Rel(root, abs[i])
+			if err != nil {
+				rel = abs[i]
+			}
+			if !keepExt {
+				rel = strings.TrimSuffix(rel, filepath.Ext(rel))
+			}
+			return filepath.ToSlash(rel) + docSuffix(s.doc)
+		}
+		// smoke.yaml and smoke.yml side by side differ only in extension.
+		keepExt := false
+		names := map[string]string{} // name -> file
+		for i, s := range group {
+			if s.nameDefault {
+				n := name(s, i, false)
+				if f, ok := names[n]; ok && f != s.File {
+					keepExt = true
+				}
+				names[n] = s.File
+			}
+		}
+		for i, s := range group {
+			if s.nameDefault {
+				s.Name = name(s, i, keepExt)
+			}
+		}
+	}
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return filepath.Clean(p)
+}
+
+// commonDir returns the deepest folder that holds every one of paths.
+func commonDir(paths []string) string {
+	dir := filepath.Dir(paths[0])
+	for _, p := range paths[1:] {
+		for !within(dir, p) {
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return dir
+			}
+			dir = parent
+		}
+	}
+	return dir
+}
+
+// within reports whether path lies under dir.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// duplicateNames reports every suite whose name a suite of another file took
+// first, naming both places. Names key reports and baselines; two suites
+// sharing one would merge their results in CI tools. Documents of one file
+// are checked as the file loads.
+func duplicateNames(ss []*Suite) ErrorList {
+	var errs ErrorList
+	first := map[string]*Suite{}
+	for _, s := range ss {
+		f, dup := first[s.Name]
+		if !dup {
+			first[s.Name] = s
+			continue
+		}
+		if f.File == s.File {
+			continue
+		}
+		errs = append(errs, &Error{Pos: s.NamePos, Msg: fmt.Sprintf(
+			"duplicate suite name %q%s: %s%s has it too; suite names must be unique across a run, since reports and baselines tell suites apart by name",
+			s.Name, defaultNote(s), f.NamePos, defaultNote(f))})
+	}
+	return errs
+}
+
+// defaultNote marks a name the suite did not write.
+func defaultNote(s *Suite) string {
+	if s.nameDefault {
+		return " (the default, from the file name)"
+	}
+	return ""
 }

@@ -49,9 +49,40 @@ func TestLoadBadFixtures(t *testing.T) {
 			`5:12: stages: "5s" is not DURATION:TARGET, such as 30s:50`,
 			`5:18: stages: "x:40": the duration "x" is not a positive duration such as 30s`,
 			`5:26: stages: want "DURATION:TARGET" such as "30s:50", or {duration: 30s, target: 50}`,
-			`6:13: duration: must not be negative; want a duration such as 5s or 1m30s`,
-			`7:18: max_in_flight: want a whole number 1 or more, got 0`,
+			`6:13: duration: must not be negative, got "-1s"; want a duration such as 5s or 1m30s`,
+			`7:18: max_in_flight: want a whole number from 1 to 100000, got 0`,
 			`8:3: unknown key "ramp" in load; want one of rate, vus, duration, stages, think_time, max_in_flight, grace`,
+		}},
+		// Every cap of limits.go, each refused with the value and the limit.
+		{"limits.yaml", []string{
+			`1:50: retries: 1000 is more than 100, the most a suite may ask for`,
+			`1:65: timeout: "9999999999h" is more than 24h, the most a suite may ask for`,
+			`1:93: reply_timeout: "25h" is more than 24h, the most a suite may ask for`,
+			`2:20: repeat: 3000000000 is more than 10000, the most a suite may ask for`,
+			`2:44: think_time: "48h" is more than 24h, the most a suite may ask for`,
+			`4:9: rate: 1e12 is more than 100000 conversations per second, the most a load test may ask for`,
+			`5:12: stages: "1m:Inf": the target "Inf" is more than 100000 conversations per second, the most a load test may ask for`,
+			`5:22: stages: "1m:NaN": the target "NaN" is not a rate such as 50 (conversations per second)`,
+			`5:32: stages: "200h:5": the duration "200h" is more than 168h, the most a load test may ask for`,
+			`5:42: stages: "1m:1e12": the target "1e12" is more than 100000 conversations per second, the most a load test may ask for`,
+			`5:76: target: .inf is more than 100000 conversations per second, the most a load test may ask for`,
+			`5:106: target: want a number of conversations per second, 0 or more, got the number .nan`,
+			`6:13: duration: "169h" is more than 168h, the most a suite may ask for`,
+			`7:10: grace: must not be negative, got "-5s"; want a duration such as 5s or 1m30s`,
+			`8:18: max_in_flight: want a whole number from 1 to 100000, got the number 99999999999999999999`,
+			`10:23: repeat: 10001 is more than 10000, the most a suite may ask for`,
+			`10:42: think_time: must not be negative, got "-1m"; want a duration such as 5s or 1m30s`,
+			`10:88: max_latency: "100000h" is more than 24h, the most a suite may ask for`,
+			`14:14: rate: .inf is more than 100000 conversations per second, the most a load test may ask for`,
+			`14:25: vus: 100001 is more than 100000, the most a suite may ask for`,
+			`20:14: rate: want a number greater than 0 such as 50 or 2.5, got the number .nan`,
+		}},
+		// $NAME without braces is sent as written; only provider values are
+		// checked, since a message or a regex may well hold a $.
+		{"bare_env_ref.yaml", []string{
+			`3:13: base_url: $API_HOST is not read from the environment; write ${API_HOST} (or $$API_HOST for the literal text)`,
+			`4:10: token: $OPENCX_API_KEY is not read from the environment; write ${OPENCX_API_KEY} (or $$OPENCX_API_KEY for the literal text)`,
+			`5:20: headers: $ENV_NAME is not read from the environment; write ${ENV_NAME} (or $$ENV_NAME for the literal text)`,
 		}},
 		{"thresholds.yaml", []string{
 			`3:5: thresholds: unknown metric "turn_latncy": did you mean turn_latency?`,
@@ -70,23 +101,23 @@ func TestLoadBadFixtures(t *testing.T) {
 			`13:13: unknown key "sentimet" in final; did you mean "sentiment"?`,
 		}},
 		{"wrong_types_provider.yaml", []string{
-			`3:12: retries: want a whole number 0 or more, got -1`,
+			`3:12: retries: want a whole number from 0 to 100, got -1`,
 			`4:12: timeout: want a duration such as 5s or 1m30s, got the bare number 5 (add a unit)`,
 			`5:18: headers.X-A: want a string, number or boolean, got a list`,
-			`6:20: repeat: want a whole number 1 or more, got 0`,
+			`6:20: repeat: want a whole number from 1 to 10000, got 0`,
 			`6:38: min_pass_rate: want a number from 0 to 1 such as 0.8, got 1.5`,
 			`7:11: vars.a: want a string, number or boolean, got a mapping`,
 		}},
 		{"wrong_types_conversation.yaml", []string{
-			`4:11: tags: want a list, got a string`,
-			`5:11: skip: want true, false or a reason such as "waiting for BOT-12", got an integer`,
-			`6:12: turns: want a list, got a string`,
-			`10:27: handoff: want true or false, got a string`,
-			`10:48: might_solve: want true or false, got a string`,
+			`4:11: tags: want a list, got "smoke"`,
+			`5:11: skip: want true, false or a reason such as "waiting for BOT-12", got the integer 3`,
+			`6:12: turns: want a list, got "hello"`,
+			`10:27: handoff: want true or false, got "true" (a quoted string; remove the quotes)`,
+			`10:48: might_solve: want true or false, got "yes" (text in YAML 1.2; write true or false)`,
 			`10:63: contains: want a string or a list of strings, got a mapping`,
 			`11:15: user: want a string, got a list`,
-			`12:26: action: want a string, got a boolean (quote it if you mean the text)`,
-			`12:39: reply: want true or false, got an integer`,
+			`12:26: action: want a string, got the boolean true (quote it if you mean the text)`,
+			`12:39: reply: want true or false, got the integer 1`,
 		}},
 		{"duplicate_keys.yaml", []string{
 			`8:11: duplicate key "contains": first set at line 7; keep only one`,
@@ -104,7 +135,7 @@ func TestLoadBadFixtures(t *testing.T) {
 		}},
 		// The tab is the first character of line 4.
 		{"syntax_tab.yaml", []string{
-			`4:1: YAML syntax error: found a tab character that violates indentation`,
+			`4:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces`,
 		}},
 		{"bad_regex_expect.yaml", []string{
 			`8:25: regex: "TCK-(\\d+" is not a valid RE2 regular expression: missing closing )`,
@@ -115,7 +146,7 @@ func TestLoadBadFixtures(t *testing.T) {
 		}},
 		{"bad_durations.yaml", []string{
 			`1:35: timeout: want a duration such as 5s or 1m30s, got "10 seconds"`,
-			`2:24: think_time: must not be negative; want a duration such as 5s or 1m30s`,
+			`2:24: think_time: must not be negative, got "-1s"; want a duration such as 5s or 1m30s`,
 			`7:31: max_latency: must be more than 0; want a duration such as 5s or 1m30s`,
 		}},
 		{"unknown_provider_type.yaml", []string{
@@ -188,7 +219,7 @@ func TestLoadBadFixtures(t *testing.T) {
 		{"bad_final_values.yaml", []string{
 			`6:15: status: want one of open, closed_resolved, closed_unresolved, got "closed_resolve"; did you mean "closed_resolved"?`,
 			`7:18: sentiment: want one of angry, happy, neutral, got "sad"`,
-			`9:16: handoff: want true or false, got a string`,
+			`9:16: handoff: want true or false, got "no" (text in YAML 1.2; write true or false)`,
 		}},
 		{"bad_action_skip_tags.yaml", []string{
 			`4:15: tags: "b,c" holds a comma, but --tags splits on commas; use one list item per tag`,
@@ -198,7 +229,7 @@ func TestLoadBadFixtures(t *testing.T) {
 			`8:39: action: want an action name, {name, args}, or a list of those, got a list`,
 		}},
 		{"multiple_documents.yaml", []string{
-			`7:1: duplicate suite name "same": the document at line 1 has it too; give each document its own name`,
+			`7:7: duplicate suite name "same": the document at line 1:7 has it too; give each document its own name`,
 		}},
 		{"not_a_mapping.yaml", []string{
 			`1:1: want a suite: a mapping with provider and conversations, got a list`,
@@ -219,7 +250,7 @@ func TestLoadBadFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "bad", tt.file)
-			s, err := loadOne(path, env(map[string]string{"TOOLZZ_TOKEN": "t"}))
+			s, err := loadOne(path, env(map[string]string{"TOOLZZ_TOKEN": "t", "OK_VAR": "v"}))
 			if s != nil {
 				t.Errorf("Load returned a suite along with errors")
 			}
@@ -277,13 +308,20 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		{"unterminated quote", "a: \"open\nb: 2\n", "2:1: YAML syntax error: found unexpected end of stream"},
 		{"no newline at the end", "a: [", "1:1: YAML syntax error: did not find expected node content"},
 		{"bad escape", "a: 1\nb: \"x\\qy\"\n", "2:1: YAML syntax error: found unknown escape character"},
+		// A tab in the indentation is named as such, at the tab, whatever
+		// yaml.v3 calls it.
+		{"tab at the top", "\tname: x\n", "1:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab before a list item", "a:\n\t- x\n", "2:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab after spaces", "a:\n  b:\n  \tc: 1\n", "3:3: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab in a block scalar", "a: |\n\tx\n", "2:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
+		{"tab after a key", "a: 1\n\tb: 2\n", "2:1: YAML syntax error: a tab in the indentation; YAML indents with spaces only, so replace the tab with spaces"},
 		// Reader errors: the offending byte is found directly.
 		{"control character", "a: 1\nb: x\x01y\n", "2:5: YAML syntax error: control characters are not allowed"},
 		{"bad utf-8", "a: 1\nbé: \xff\n", "2:5: YAML syntax error: invalid leading UTF-8 octet"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, errs := loadData("s.yaml", []byte(tt.src), env(nil).LookupEnv)
+			_, errs, _ := loadData("s.yaml", []byte(tt.src), env(nil))
 			if got := errs.Error(); got != "s.yaml:"+tt.want {
 				t.Errorf("got  %s\nwant s.yaml:%s", got, tt.want)
 			}

@@ -105,3 +105,107 @@ func TestLoadMissingFile(t *testing.T) {
 		t.Errorf("Load = %v, %v", s, err)
 	}
 }
+
+// writeTree writes files (path -> content) under a new temporary folder and
+// returns the folder.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, src := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestDefaultNamesAreUnique(t *testing.T) {
+	named := func(name string) string { return "name: " + name + "\n" + tinySuite }
+	tests := []struct {
+		name  string
+		files map[string]string
+		args  []string // relative to the folder; "" for the folder itself
+		want  []string // suite names in load order
+	}{
+		{
+			name:  "two smoke.yaml in different folders",
+			files: map[string]string{"billing/smoke.yaml": tinySuite, "support/smoke.yaml": tinySuite, "unique.yaml": tinySuite},
+			args:  []string{""},
+			want:  []string{"billing/smoke", "support/smoke", "unique"},
+		},
+		{
+			name:  "named one by one on the command line",
+			files: map[string]string{"billing/smoke.yaml": tinySuite, "support/smoke.yaml": tinySuite},
+			args:  []string{"support/smoke.yaml", "billing/smoke.yaml"},
+			want:  []string{"support/smoke", "billing/smoke"},
+		},
+		{
+			name:  "one at the top, one deeper",
+			files: map[string]string{"smoke.yaml": tinySuite, "teams/billing/smoke.yaml": tinySuite},
+			args:  []string{""},
+			want:  []string{"smoke", "teams/billing/smoke"},
+		},
+		{
+			name:  "same base name, different extensions",
+			files: map[string]string{"smoke.yaml": tinySuite, "smoke.yml": tinySuite},
+			args:  []string{""},
+			want:  []string{"smoke.yaml", "smoke.yml"},
+		},
+		{
+			name:  "documents keep their number",
+			files: map[string]string{"a/smoke.yaml": tinySuite + "---\n" + tinySuite, "b/smoke.yaml": tinySuite},
+			args:  []string{""},
+			want:  []string{"a/smoke", "a/smoke-2", "b/smoke"},
+		},
+		{
+			name:  "a default that an explicit name takes gives way",
+			files: map[string]string{"a.yaml": named("smoke"), "b/smoke.yaml": tinySuite},
+			args:  []string{""},
+			want:  []string{"smoke", "b/smoke"},
+		},
+		{
+			name:  "a unique base name is kept",
+			files: map[string]string{"billing/smoke.yaml": tinySuite, "support/other.yaml": tinySuite},
+			args:  []string{""},
+			want:  []string{"smoke", "other"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeTree(t, tt.files)
+			var paths []string
+			for _, a := range tt.args {
+				paths = append(paths, filepath.Join(dir, filepath.FromSlash(a)))
+			}
+			ss, err := LoadPaths(paths, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range ss {
+				got = append(got, s.Name)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("names = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDuplicateSuiteNamesAcrossFiles(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"a.yaml":     "name: same\n" + tinySuite,
+		"sub/b.yaml": "# the same name again\nname:   same\n" + tinySuite,
+		"c.yaml":     "name: other\n" + tinySuite,
+	})
+	ss, err := LoadPaths([]string{dir}, Options{})
+	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "sub", "b.yaml")
+	want := b + `:2:9: duplicate suite name "same": ` + a + `:1:7 has it too; suite names must be unique across a run, since reports and baselines tell suites apart by name`
+	if ss != nil || err == nil || err.Error() != want {
+		t.Errorf("LoadPaths = %v, %v\nwant the error %s", suiteNames(ss), err, want)
+	}
+}

@@ -21,7 +21,12 @@ func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.
 
 // Suite is one validated suite file.
 type Suite struct {
-	Name          string // the file's base name without extension when the suite has none
+	// Name is unique among the suites of one load. A suite without name:
+	// takes its file's base name without extension ("smoke"), or, when
+	// another file of the same load has that base name too, the path
+	// relative to the folder the two have in common ("billing/smoke"), with
+	// "-N" after it for the N-th document of a file, N ≥ 2.
+	Name          string
 	File          string // the path it was loaded from
 	Provider      Provider
 	Defaults      Defaults
@@ -31,6 +36,10 @@ type Suite struct {
 	Load       *LoadSettings
 	Thresholds []ThresholdExpr
 	Pos        Pos // of the document root
+	NamePos    Pos // of the name: value; of the document root when the name is a default
+
+	nameDefault bool // no name: was written
+	doc         int  // 0-based index of the suite's document in its file
 }
 
 // LoadSettings is a suite's load: section. A zero field was not set.

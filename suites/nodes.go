@@ -3,6 +3,7 @@ package suites
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,10 +34,17 @@ type errBudget struct{}
 type loader struct {
 	file      string
 	doc       int // 0-based index of the YAML document in the file
+	opts      Options
 	lookupEnv func(string) (string, bool)
 	errs      ErrorList
-	visits    int // nodes walked, aliases counted at every use
-	budget    int // visits allowed before the file is refused
+	warns     ErrorList
+
+	// unneeded, while set, says why the value being read is not needed
+	// (the simulator takes any token): an unset variable in it is a
+	// warning, and the value is left out.
+	unneeded string
+	visits   int // nodes walked, aliases counted at every use
+	budget   int // visits allowed before the file is refused
 
 	// Template uses of the conversation being loaded, and where they are:
 	// atSession, a turn index, or len(turns) for final.
@@ -73,6 +81,10 @@ func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
 	l.errs = append(l.errs, &Error{Pos: l.pos(n), Msg: fmt.Sprintf(format, args...)})
 }
 
+func (l *loader) warnf(n *yaml.Node, format string, args ...any) {
+	l.warns = append(l.warns, &Error{Pos: l.pos(n), Msg: fmt.Sprintf(format, args...)})
+}
+
 // resolve follows aliases to the node they name and charges the visit to the
 // file's budget. Errors about the value's type are still reported at the
 // node as written, so an alias of the wrong kind is blamed where it is used.
@@ -87,7 +99,9 @@ func (l *loader) resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// kindName says what a node holds, for "want X, got Y" messages.
+// kindName says what a node holds, for "want X, got Y" messages. A scalar is
+// quoted as the file wrote it, so the user sees the offending value itself:
+// got "maybe", got the integer 3.
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -97,13 +111,13 @@ func kindName(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		switch n.ShortTag() {
 		case tagStr, tagTimestamp:
-			return "a string"
+			return shown(n)
 		case tagInt:
-			return "an integer"
+			return "the integer " + shortText(n.Value)
 		case tagFloat:
-			return "a number"
+			return "the number " + shortText(n.Value)
 		case tagBool:
-			return "a boolean"
+			return "the boolean " + shortText(n.Value)
 		case tagNull:
 			return "nothing"
 		}
@@ -125,14 +139,20 @@ func shown(n *yaml.Node) string {
 }
 
 func quoteShort(s string) string {
-	const maxRunes = 60
-	if utf8.RuneCountInString(s) > maxRunes {
-		s = string([]rune(s)[:maxRunes]) + "…"
-	}
+	s = shortText(s)
 	if strings.ContainsAny(s, "\"\\\n\t\r") || !utf8.ValidString(s) {
 		return strconv.Quote(s)
 	}
 	return `"` + s + `"`
+}
+
+// shortText cuts s to the length a message quotes.
+func shortText(s string) string {
+	const maxRunes = 60
+	if utf8.RuneCountInString(s) > maxRunes {
+		return string([]rune(s)[:maxRunes]) + "…"
+	}
+	return s
 }
 
 // field is one key and value of a mapping. Key is a scalar; Val is as written
@@ -306,9 +326,14 @@ func (l *loader) fillEnv(n *yaml.Node) (string, []string, bool) {
 		}
 	}
 	for _, p := range problems {
-		if p.malformed {
+		switch {
+		case p.malformed:
 			l.errorf(n, "\"${\" must start a reference such as ${OPENCX_API_KEY} (letters, digits and _); write $$ for a literal $")
-		} else {
+		case l.unneeded != "":
+			l.warnf(n, "environment variable %s is not set; %s, so the value is left out", p.name, l.unneeded)
+		case l.opts.MissingEnvWarns:
+			l.warnf(n, "environment variable %s is not set; the value is left out here, but run and load need it", p.name)
+		default:
 			l.errorf(n, "environment variable %s is not set; set it, or write $${%s} for the literal text", p.name, p.name)
 		}
 	}
@@ -320,7 +345,16 @@ func (l *loader) fillEnv(n *yaml.Node) (string, []string, bool) {
 func (l *loader) boolean(n *yaml.Node, label string) (bool, bool) {
 	r := l.resolve(n)
 	if r.Kind != yaml.ScalarNode || r.ShortTag() != tagBool {
-		l.errorf(n, "%s: want true or false, got %s", label, kindName(r))
+		hint := ""
+		if r.Kind == yaml.ScalarNode && r.ShortTag() == tagStr {
+			switch strings.ToLower(strings.TrimSpace(r.Value)) {
+			case "true", "false":
+				hint = " (a quoted string; remove the quotes)"
+			case "yes", "no", "on", "off", "y", "n":
+				hint = " (text in YAML 1.2; write true or false)"
+			}
+		}
+		l.errorf(n, "%s: want true or false, got %s%s", label, kindName(r), hint)
 		return false, false
 	}
 	var b bool
@@ -331,20 +365,26 @@ func (l *loader) boolean(n *yaml.Node, label string) (bool, bool) {
 	return b, true
 }
 
-// integer returns a whole number of at least least.
-func (l *loader) integer(n *yaml.Node, label string, least int) (int, bool) {
-	want := fmt.Sprintf("a whole number %d or more", least)
+// integer returns a whole number from least to most.
+func (l *loader) integer(n *yaml.Node, label string, least, most int) (int, bool) {
+	want := fmt.Sprintf("a whole number from %d to %d", least, most)
 	r := l.resolve(n)
 	if r.Kind != yaml.ScalarNode || r.ShortTag() != tagInt {
 		l.errorf(n, "%s: want %s, got %s", label, want, kindName(r))
 		return 0, false
 	}
-	var i int
-	if err := r.Decode(&i); err != nil || i < least {
-		l.errorf(n, "%s: want %s, got %s", label, want, r.Value)
+	// Decoding into int64 first keeps a value past int64 from wrapping into
+	// range; yaml.v3 refuses it, and so does the message.
+	var i int64
+	if err := r.Decode(&i); err != nil || i < int64(least) || i > int64(most) {
+		msg := fmt.Sprintf("%s: want %s, got %s", label, want, r.Value)
+		if err == nil && i > int64(most) {
+			msg = fmt.Sprintf("%s: %s is more than %d, the most a suite may ask for", label, r.Value, most)
+		}
+		l.errorf(n, "%s", msg)
 		return 0, false
 	}
-	return i, true
+	return int(i), true
 }
 
 // rate returns a number from 0 to 1.
@@ -363,10 +403,10 @@ func (l *loader) rate(n *yaml.Node, label string) (float64, bool) {
 	return f, true
 }
 
-// duration returns a Go duration such as 1m30s. A bare number other than 0 is
-// refused because its unit would be a guess; 0 is the same in every unit, and
-// Go's own syntax accepts it. With positive, 0 is refused too.
-func (l *loader) duration(n *yaml.Node, label string, positive bool) (time.Duration, bool) {
+// duration returns a Go duration such as 1m30s, at most limit. A bare number
+// other than 0 is refused because its unit would be a guess; 0 is the same in
+// every unit, and Go's own syntax accepts it. With positive, 0 is refused too.
+func (l *loader) duration(n *yaml.Node, label string, positive bool, limit time.Duration) (time.Duration, bool) {
 	const want = "want a duration such as 5s or 1m30s"
 	r := l.resolve(n)
 	if r.Kind != yaml.ScalarNode {
@@ -393,16 +433,44 @@ func (l *loader) duration(n *yaml.Node, label string, positive bool) (time.Durat
 	}
 	d, err := time.ParseDuration(text)
 	switch {
+	case err != nil && strings.HasPrefix(strings.TrimLeft(text, "+"), "-"):
+		l.errorf(n, "%s: must not be negative, got %s; %s", label, shown(r), want)
+	case err != nil && isOverflow(text):
+		l.errorf(n, "%s: %s is more than %s, the most a suite may ask for", label, shown(r), shortDuration(limit))
 	case err != nil:
 		l.errorf(n, "%s: %s, got %s", label, want, shown(r))
 	case d < 0:
-		l.errorf(n, "%s: must not be negative; %s", label, want)
+		l.errorf(n, "%s: must not be negative, got %s; %s", label, shown(r), want)
 	case positive && d == 0:
 		l.errorf(n, "%s: must be more than 0; %s", label, want)
+	case d > limit:
+		l.errorf(n, "%s: %s is more than %s, the most a suite may ask for", label, shown(r), shortDuration(limit))
 	default:
 		return d, true
 	}
 	return 0, false
+}
+
+// isOverflow reports whether text is a well-formed duration that is merely too
+// long for time.Duration (some 292 years), which ParseDuration refuses with
+// the same error as nonsense.
+func isOverflow(text string) bool {
+	return durationSyntax.MatchString(text)
+}
+
+var durationSyntax = regexp.MustCompile(`^[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+$`)
+
+// shortDuration writes d as a suite would, without the zero minutes and
+// seconds time.Duration.String adds: 24h, not 24h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // stringMap returns a mapping of scalars as strings, as vars and headers are.

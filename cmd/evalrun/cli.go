@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime/debug"
 	"strings"
 
@@ -44,6 +45,9 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
+// commands are the subcommands Main knows, for suggestions.
+var commands = []string{"run", "load", "merge", "report", "validate", "sim", "version", "help"}
+
 // Main runs the command line args and returns the process exit code.
 func Main(ctx context.Context, args []string, io *term.Streams) int {
 	if len(args) == 0 {
@@ -52,11 +56,12 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 	}
 	var code int
 	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
+	cmd, rest := args[0], args[1:]
+	switch cmd {
 	case "run":
 		code, err = runCmd(ctx, rest, io)
 	case "validate":
-		code, err = validateCmd(rest, io)
+		code, err = validateCmd(ctx, rest, io)
 	case "sim":
 		code, err = simCmd(ctx, rest, io)
 	case "load":
@@ -72,12 +77,23 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 		fmt.Fprint(io.Out, usage)
 		return exitOK
 	default:
-		err = usagef("unknown command %q", cmd)
+		msg := fmt.Sprintf("unknown command %q", cmd)
+		if guess := nearest(cmd, commands); guess != "" {
+			msg += " (did you mean " + guess + "?)"
+		}
+		err = &usageError{msg}
+		cmd = ""
 	}
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
-			fmt.Fprintf(io.Err, "evalrun: %v\nRun 'evalrun --help' for usage.\n", err)
+			// Point to the help that lists what was wrong: the command's
+			// own flags, or the list of commands.
+			hint := "Run 'evalrun --help' for usage."
+			if cmd != "" {
+				hint = fmt.Sprintf("Run 'evalrun %s -h' for the flags of %s.", cmd, cmd)
+			}
+			fmt.Fprintf(io.Err, "evalrun: %v\n%s\n", err, hint)
 			return exitUsage
 		}
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,7 +127,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usagef("%s: %v", fs.Name(), err)
+			return nil, usagef("%s: %s", fs.Name(), flagError(fs, err))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -123,6 +139,108 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// Go's flag package words its errors for Go programs ("flag provided but
+// not defined: -jnuit"); these patterns recognise them so flagError can say
+// it the way evalrun's help and users write flags. Anything unrecognised is
+// passed through unchanged.
+var (
+	undefinedFlagRE = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	needsValueRE    = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+	badValueRE      = regexp.MustCompile(`^invalid value (".*") for flag -+([^:]*): (.*)$`)
+	badBoolRE       = regexp.MustCompile(`^invalid boolean value (".*") for -+([^:]*): (.*)$`)
+)
+
+// flagError rewrites an error of fs.Parse: flags as --name (-c for one
+// letter), and for an unknown flag the nearest defined one.
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if m := undefinedFlagRE.FindStringSubmatch(msg); m != nil {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		out := "unknown flag " + flagName(m[1])
+		if guess := nearest(m[1], names); guess != "" {
+			out += " (did you mean " + flagName(guess) + "?)"
+		}
+		return out
+	}
+	if m := needsValueRE.FindStringSubmatch(msg); m != nil {
+		return flagName(m[1]) + " needs a value"
+	}
+	if m := badBoolRE.FindStringSubmatch(msg); m != nil {
+		return flagName(m[2]) + ": invalid value " + m[1] + ": want true or false"
+	}
+	if m := badValueRE.FindStringSubmatch(msg); m != nil {
+		return flagName(m[2]) + ": invalid value " + m[1] + ": " + m[3]
+	}
+	return msg
+}
+
+// flagName is how help and messages spell a flag: -c, --junit.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// nearest returns the name in names that word most likely misspells, or ""
+// when none is close: one that starts with or contains word (at least two
+// letters, four for containing), else the one at the smallest edit distance,
+// counting a swap of neighbours as one edit, if that is at most 1 for short
+// words and 2 from five letters on. One-letter names are aliases and never
+// suggested.
+func nearest(word string, names []string) string {
+	if len(word) < 2 {
+		return ""
+	}
+	best, bestD := "", -1
+	for _, n := range names {
+		if len(n) < 2 {
+			continue
+		}
+		if n == word || strings.HasPrefix(n, word) || (len(word) >= 4 && strings.Contains(n, word)) {
+			return n
+		}
+		if d := editDistance(word, n); bestD < 0 || d < bestD {
+			best, bestD = n, d
+		}
+	}
+	limit := 1
+	if len(word) >= 5 {
+		limit = 2
+	}
+	if bestD < 0 || bestD > limit {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// insertions, deletions, substitutions and swaps of adjacent bytes.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // printHelp writes a flag set's usage to w; -h lands here.

@@ -91,7 +91,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (int, error) 
 		gates = append(gates, th)
 	}
 
-	loaded, err := suites.LoadPaths(paths, suites.Options{})
+	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL})
 	if err != nil {
 		fmt.Fprintln(io.Err, err)
 		return exitUsage, nil

@@ -88,7 +88,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 		}
 	}
 
-	loaded, err := suites.LoadPaths(paths, suites.Options{})
+	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL})
 	if err != nil {
 		fmt.Fprintln(io.Err, err)
 		return exitUsage, nil
@@ -120,6 +120,10 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	}
 	if err != nil {
 		outputs.discard()
+		var sel *runner.SelectionError
+		if errors.As(err, &sel) {
+			return exitUsage, usagef("run: %v", err) // nothing was sent
+		}
 		return exitTrouble, err
 	}
 

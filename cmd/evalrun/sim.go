@@ -85,6 +85,7 @@ func simFlags() (*flag.FlagSet, *simConfig) {
 	param("oversize-bytes", "oversize_bytes", "`SIZE` of oversize replies, e.g. 512KiB (default 11MiB)")
 	param("shape", "shape", "`SHAPE` of OpenCX send replies: flat, data, legacy or id-only (default flat)")
 	param("history-delay", "history_delay", "show the AI's answers in the history only this `DURATION` after the send")
+	param("history-ids", "history_ids", "`IDS` of OpenCX history items: same (as the send's message id), none or unrelated (default same)")
 	param("flaky", "flaky", "`PROBABILITY` that the bot answers with its fallback text instead of its rule")
 	param("seed", "seed", "`N` seeds latency, faults and flakiness, for reproducible runs")
 	param("idle", "idle", "forget a session this `DURATION` after a request last used it (default 10m), or never")

@@ -28,6 +28,7 @@ func TestSimFlags(t *testing.T) {
 			sim.Options{Faults: []sim.Fault{{Kind: sim.Fault429, Rate: 0.5}}, RetryAfter: 2 * time.Second, RetryAfterDate: true, OversizeBytes: 1 << 20, HistoryDelay: time.Second},
 			"fault=429:0.5&retry_after=2&retry_after_date=true&oversize_bytes=1MiB&history_delay=1s",
 		},
+		{[]string{"--shape", "id-only", "--history-ids", "none"}, sim.Options{Shape: sim.ShapeIDOnly, HistoryIDs: sim.HistoryIDsNone}, "shape=id-only&history_ids=none"},
 		{
 			[]string{"--spec", "sim?latency=uniform:1ms:2ms&token=x", "--fault", "hang:0.5"},
 			sim.Options{LatencyDist: sim.Uniform{Min: time.Millisecond, Max: 2 * time.Millisecond}, Token: "x", Faults: []sim.Fault{{Kind: sim.FaultHang, Rate: 0.5}}},
@@ -56,6 +57,7 @@ func TestSimFlags(t *testing.T) {
 		"--fault 504:0.1":                "sim spec: fault=504:0.1: want KIND:RATE",
 		"--spec latency=1s --latency 2s": "sim spec: latency is given twice",
 		"--shape wrapped":                "sim spec: shape=wrapped: want one of flat, data, legacy, id-only",
+		"--history-ids random":           "sim spec: history_ids=random: want one of same, none, unrelated",
 	} {
 		fs, cfg := simFlags()
 		if _, err := parseArgs(fs, strings.Fields(args)); err != nil {

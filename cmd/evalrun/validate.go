@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 	"github.com/evalrun/evalrun/suites"
 )
 
-func validateCmd(args []string, io *term.Streams) (int, error) {
+func validateCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	paths, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -22,7 +23,16 @@ func validateCmd(args []string, io *term.Streams) (int, error) {
 	if len(paths) == 0 {
 		return exitUsage, usagef("validate: name at least one suite file or folder")
 	}
-	loaded, err := suites.LoadPaths(paths, suites.Options{})
+	// A lint step may run where the secrets are not set (a fork's CI): an
+	// unset variable is a warning here, and an error only in run and load.
+	warnings := 0
+	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{
+		MissingEnvWarns: true,
+		Warn: func(w *suites.Error) {
+			warnings++
+			fmt.Fprintf(io.Err, "%s: warning: %s\n", w.Pos, w.Msg)
+		},
+	})
 	if err != nil {
 		fmt.Fprintln(io.Err, err)
 		return exitUsage, nil
@@ -34,8 +44,12 @@ func validateCmd(args []string, io *term.Streams) (int, error) {
 			turns += len(c.Turns)
 		}
 	}
-	fmt.Fprintf(io.Out, "ok: %d %s, %d %s, %d %s\n",
+	fmt.Fprintf(io.Out, "ok: %d %s, %d %s, %d %s",
 		len(loaded), plural(len(loaded), "suite"), convs, plural(convs, "conversation"), turns, plural(turns, "turn"))
+	if warnings > 0 {
+		fmt.Fprintf(io.Out, " (%d %s)", warnings, plural(warnings, "warning"))
+	}
+	fmt.Fprintln(io.Out)
 	return exitOK, nil
 }
 

@@ -81,12 +81,17 @@ func FuzzHistory(f *testing.F) {
 		}
 		// Finding an answer in whatever was decoded must not panic, and may
 		// only ever pick items after the user's message.
-		for _, it := range page.Items {
-			a := answerIn(page.Items, it.ID, false)
-			if a.reply != nil && !a.reply.fromAI() || a.handoff != nil && !a.handoff.handoff() {
-				t.Fatalf("picked a wrong item: %+v", a)
+		for i, it := range page.Items {
+			for _, m := range []sentMessage{{id: it.ID, text: it.Text}, {text: it.Text}, {id: it.ID}} {
+				a := scan{skip: i}
+				a.page(page.Items, m)
+				if a.reply != nil && a.reply.role() != roleReply || a.handoff != nil && a.handoff.role() != roleHandoff {
+					t.Fatalf("picked a wrong item: %+v", a)
+				}
+				if (a.reply != nil || a.handoff != nil) && !a.sawUser {
+					t.Fatalf("an answer without the user's message: %+v", a)
+				}
 			}
 		}
-		answerIn(page.Items, "", true)
 	})
 }

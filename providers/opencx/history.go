@@ -21,11 +21,17 @@ const (
 	DefaultReplyTimeout = 60 * time.Second
 )
 
-// Event and sender types of history items that decide a turn.
+// Event and sender types of history items.
 const (
 	eventMessage  = "message"
 	eventHandoff  = "handoff"
 	eventTakeover = "human_agent_takeover"
+	// eventResolved is the AI marking the contact's issue resolved. It is
+	// not a message: it answers nothing and closes no turn.
+	eventResolved = "ai_resolved_issue"
+	// eventComment is a human agent's internal note on the session, which
+	// the contact never sees: neither a reply nor a handoff.
+	eventComment  = "human_agent_comment"
 	senderAI      = "ai"
 	senderContact = "contact"
 )
@@ -45,14 +51,34 @@ type historyItem struct {
 	Raw    json.RawMessage
 }
 
-// handoff reports whether the event hands the session from the AI to a human,
-// after which the AI answers no more.
-func (it historyItem) handoff() bool { return it.Type == eventHandoff || it.Type == eventTakeover }
+// role is what a history item means for finding the answer to a turn.
+type role int
 
-func (it historyItem) fromAI() bool { return it.Type == eventMessage && it.Sender == senderAI }
+const (
+	roleOther   role = iota // answers nothing: see historyItem.role
+	roleContact             // a message from the contact
+	roleReply               // a message from the AI
+	roleHandoff             // the session passes from the AI to a human, who answers from then on
+)
 
-func (it historyItem) fromContact() bool {
-	return it.Type == eventMessage && it.Sender == senderContact
+// role classifies the item. A human agent's message is roleOther: the turn
+// waits for the AI, and a takeover, not a message, is what hands over.
+func (it historyItem) role() role {
+	switch it.Type {
+	case eventMessage:
+		switch it.Sender {
+		case senderContact:
+			return roleContact
+		case senderAI:
+			return roleReply
+		}
+	case eventHandoff, eventTakeover:
+		return roleHandoff
+	case eventResolved, eventComment:
+		// Neither is the AI's answer, and neither ends the wait for it.
+	}
+	// So too event types evalrun does not know.
+	return roleOther
 }
 
 // decodeHistory reads one history page: {items[...], next}, also accepted
@@ -124,53 +150,97 @@ func contentText(raw json.RawMessage) string {
 	return ""
 }
 
-// answer is what a read of the history says about one turn.
-type answer struct {
-	sawUser   bool         // the user's message is in the history
-	reply     *historyItem // the AI's first message after it, if any
-	handoff   *historyItem // the first handoff event after it, if any
-	handedOff bool         // some handoff event appeared anywhere in what was read
+// sentMessage is the user's message whose answer a turn waits for: its text
+// as sent, and the message id the send reply gave ("" when none).
+type sentMessage struct {
+	id   string
+	text string
 }
 
-// answerIn finds the answer to the user's message userID in items, read in
-// the order the history gives them (oldest first). userBefore says the
-// user's message was on an earlier page than items[0]. Only events after the
-// user's message and before the contact's next message count, so an older
-// AI message can never pass for the answer.
-func answerIn(items []historyItem, userID string, userBefore bool) answer {
-	a := answer{sawUser: userBefore}
-	closed := false // the contact spoke again: later events answer that
-	for i := range items {
-		it := &items[i]
-		if it.handoff() {
-			a.handedOff = true
-		}
-		switch {
-		case !a.sawUser:
-			a.sawUser = it.ID != "" && it.ID == userID
-		case closed:
-		case it.fromContact():
-			closed = true
-		case it.fromAI() && a.reply == nil:
-			a.reply = it
-		case it.handoff() && a.handoff == nil:
-			a.handoff = it
-		}
+// String names the message in errors: its text, cut short, and its id.
+func (m sentMessage) String() string {
+	text := m.text
+	if r := []rune(text); len(r) > 60 {
+		text = string(r[:60]) + "…"
 	}
-	return a
+	if m.id == "" {
+		return fmt.Sprintf("%q", text)
+	}
+	return fmt.Sprintf("%q (message id %s)", text, m.id)
+}
+
+// is reports whether a contact message with this text could be m. White
+// space is compared loosely, in case the service trims or folds it.
+func (m sentMessage) is(text string) bool {
+	return strings.Join(strings.Fields(text), " ") == strings.Join(strings.Fields(m.text), " ")
+}
+
+// scan is what reading the history has found out about one turn. History
+// items need not carry ids, and where they do, the id need not be the one
+// the send returned, so the user's message is found by position and content:
+// the contact message with the text just sent, after the items earlier turns
+// have read. An item whose id is the send's is the user's message for sure.
+// Of several contact messages with the text, the last counts: it is the most
+// recent. The answer is the AI's first message, or the first handoff, after
+// it and before the contact's next message, so an older AI message can never
+// pass for it.
+//
+// A scan is a value: await keeps the scan as it stood at the start of the
+// page it reads next, because each poll reads that page again from its start.
+type scan struct {
+	skip      int          // items at the start of the next page that earlier turns have read
+	sawUser   bool         // the user's message has been read
+	byID      bool         // ... and was known by its id
+	closed    bool         // the contact spoke again after it: later events answer that
+	reply     *historyItem // the AI's first message after it
+	handoff   *historyItem // the first handoff event after it
+	handedOff bool         // a handoff event was read, anywhere
+}
+
+// page reads one page of items, oldest first, after the first skip.
+func (s *scan) page(items []historyItem, m sentMessage) {
+	for i := min(s.skip, len(items)); i < len(items); i++ {
+		s.item(&items[i], m)
+	}
+	s.skip = 0
+}
+
+func (s *scan) item(it *historyItem, m sentMessage) {
+	r := it.role()
+	if r == roleHandoff {
+		s.handedOff = true
+	}
+	switch {
+	case r == roleContact && m.id != "" && it.ID == m.id:
+		s.found(true)
+	case r == roleContact && !s.byID && m.is(it.Text):
+		s.found(false)
+	case r == roleContact:
+		s.closed = s.sawUser
+	case !s.sawUser || s.closed:
+	case r == roleReply && s.reply == nil:
+		s.reply = it
+	case r == roleHandoff && s.handoff == nil:
+		s.handoff = it
+	}
+}
+
+// found starts the turn's window afresh at the user's message.
+func (s *scan) found(byID bool) {
+	s.sawUser, s.byID, s.closed, s.reply, s.handoff = true, byID, false, nil, nil
 }
 
 // read is one pass over the history from the page at cursor to the end.
 type read struct {
-	items      []historyItem // every item read, in order
-	last       string        // cursor of the last page: where the next read starts
-	userBefore bool          // the user's message is on a page before last
+	last    string // cursor of the last page: where the next read starts
+	lastLen int    // items on the last page
+	base    scan   // the scan as it stood at the start of the last page
+	scan    scan   // the scan after everything read
 }
 
-// readHistory follows next from cursor until it is null. userBefore says the
-// user's message userID lies before the page at cursor.
-func (c *conversation) readHistory(ctx context.Context, cursor, userID string, userBefore bool) (*read, error) {
-	r := &read{last: cursor, userBefore: userBefore}
+// readHistory follows next from cursor until it is null, going on with the
+// scan at, which stands at the start of the page at cursor.
+func (c *conversation) readHistory(ctx context.Context, cursor string, at scan, m sentMessage) (*read, error) {
 	seen := map[string]bool{cursor: true}
 	for {
 		path := c.path() + "/history?cursor=" + url.QueryEscape(cursor)
@@ -183,8 +253,9 @@ func (c *conversation) readHistory(ctx context.Context, cursor, userID string, u
 			return nil, &providers.Error{Provider: "opencx", Op: opHistory, Status: status,
 				Body: c.call.Excerpt(raw), Err: err}
 		}
-		r.last = cursor
-		r.items = append(r.items, page.Items...)
+		r := &read{last: cursor, lastLen: len(page.Items), base: at}
+		at.page(page.Items, m)
+		r.scan = at
 		if page.Next == "" {
 			return r, nil
 		}
@@ -193,22 +264,20 @@ func (c *conversation) readHistory(ctx context.Context, cursor, userID string, u
 				Body: c.call.Excerpt(raw), Err: fmt.Errorf("history cursor %q repeats", page.Next)}
 		}
 		seen[page.Next] = true
-		for _, it := range page.Items {
-			r.userBefore = r.userBefore || it.ID == userID
-		}
 		cursor = page.Next
 	}
 }
 
 const opHistory = "read reply from history"
 
-// await polls the history until the answer to the user's message userID
+// await polls the history until the answer to the user's message m
 // appears, and returns it as the reply to a send that answered with status.
 //
 // Each read starts at the last page of the one before (history only grows at
-// its end), and the conversation keeps that cursor for its next turn, so no
-// turn rescans the history from the start.
-func (c *conversation) await(ctx context.Context, userID string, status int) (*providers.Reply, error) {
+// its end), and the conversation keeps that cursor, with how many items of
+// its page have been read, for its next turn: no turn rescans the history
+// from the start, and none takes an item an earlier turn has read.
+func (c *conversation) await(ctx context.Context, m sentMessage, status int) (*providers.Reply, error) {
 	wait := c.replyTimeout
 	if wait <= 0 {
 		wait = DefaultReplyTimeout
@@ -220,18 +289,19 @@ func (c *conversation) await(ctx context.Context, userID string, status int) (*p
 	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 
-	cursor, userBefore, sawUser := c.cursor, false, false
+	cursor, at, sawUser := c.cursor, scan{skip: c.seen}, false
 	for {
-		rd, err := c.readHistory(pctx, cursor, userID, userBefore)
+		rd, err := c.readHistory(pctx, cursor, at, m)
 		if err != nil {
 			if pctx.Err() != nil && ctx.Err() == nil {
-				return nil, c.timedOut(wait, userID, sawUser)
+				return nil, c.timedOut(wait, m, sawUser)
 			}
 			return nil, err
 		}
-		a := answerIn(rd.items, userID, userBefore)
-		cursor, userBefore = rd.last, rd.userBefore
-		c.cursor = cursor
+		a := rd.scan
+		cursor, at = rd.last, rd.base
+		// Whatever this read saw precedes the next turn's message.
+		c.cursor, c.seen = rd.last, rd.lastLen
 		sawUser = a.sawUser
 		if a.handedOff {
 			c.handedOff = true
@@ -260,17 +330,17 @@ func (c *conversation) await(ctx context.Context, userID string, status int) (*p
 			if ctx.Err() != nil {
 				return nil, &providers.Error{Provider: "opencx", Op: opHistory, Err: ctx.Err()}
 			}
-			return nil, c.timedOut(wait, userID, sawUser)
+			return nil, c.timedOut(wait, m, sawUser)
 		}
 	}
 }
 
-func (c *conversation) timedOut(wait time.Duration, userID string, sawUser bool) error {
+func (c *conversation) timedOut(wait time.Duration, m sentMessage, sawUser bool) error {
 	err := fmt.Errorf("no reply appeared in the session history within reply_timeout (%s)", wait)
 	if sawUser {
-		err = fmt.Errorf("%w: no AI message or handoff after the user's message %s", err, userID)
+		err = fmt.Errorf("%w: no AI message or handoff after the user's message %s", err, m)
 	} else {
-		err = fmt.Errorf("%w: the user's message %s never appeared in it", err, userID)
+		err = fmt.Errorf("%w: the user's message %s never appeared in it", err, m)
 	}
 	return &providers.Error{Provider: "opencx", Op: opHistory, Err: err,
 		Hint: "raise provider.reply_timeout if the bot is slow to answer"}

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,10 +36,29 @@ type fakeOpenCX struct {
 	sendReply func(id string) string
 	// answer may append events; it runs before each history request.
 	answer func(f *fakeOpenCX)
+	// ids is what history items carry as their id.
+	ids historyIDs
+	// lose makes sends store no message, as if the service lost them.
+	lose bool
 }
 
+// historyIDs is how a fake's history items relate to the message ids that
+// send replies give: OpenCX promises neither that items carry an id nor
+// that it is the send's.
+type historyIDs string
+
+const (
+	idsSame      historyIDs = "same"      // the send's message id
+	idsNone      historyIDs = "none"      // no id member at all
+	idsUnrelated historyIDs = "unrelated" // an id of their own
+)
+
+// fakeIDs is the ids of the fakes newFake makes; TestIDOnlyHistoryIDs runs
+// the id-only tests under each.
+var fakeIDs = idsSame
+
 func newFake(t *testing.T, pageSize int) *fakeOpenCX {
-	f := &fakeOpenCX{pageSize: pageSize}
+	f := &fakeOpenCX{pageSize: pageSize, ids: fakeIDs}
 	f.Server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.Close)
 	return f
@@ -71,7 +93,10 @@ func (f *fakeOpenCX) serve(w http.ResponseWriter, r *http.Request) {
 			sender = "human_agent"
 		}
 		text, _ := body["message"].(map[string]any)["text"].(string)
-		id := f.event("message", sender, text)
+		id := "never-stored"
+		if !f.lose {
+			id = f.event("message", sender, text)
+		}
 		f.polls = 0
 		w.WriteHeader(http.StatusCreated)
 		if f.sendReply != nil {
@@ -91,7 +116,18 @@ func (f *fakeOpenCX) serve(w http.ResponseWriter, r *http.Request) {
 			start, _ = strconv.Atoi(strings.TrimPrefix(cursor, "c"))
 		}
 		end := min(start+f.pageSize, len(f.events))
-		page := map[string]any{"items": f.events[min(start, end):end], "next": nil}
+		items := []map[string]any{}
+		for _, ev := range f.events[min(start, end):end] {
+			it := maps.Clone(ev)
+			switch f.ids {
+			case idsNone:
+				delete(it, "id")
+			case idsUnrelated:
+				it["id"] = "item-of-" + it["id"].(string)
+			}
+			items = append(items, it)
+		}
+		page := map[string]any{"items": items, "next": nil}
 		if end < len(f.events) {
 			page["next"] = "c" + strconv.Itoa(end)
 		}
@@ -244,7 +280,7 @@ func TestIDOnlyTimesOut(t *testing.T) {
 		t.Fatalf("want a *providers.Error (errored, not failed), got %v", err)
 	}
 	if !strings.Contains(err.Error(), "no reply appeared in the session history within reply_timeout (100ms)") ||
-		!strings.Contains(err.Error(), "no AI message or handoff after the user's message evt-1") {
+		!strings.Contains(err.Error(), `no AI message or handoff after the user's message "anyone?" (message id evt-1)`) {
 		t.Errorf("error %q", err)
 	}
 	if time.Since(start) > 3*time.Second {
@@ -257,12 +293,13 @@ func TestIDOnlyTimesOut(t *testing.T) {
 
 func TestIDOnlyUserMessageNeverInHistory(t *testing.T) {
 	f := newFake(t, 20)
+	f.lose = true
 	f.sendReply = func(string) string { return `{"success":true,"data":{"message":{"id":"lost"}}}` }
 	f.answer = func(f *fakeOpenCX) { f.event("message", "ai", "an answer to something else") }
 	cfg := quick(f.URL)
 	cfg.ReplyTimeout = 50 * time.Millisecond
 	r, err := open(t, cfg).Send(context.Background(), providers.Message{Text: "hi"})
-	if err == nil || !strings.Contains(err.Error(), "the user's message lost never appeared") {
+	if err == nil || !strings.Contains(err.Error(), `the user's message "hi" (message id lost) never appeared`) {
 		t.Fatalf("want a timeout naming the missing message, got %+v, %v", r, err)
 	}
 }
@@ -333,38 +370,154 @@ func TestIDOnlyHandoff(t *testing.T) {
 	}
 }
 
-// A human agent's message between the user's message and the AI's does not
-// count as the answer, and the contact's next message closes the window.
-func TestAnswerIn(t *testing.T) {
-	item := func(id, typ, sender string) historyItem {
-		return historyItem{ID: id, Type: typ, Sender: sender, Text: id}
+// TestIDOnlyHistoryIDs runs the tests that read answers from the history
+// again with items that carry no id, and with ids unrelated to the send's.
+func TestIDOnlyHistoryIDs(t *testing.T) {
+	for _, ids := range []historyIDs{idsNone, idsUnrelated} {
+		t.Run(string(ids), func(t *testing.T) {
+			fakeIDs = ids
+			t.Cleanup(func() { fakeIDs = idsSame })
+			for _, test := range []func(*testing.T){
+				TestEveryShapeThroughSend,
+				TestIDOnlyAnswerOnThirdPollAndSecondPage,
+				TestIDOnlyTwoTurnsEachGetTheirOwnAnswer,
+				TestIDOnlyRepeatedText,
+				TestIDOnlyIgnoresCommentsAndResolution,
+				TestIDOnlyTimesOut,
+				TestIDOnlyUserMessageNeverInHistory,
+				TestIDOnlyHandoff,
+				TestAgentTurnAndTakeOverOnTheWire,
+			} {
+				name := runtime.FuncForPC(reflect.ValueOf(test).Pointer()).Name()
+				t.Run(name[strings.LastIndex(name, ".")+1:], test)
+			}
+		})
 	}
-	items := []historyItem{
-		item("a0", "message", "ai"),
-		item("u1", "message", "contact"),
-		item("h1", "message", "human_agent"),
-		item("a1", "message", "ai"),
-		item("u2", "message", "contact"),
-		item("a2", "message", "ai"),
+}
+
+// The same text sent twice: the second turn must wait for the answer to the
+// second message, not take the answer the first one got.
+func TestIDOnlyRepeatedText(t *testing.T) {
+	f := newFake(t, 3)
+	f.answer = func(f *fakeOpenCX) {
+		if f.polls == 2 {
+			f.event("message", "ai", fmt.Sprintf("answer %d", len(f.sends)))
+		}
 	}
-	if a := answerIn(items, "u1", false); a.reply == nil || a.reply.ID != "a1" || a.handoff != nil || a.handedOff {
-		t.Errorf("u1: %+v", a)
+	conv := open(t, quick(f.URL))
+	for i := 1; i <= 3; i++ {
+		r, err := conv.Send(context.Background(), providers.Message{Text: "hello?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("answer %d", i); r.Text != want {
+			t.Errorf("turn %d got %q, want %q", i, r.Text, want)
+		}
 	}
-	if a := answerIn(items, "u2", false); a.reply == nil || a.reply.ID != "a2" {
-		t.Errorf("u2: %+v", a)
+}
+
+// Internal comments and the AI's resolution of the issue are events of the
+// history, but neither is the AI's answer.
+func TestIDOnlyIgnoresCommentsAndResolution(t *testing.T) {
+	f := newFake(t, 20)
+	f.answer = func(f *fakeOpenCX) {
+		switch f.polls {
+		case 1:
+			f.event("human_agent_comment", "human_agent", "internal: watch this one")
+			f.event("ai_resolved_issue", "ai", "")
+		case 3:
+			f.event("message", "ai", "Glad I could help!")
+			f.event("ai_resolved_issue", "ai", "")
+		}
 	}
-	if a := answerIn(items[:2], "u1", false); !a.sawUser || a.reply != nil {
-		t.Errorf("u1 unanswered: %+v", a)
+	r, err := open(t, quick(f.URL)).Send(context.Background(), providers.Message{Text: "thanks"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if a := answerIn(items[:1], "u1", false); a.sawUser || a.reply != nil {
-		t.Errorf("u1 not yet stored: %+v", a)
+	if r.Text != "Glad I could help!" || r.Silent || r.Handoff == nil || *r.Handoff {
+		t.Errorf("reply %+v", r)
 	}
-	if a := answerIn(items[:1], "u1", true); a.reply == nil || a.reply.ID != "a0" {
-		t.Errorf("user's message on an earlier page: %+v", a)
+	if cursors, _ := f.history(); len(cursors) != 3 {
+		t.Errorf("answered after %d polls, want 3", len(cursors))
 	}
-	late := []historyItem{item("u1", "message", "contact"), item("u2", "message", "contact"), item("a2", "message", "ai")}
-	if a := answerIn(late, "u1", false); a.reply != nil {
-		t.Errorf("an answer after the contact's next message was taken for u1: %+v", a)
+}
+
+// TestScan finds the user's message by id where it matches, else by text
+// after what earlier turns read, and the AI's answer after it.
+func TestScan(t *testing.T) {
+	item := func(id, typ, sender, text string) historyItem {
+		return historyItem{ID: id, Type: typ, Sender: sender, Text: text}
+	}
+	contact := func(id, text string) historyItem { return item(id, "message", "contact", text) }
+	ai := func(id, text string) historyItem { return item(id, "message", "ai", text) }
+	tests := []struct {
+		name      string
+		items     []historyItem
+		skip      int
+		sent      sentMessage
+		sawUser   bool
+		reply     string // Text of the reply, "" for none
+		handoff   bool   // a handoff event is the answer
+		handedOff bool
+	}{
+		{"by id", []historyItem{ai("a0", "Welcome"), contact("u1", "refund"), ai("a1", "opened")},
+			0, sentMessage{"u1", "refund"}, true, "opened", false, false},
+		{"no ids", []historyItem{ai("", "Welcome"), contact("", "refund"), ai("", "opened")},
+			0, sentMessage{"m-1", "refund"}, true, "opened", false, false},
+		{"unrelated ids", []historyItem{ai("x0", "Welcome"), contact("x1", "refund"), ai("x2", "opened")},
+			0, sentMessage{"m-1", "refund"}, true, "opened", false, false},
+		{"white space folded", []historyItem{contact("", "  refund \n please "), ai("", "sure")},
+			0, sentMessage{"", "refund please"}, true, "sure", false, false},
+		{"not yet stored", []historyItem{ai("", "Welcome")},
+			0, sentMessage{"m-1", "refund"}, false, "", false, false},
+		{"stored, unanswered", []historyItem{ai("", "Welcome"), contact("", "refund")},
+			0, sentMessage{"m-1", "refund"}, true, "", false, false},
+		{"read by an earlier turn", []historyItem{contact("", "hello"), ai("", "hi")},
+			2, sentMessage{"", "hello"}, false, "", false, false},
+		{"after what earlier turns read", []historyItem{contact("", "hello"), ai("", "hi"), contact("", "hello"), ai("", "hi again")},
+			2, sentMessage{"", "hello"}, true, "hi again", false, false},
+		{"the last of two with the text", []historyItem{contact("", "hello"), ai("", "hi"), contact("", "hello")},
+			0, sentMessage{"", "hello"}, true, "", false, false},
+		{"an id beats a later text", []historyItem{contact("u1", "hello"), contact("u2", "hello"), ai("a2", "hi")},
+			0, sentMessage{"u1", "hello"}, true, "", false, false},
+		{"the contact's next message closes", []historyItem{contact("", "first"), contact("", "second"), ai("", "to the second")},
+			0, sentMessage{"", "first"}, true, "", false, false},
+		{"human agent message and comment are no answer", []historyItem{contact("", "refund"), item("", "message", "human_agent", "Bo here"),
+			item("", "human_agent_comment", "human_agent", "note"), ai("", "opened")},
+			0, sentMessage{"", "refund"}, true, "opened", false, false},
+		{"resolution is no answer", []historyItem{contact("", "thanks"), item("", "ai_resolved_issue", "ai", "")},
+			0, sentMessage{"", "thanks"}, true, "", false, false},
+		{"unknown event types are no answer", []historyItem{contact("", "thanks"), item("", "ai_mood", "ai", "happy")},
+			0, sentMessage{"", "thanks"}, true, "", false, false},
+		{"handoff", []historyItem{contact("", "human"), item("", "human_agent_comment", "human_agent", "mine"), item("", "handoff", "ai", "summary")},
+			0, sentMessage{"", "human"}, true, "", true, true},
+		{"an older handoff is no answer", []historyItem{item("", "handoff", "ai", "summary"), contact("", "hello?")},
+			0, sentMessage{"", "hello?"}, true, "", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Read in one page and split across pages, as await does.
+			for split := 0; split <= len(tt.items); split++ {
+				if split > 0 && split < tt.skip {
+					continue // the skip is of the first page's items
+				}
+				a := scan{skip: tt.skip}
+				if split == 0 {
+					a.page(tt.items, tt.sent)
+				} else {
+					a.page(tt.items[:split], tt.sent)
+					a.page(tt.items[split:], tt.sent)
+				}
+				reply := ""
+				if a.reply != nil {
+					reply = a.reply.Text
+				}
+				if a.sawUser != tt.sawUser || reply != tt.reply || (a.handoff != nil) != tt.handoff || a.handedOff != tt.handedOff {
+					t.Errorf("split at %d: sawUser %v reply %q handoff %v handedOff %v, want %v %q %v %v",
+						split, a.sawUser, reply, a.handoff != nil, a.handedOff, tt.sawUser, tt.reply, tt.handoff, tt.handedOff)
+				}
+			}
+		})
 	}
 }
 
@@ -484,7 +637,7 @@ func TestDecodeHistoryOddButLegal(t *testing.T) {
 	if page.Next != "" || len(page.Items) != 4 {
 		t.Fatalf("page %+v", page)
 	}
-	if it := page.Items[0]; it.ID != "7" || !it.fromAI() || it.Text != "bare string" {
+	if it := page.Items[0]; it.ID != "7" || it.role() != roleReply || it.Text != "bare string" {
 		t.Errorf("item 0 %+v", it)
 	}
 	if it := page.Items[3]; it.ID != "y" || it.Text != "hi" || !strings.Contains(string(it.Raw), "created_at") {

@@ -99,6 +99,7 @@ type conversation struct {
 	replyTimeout time.Duration // 0 means DefaultReplyTimeout
 	handedOff    bool          // a reply or the history said the session was handed off
 	cursor       string        // history page where unread events begin; "" is the first
+	seen         int           // items at the start of the page at cursor that turns have read
 }
 
 func (c *conversation) ID() string { return c.id }
@@ -113,8 +114,9 @@ func (c *conversation) path() string { return "/chat/sessions/" + url.PathEscape
 // and mode, which history does not carry, stay unreported. Raw is then the
 // history item that answered (the AI's message, or the handoff event),
 // because that is where the reply is: json checks and captures read paths
-// such as $.event.content.text and $.id. The send reply itself holds only the
-// user's own message id.
+// such as $.event.content.text (and $.id, where items carry ids). The send
+// reply itself holds only the user's own message id, which the history need
+// not repeat: see scan for how the answer is found.
 //
 // An agent message is not answered by the AI, and neither is any message
 // after a handoff, so in the id-only shape both return a silent reply at once
@@ -155,7 +157,7 @@ func (c *conversation) Send(ctx context.Context, m providers.Message) (*provider
 		}
 		return silent, nil
 	}
-	return c.await(ctx, messageID, status)
+	return c.await(ctx, sentMessage{id: messageID, text: m.Text}, status)
 }
 
 // State reads GET /chat/sessions/{id}.

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/sim"
@@ -333,5 +334,75 @@ func TestSimErrors(t *testing.T) {
 	}
 	if r, err := conv.Send(ctx, providers.Message{Text: "hello"}); err != nil || r.Text != sim.GreetingText {
 		t.Errorf("with the right token: %+v, %v", r, err)
+	}
+}
+
+// simTurn is a message and what its reply must hold.
+type simTurn struct {
+	text     string
+	contains string // "" means silent
+	handoff  bool
+}
+
+// The id-only shape against the simulator, with history items that carry the
+// send's message id, no id, or ids of their own: the answers are the same.
+// The answers show in the history a little after each send, on pages of two,
+// so turns poll and read across pages; the history also holds a supervisor's
+// comment before the answer to an angry message and an ai_resolved_issue
+// event after the thanks, neither of which is an answer.
+func TestSimIDOnlyUnderEveryHistoryIDs(t *testing.T) {
+	ticket := fmt.Sprintf("TCK-%d", sim.FirstTicket)
+	conversations := []struct {
+		name              string
+		turns             []simTurn
+		status, sentiment string
+		handoff           bool
+	}{
+		{"refund", []simTurn{
+			{"Hi, I would like a refund please.", sim.RefundAskText, false},
+			{"Sure, it is ord_42.", ticket, false},
+			{"What is the status of ticket " + ticket + "?", "being processed", false},
+			{"Great, thank you!", sim.ThanksText, false},
+		}, sim.StatusClosedResolved, sim.SentimentHappy, false},
+		{"angry, then handed off", []simTurn{
+			{"This is the worst service ever.", sim.AngryText, false},
+			{"This is the worst service ever.", sim.AngryText, false}, // the same text again
+			{"I want to talk to a human.", sim.HandoffText, true},
+			{"Hello? Is anyone there?", "", true},
+		}, sim.StatusOpen, sim.SentimentAngry, true},
+	}
+	for _, ids := range []sim.HistoryIDs{sim.HistoryIDsSame, sim.HistoryIDsNone, sim.HistoryIDsUnrelated} {
+		for _, cv := range conversations {
+			t.Run(string(ids)+"/"+cv.name, func(t *testing.T) {
+				srv := startSim(t, sim.Options{Shape: sim.ShapeIDOnly, HistoryIDs: ids,
+					HistoryDelay: 20 * time.Millisecond, HistoryPageSize: 2})
+				p := New(providers.Config{BaseURL: srv.URL(), PollInterval: 5 * time.Millisecond, ReplyTimeout: 10 * time.Second})
+				ctx := context.Background()
+				conv, err := p.Open(ctx, providers.Session{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, turn := range cv.turns {
+					r, err := conv.Send(ctx, providers.Message{Text: turn.text})
+					if err != nil {
+						t.Fatalf("turn %d: %v", i+1, err)
+					}
+					if turn.contains == "" && (!r.Silent || r.Text != "") ||
+						turn.contains != "" && (r.Silent || !strings.Contains(r.Text, turn.contains)) {
+						t.Errorf("turn %d: text %q silent %v, want %q", i+1, r.Text, r.Silent, turn.contains)
+					}
+					if r.Handoff == nil || *r.Handoff != turn.handoff {
+						t.Errorf("turn %d: handoff %v, want %v", i+1, deref(r.Handoff), turn.handoff)
+					}
+				}
+				st, err := conv.State(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Status != cv.status || st.Sentiment != cv.sentiment || st.Handoff == nil || *st.Handoff != cv.handoff {
+					t.Errorf("state: status %q sentiment %q handoff %v", st.Status, st.Sentiment, deref(st.Handoff))
+				}
+			})
+		}
 	}
 }
