@@ -6,21 +6,24 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/evalrun/evalrun/suites"
 )
 
-// The bounds of a workload. A value past them is a typo or a unit mistake
-// (1e12 for 1e2, 100000h for 100s), not a test one process can run: the
-// generator could not keep the schedule, the users would not fit in memory,
-// or the run would outlast anyone watching it. A bigger test is split across
-// machines with --shard and merged; the bounds hold per process.
+// The bounds of a workload are suites' limits (suites/limits.go), the one
+// place they are decided: a suite's load: section is held to them when it
+// loads, and Validate holds the workload that flags and suites resolve to,
+// per process, to the same numbers. A value past them is a typo or a unit
+// mistake (1e12 for 1e2, 100000h for 100s), not a test one process can run;
+// a bigger test is split across machines with --shard and merged.
 const (
-	MaxRate          = 10_000             // new conversations per second, at any point of the ramp
-	MaxVUs           = 100_000            // virtual users
-	MaxInFlightLimit = 100_000            // Options.MaxInFlight
+	MaxRate          = suites.MaxRate     // new conversations per second, at any point of the ramp
+	MaxVUs           = suites.MaxVUs      // virtual users
+	MaxInFlightLimit = suites.MaxInFlight // the most Options.MaxInFlight may be
 	MaxStages        = 1_000              // legs of the ramp
-	MaxDuration      = 7 * 24 * time.Hour // the starting window: Duration, and the stages' total
-	MaxGrace         = time.Hour          // as long as the longest latency a histogram records
-	MaxThinkTime     = time.Hour
+	MaxDuration      = suites.MaxLoadDuration
+	MaxGrace         = suites.MaxWait
+	MaxThinkTime     = suites.MaxWait
 )
 
 // Validate checks every number of o against the bounds above and against

@@ -37,10 +37,10 @@ func TestOptionsOutOfBoundsAreRefused(t *testing.T) {
 	}{
 		{"rate Inf", load.Options{Rate: math.Inf(1), Duration: sec}, "rate +Inf: want a number of new conversations per second"},
 		{"rate NaN", load.Options{Rate: math.NaN(), Duration: sec}, "rate NaN: want a number"},
-		{"rate 1e12", load.Options{Rate: 1e12, Duration: sec}, "rate 1e+12: want at most 10000 new conversations per second in one evalrun (split"},
+		{"rate 1e12", load.Options{Rate: 1e12, Duration: sec}, "rate 1e+12: want at most 100000 new conversations per second in one evalrun (split"},
 		{"stage target Inf", load.Options{Stages: []load.Stage{{sec, 5}, {sec, math.Inf(1)}}}, "stage 2 (1s:+Inf) target +Inf"},
 		{"stage target NaN", load.Options{Stages: []load.Stage{{sec, math.NaN()}}}, "stage 1 (1s:NaN) target NaN"},
-		{"stage target 1e12", load.Options{Stages: []load.Stage{{sec, 1e12}}}, "stage 1 (1s:1e+12) target 1e+12: want at most 10000"},
+		{"stage target 1e12", load.Options{Stages: []load.Stage{{sec, 1e12}}}, "stage 1 (1s:1e+12) target 1e+12: want at most 100000"},
 		{"stage negative", load.Options{Stages: []load.Stage{{-sec, 1}}}, "stage 1 (-1s:1) duration -1s"},
 		{"too many stages", load.Options{Stages: many}, "1001 stages: want at most 1000"},
 		{"stages too long", load.Options{Stages: []load.Stage{{100 * time.Hour, 1}, {100 * time.Hour, 1}}}, "the stages last 200h0m0s up to stage 2: want at most 168h0m0s"},
@@ -48,8 +48,8 @@ func TestOptionsOutOfBoundsAreRefused(t *testing.T) {
 		{"vus huge", load.Options{VUs: 1_000_000_000, Duration: sec}, "vus 1000000000: want at most 100000 virtual users"},
 		{"vus negative", load.Options{VUs: -2, Duration: sec}, "vus -2: want at least 0"},
 		{"max in flight huge", load.Options{Rate: 1, Duration: sec, MaxInFlight: math.MaxInt}, "max in flight 9223372036854775807: want at most 100000"},
-		{"grace huge", load.Options{Rate: 1, Duration: sec, Grace: 1000 * time.Hour}, "grace 1000h0m0s: want at most 1h0m0s"},
-		{"think time huge", load.Options{VUs: 1, Duration: sec, ThinkTime: 2 * time.Hour}, "think time 2h0m0s: want at most 1h0m0s"},
+		{"grace huge", load.Options{Rate: 1, Duration: sec, Grace: 1000 * time.Hour}, "grace 1000h0m0s: want at most 24h0m0s"},
+		{"think time huge", load.Options{VUs: 1, Duration: sec, ThinkTime: 25 * time.Hour}, "think time 25h0m0s: want at most 24h0m0s"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

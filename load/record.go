@@ -112,9 +112,9 @@ func newRecorder(sampleLimit int, open bool) *recorder {
 // the closed model nothing is corrected.
 func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Outcome, lateness time.Duration, began, ended time.Time) {
 	turns := o.Turns
-	if o.Status == results.Unfinished && len(turns) > 0 && turns[len(turns)-1].Errored {
+	if n := len(turns); n > 0 && (turns[n-1].Stopped || o.Status == results.Unfinished && turns[n-1].Errored) {
 		// The turn cut short by the stop is no measurement of the service.
-		turns = turns[:len(turns)-1]
+		turns = turns[:n-1]
 	}
 	behind := lateness
 	if r.open {

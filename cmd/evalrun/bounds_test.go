@@ -32,9 +32,9 @@ conversations:
 	}{
 		{"--rate Inf", []string{"--rate", "Inf", "--duration", "1s", plain}, "rate +Inf"},
 		{"--rate NaN", []string{"--rate", "NaN", "--duration", "1s", plain}, "rate NaN"},
-		{"--rate 1e12", []string{"--rate", "1e12", "--duration", "1s", plain}, "rate 1e+12: want at most 10000"},
+		{"--rate 1e12", []string{"--rate", "1e12", "--duration", "1s", plain}, "rate 1e+12: want at most 100000"},
 		{"--rate -3", []string{"--rate", "-3", "--duration", "1s", plain}, "rate -3: want at least 0"},
-		{"--stage target 1e12", []string{"--stage", "1s:1e12", plain}, "stage 1 (1s:1e+12) target 1e+12"},
+		{"--stage target 1e12", []string{"--stage", "1s:1e12", plain}, "--stage"},
 		{"--stage target Inf", []string{"--stage", "1s:Inf", plain}, "--stage"},
 		{"--stage target NaN", []string{"--stage", "1s:NaN", plain}, "--stage"},
 		{"--duration absurd", []string{"--rate", "1", "--duration", "1000000h", plain}, "duration 1000000h0m0s: want at most 168h0m0s"},
@@ -43,7 +43,7 @@ conversations:
 		{"--grace huge", []string{"--rate", "1", "--duration", "1s", "--grace", "1000h", plain}, "grace 1000h0m0s"},
 		{"--think-time huge", []string{"--vus", "1", "--duration", "1s", "--think-time", "1000h", plain}, "think time 1000h0m0s"},
 		// Per process: the shard's part is what is bounded.
-		{"--shard keeps the bound per process", []string{"--rate", "30000", "--duration", "1s", "--shard", "0/2", plain}, "rate 15000"},
+		{"--shard keeps the bound per process", []string{"--rate", "300000", "--duration", "1s", "--shard", "0/2", plain}, "rate 150000: want at most 100000"},
 		// A suite's values pass through the same rule (the loader may refuse
 		// them first, with its own position): only the exit code is asked.
 		{"load.rate 1e12", []string{suite("load: {rate: 1e12, duration: 1s}\n")}, ""},
