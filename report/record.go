@@ -93,9 +93,9 @@ type count struct {
 }
 
 // RefreshLoad recomputes every percentile of run's load record from its
-// histograms, at the standard rank (internal/latency), after checking each
-// histogram against its counts; metrics without histograms keep their
-// percentiles. The summary's latencies are those of all turns, as load
+// histograms (metrics and timeline), at the standard rank
+// (internal/latency), after checking each metric's histogram against its
+// counts; those without histograms keep their percentiles. The summary's latencies are those of all turns, as load
 // writes them. A run without a load record is left as it is.
 func RefreshLoad(run *results.Run) error {
 	l := run.Load
@@ -115,6 +115,22 @@ func RefreshLoad(run *results.Run) error {
 		if _, _, err := latency.Refresh(m.ts); err != nil {
 			errs = append(errs, fmt.Errorf("load.%s: %w", m.name, err))
 		}
+	}
+	for i := range l.Timeline {
+		iv := &l.Timeline[i]
+		if iv.Started < 0 || iv.Turns < 0 || iv.Errors < 0 {
+			errs = append(errs, fmt.Errorf("load.timeline[%d]: counts must not be negative", i))
+			continue
+		}
+		if iv.Histogram == "" {
+			continue
+		}
+		h, err := latency.Decode(iv.Histogram)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("load.timeline[%d]: %w", i, err))
+			continue
+		}
+		iv.LatencyMS = latency.Percentiles(h)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err

@@ -55,6 +55,8 @@ func ninetyNineRecord(t *testing.T) *results.Run {
 			Model: "open", Rate: 10, DurationMS: 10_000, GraceMS: 1000, Started: 99, AchievedRate: 9.9, Throughput: 9.9,
 			Turns: []results.TurnStats{turn}, Overall: ts, Conversation: conv, Session: empty,
 			Thresholds: []results.Threshold{{Expr: "turn_latency.p99<1s", Measured: rounded.P99, Unit: "ms", Passed: true}},
+			IntervalMS: 10_000,
+			Timeline:   []results.Interval{{Started: 99, Turns: 99, LatencyMS: rounded, Histogram: ts.Histogram}},
 		},
 	}
 }
@@ -100,6 +102,9 @@ func TestReportRecomputesPercentiles(t *testing.T) {
 	}
 	if p99 := again.Summary.LatencyMS.P99; p99 < 1705 {
 		t.Errorf("rewritten summary keeps p99 %gms", p99)
+	}
+	if p99 := again.Load.Timeline[0].LatencyMS.P99; p99 < 1705 {
+		t.Errorf("rewritten timeline keeps p99 %gms", p99)
 	}
 	if th := again.Load.Thresholds[0]; th.Passed || th.Measured < 1705 {
 		t.Errorf("threshold as rewritten: %+v", th)
@@ -159,6 +164,12 @@ func corruptions(t *testing.T) []struct {
 			ld(m)["turns"].([]any)[0].(map[string]any)["index"] = 1e12
 		})},
 		{"null turn stats", "", "", edit(func(m map[string]any) { ld(m)["turns"] = []any{nil} })},
+		{"timeline histogram corrupt", "load.timeline[0]: decode histogram", "", edit(func(m map[string]any) {
+			ld(m)["timeline"] = []any{map[string]any{"start_ms": 0, "turns": 1, "histogram": "bm90IGEgaGlzdG9ncmFt"}}
+		})},
+		{"timeline negative", "load.timeline[0]: counts must not be negative", "", edit(func(m map[string]any) {
+			ld(m)["timeline"] = []any{map[string]any{"start_ms": 0, "turns": -1}}
+		})},
 		{"negative summary", "summary.passed is -1", "", edit(func(m map[string]any) { m["summary"].(map[string]any)["passed"] = -1 })},
 		{"negative dropped", "load.dropped is -3", "", edit(func(m map[string]any) { ld(m)["dropped"] = -3 })},
 		{"huge numbers", "not an evalrun JSON record", "", []byte(strings.Replace(string(good), `"duration_ms":10000`, `"duration_ms":1e999`, 1))},
