@@ -1,8 +1,8 @@
 // Package latency is evalrun's one definition of a latency histogram and of
 // a percentile: every histogram is made with the settings here, and every
 // percentile evalrun reports, gates on or prints is read at the rank Rank
-// gives, the rule HdrHistogram (Java, JavaScript) and the load tools users
-// compare with follow.
+// gives: the nearest-rank definition, which HdrHistogram's Java and
+// JavaScript implementations follow.
 package latency
 
 import (
@@ -44,7 +44,7 @@ func Micros(d time.Duration) int64 {
 //
 // hdrhistogram-go rounds the rank instead (int(q/100·n+0.5)), which at
 // n = 99 puts p99 on the 98th sample: a lower value than HdrHistogram Java
-// or JS, k6 or wrk report for the same data, and one a gate could pass on.
+// or JS report for the same histogram, and one a gate could pass on.
 //
 // A q given to a thousandth of a percent (every statistic evalrun reports)
 // is computed in integers, so no floating-point residue moves a rank: 99.9%
@@ -175,7 +175,7 @@ func Decode(enc string) (*hdrhistogram.Histogram, error) {
 		return nil, fmt.Errorf("decode histogram: %w: %v", ErrCorrupt, err)
 	}
 	if lost := h.Merge(d); lost > 0 {
-		return nil, fmt.Errorf("decode histogram: %w: %d values outside 1µs..1h", ErrCorrupt, lost)
+		return nil, fmt.Errorf("decode histogram: %w: %d values outside 1µs..1h, or counts past int64", ErrCorrupt, lost)
 	}
 	return h, nil
 }
