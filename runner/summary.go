@@ -10,10 +10,6 @@ import (
 	"github.com/evalrun/evalrun/suites"
 )
 
-// histMin is the histograms' lowest value; internal/latency holds their
-// settings.
-const histMin = latency.Lowest
-
 // NewHistogram returns an empty latency histogram in evalrun's units (µs).
 func NewHistogram() *hdrhistogram.Histogram { return latency.New() }
 
@@ -54,7 +50,7 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 					s.TurnErrors++
 				default:
 					s.Turns++
-					_ = h.RecordValue(max(tu.Latency.Microseconds(), histMin))
+					_ = h.RecordValue(latency.Micros(tu.Latency))
 				}
 			}
 		}
