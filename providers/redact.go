@@ -36,7 +36,9 @@ const maxBackslashes = 16
 //   - XML and HTML character references: &amp; &lt; &gt; &quot; &apos;,
 //     &#65; and &#x41;, as the JUnit report writes them.
 //
-// A match also takes the backslashes just before it, so replacing a secret
+// The first MinSecretLen characters of a secret or more, followed by "…",
+// count as the secret cut short where a message was shortened to fit. A
+// match also takes the backslashes just before it, so replacing a secret
 // never leaves a dangling escape in a JSON or quoted string. The zero value
 // and nil remove nothing. A Redactor may be shared between goroutines.
 type Redactor struct {
@@ -171,8 +173,21 @@ func (s secret) match(text []byte, i, k int) (end int, partial bool) {
 			break
 		}
 	}
+	if end < 0 && k >= MinSecretLen {
+		// Where evalrun shortens a message to fit, it marks the cut with
+		// "…"; the start of a secret cut there is hidden too.
+		for _, n := range cutMark.forms(text, i) {
+			partial = partial || n.partial
+			if n.next >= 0 {
+				return i, partial
+			}
+		}
+	}
 	return end, partial
 }
+
+// cutMark is what marks text shortened to fit.
+var cutMark = unit{'…', []byte("…")}
 
 // step is one way a character may be written at a position: where it ends,
 // or -1; and whether text ended before the form could be told apart.

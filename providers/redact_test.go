@@ -63,7 +63,7 @@ func lowerHex(s string) string {
 	b := []byte(s)
 	for i := 0; i+2 < len(b); i++ {
 		if b[i] == '%' {
-			b[i+1], b[i+2] = bytes.ToLower(b[i+1:i+2])[0], bytes.ToLower(b[i+2:i+3])[0]
+			b[i+1], b[i+2] = bytes.ToLower(b[i+1 : i+2])[0], bytes.ToLower(b[i+2 : i+3])[0]
 		}
 	}
 	return string(b)
@@ -131,6 +131,21 @@ func TestRedactorMinimumLength(t *testing.T) {
 	}
 }
 
+func TestRedactorHidesASecretCutShort(t *testing.T) {
+	r := NewRedactor("ocx_live_SHOULD_NOT_LEAK_42")
+	for text, want := range map[string]string{
+		"got ocx_live_SHO… (400 bytes)": "got " + Redacted + "… (400 bytes)",
+		`"got ocx_live_SHO\u2026"`:      `"got ` + Redacted + `\u2026"`,
+		"ocx_… is a prefix":             Redacted + "… is a prefix",
+		"ocx… is too short to tell":     "ocx… is too short to tell",
+		"ocx_live_SHO without a mark":   "ocx_live_SHO without a mark",
+	} {
+		if got := r.String(text); got != want {
+			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+}
+
 func TestRedactorPrefersTheLongerSecret(t *testing.T) {
 	r := NewRedactor("abcd", "abcdefgh")
 	if got := r.String("xabcdefghx abcdx"); got != "x"+Redacted+"x "+Redacted+"x" {
@@ -148,6 +163,7 @@ func TestRedactWriterSplitWrites(t *testing.T) {
 			text.WriteString("line with " + form + " in it\n")
 		}
 	}
+	text.WriteString("cut " + testSecrets[1][:8] + "… here\n")
 	text.WriteString(testSecrets[0][:10]) // an unfinished secret at the very end
 	whole := string(r.Bytes([]byte(text.String())))
 	rng := rand.New(rand.NewSource(1))
