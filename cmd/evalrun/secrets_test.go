@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -71,6 +72,9 @@ func hostileOpenCX(t *testing.T) *httptest.Server {
 			case strings.HasPrefix(body.Message.Text, "fail"):
 				w.WriteHeader(http.StatusInternalServerError)
 				fmt.Fprintf(w, `{"statusCode":500,"message":"key %s rejected"}`, allEscaped(hostileToken))
+			case strings.HasPrefix(body.Message.Text, "idonly"):
+				w.WriteHeader(http.StatusCreated)
+				io.WriteString(w, `{"success":true,"data":{"message":{"id":"m1"}}}`)
 			case strings.HasPrefix(body.Message.Text, "boterror"):
 				w.WriteHeader(http.StatusCreated)
 				fmt.Fprintf(w, `{"success":true,"autopilotResponse":{"value":{"error":true,"content":"no access for %s"}}}`, tok)
@@ -83,6 +87,9 @@ func hostileOpenCX(t *testing.T) *httptest.Server {
 "knowledge":[{"source":"%[1]s","source_type":"%[1]s","url":"https://kb.example/%[1]s"}]},
 "mode":{"id":"%[1]s","name":"%[1]s","slug":"%[1]s"},"didExitMode":false},"sessionIsHandedOff":false}`, tok, allEscaped(hostileToken))
 			}
+		case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/history"):
+			// Every page points on to the same cursor: the token.
+			fmt.Fprintf(w, `{"items":[],"next":"%s"}`, tok)
 		case r.Method == http.MethodGet:
 			fmt.Fprintf(w, `{"id":%q,"status":"%[2]s","ai_closure_type":"%[2]s","sentiment":"%[2]s",
 "custom_data":{"plan":"%[2]s"},"handoff":{"summary":"%[2]s","sentiment":"%[2]s"}}`, hostileKey, tok)
@@ -119,6 +126,8 @@ provider:
   token: ${EVALRUN_HOSTILE_TOKEN}
   headers: {X-Key: "${EVALRUN_HOSTILE_KEY}"}
   retries: 0
+  poll_interval: 10ms
+  reply_timeout: 1s
 conversations:
   - name: echoes everywhere
     turns:
@@ -143,6 +152,8 @@ conversations:
     turns: [{user: fail now}]
   - name: bot error
     turns: [{user: boterror please}]
+  - name: history cursor
+    turns: [{user: idonly please}]
 `)
 	writeFile(t, b, `name: hostile-toolzz
 provider:
