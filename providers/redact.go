@@ -109,13 +109,17 @@ func (r *Redactor) Bytes(b []byte) []byte {
 func (r *Redactor) redact(text []byte, final bool) (out []byte, held int) {
 	var b []byte // nil until the first replacement
 	done := 0    // text[:done] is in b
+	ms := make([]matcher, len(r.secrets))
+	for j, s := range r.secrets {
+		ms[j] = matcher{s: s, text: text}
+	}
 	for i := 0; i < len(text); i++ {
 		if !r.starts[text[i]] {
 			continue
 		}
 		end, partial := -1, false
-		for _, s := range r.secrets {
-			e, p := s.match(text, i, 0)
+		for j := range ms {
+			e, p := ms[j].at(i)
 			if e > end {
 				end = e
 			}
@@ -148,35 +152,72 @@ func (r *Redactor) redact(text []byte, final bool) (out []byte, held int) {
 	return append(b, text[done:]...), 0
 }
 
-// match reports where s[k:] ends when it is written at text[i:], or -1, and
+// matcher finds the forms of one secret in one text.
+type matcher struct {
+	s     secret
+	text  []byte
+	calls int // steps since the last start
+	// memo holds the answers for (position, character) once a secret full
+	// of backslashes has made the search branch out, so that it stays
+	// linear instead of trying every split of every run. An answer does
+	// not depend on where the match started, so it serves every start.
+	memo map[[2]int]matchResult
+}
+
+// at reports where the secret, written at text[i:], ends, or -1, and
 // whether some form of it ran into the end of text before it was complete.
-func (s secret) match(text []byte, i, k int) (end int, partial bool) {
-	if k == len(s) {
+func (m *matcher) at(i int) (end int, partial bool) {
+	m.calls = 0
+	return m.match(i, 0)
+}
+
+type matchResult struct {
+	end     int
+	partial bool
+}
+
+// memoAfter is how many steps a match may take before its answers are kept.
+const memoAfter = 256
+
+// match reports where s[k:] ends when it is written at text[i:]; see
+// matcher.at.
+func (m *matcher) match(i, k int) (int, bool) {
+	if k == len(m.s) {
 		return i, false
 	}
-	end = -1
-	try := func(next int, p bool) {
-		partial = partial || p
-		if next < 0 || end >= 0 {
-			return
-		}
-		if e, p := s.match(text, next, k+1); e >= 0 {
-			end = e
-		} else {
-			partial = partial || p
-		}
+	if m.calls++; m.calls > memoAfter && m.memo == nil {
+		m.memo = map[[2]int]matchResult{}
 	}
-	u := s[k]
-	for _, n := range u.forms(text, i) {
-		try(n.next, n.partial)
-		if end >= 0 {
+	if m.memo == nil {
+		return m.search(i, k)
+	}
+	if r, ok := m.memo[[2]int{i, k}]; ok {
+		return r.end, r.partial
+	}
+	end, partial := m.search(i, k)
+	m.memo[[2]int{i, k}] = matchResult{end, partial}
+	return end, partial
+}
+
+// search tries every form of character k at text[i:].
+func (m *matcher) search(i, k int) (end int, partial bool) {
+	end = -1
+	for _, n := range m.s[k].forms(m.text, i) {
+		partial = partial || n.partial
+		if n.next < 0 {
+			continue
+		}
+		e, p := m.match(n.next, k+1)
+		if e >= 0 {
+			end = e
 			break
 		}
+		partial = partial || p
 	}
 	if end < 0 && k >= MinSecretLen {
 		// Where evalrun shortens a message to fit, it marks the cut with
 		// "…"; the start of a secret cut there is hidden too.
-		for _, n := range cutMark.forms(text, i) {
+		for _, n := range cutMark.forms(m.text, i) {
 			partial = partial || n.partial
 			if n.next >= 0 {
 				return i, partial
@@ -297,10 +338,12 @@ func escapeForms(text []byte, i int, r rune) []step {
 		run++
 	}
 	if r == '\\' {
-		// An escaped backslash is itself a run of backslashes; which
-		// length is meant depends on what follows, so offer them all.
-		for n := run; n >= 1; n-- {
-			out = append(out, step{i + n, false})
+		// A backslash quoted L times is a run of 2^L; which length is
+		// meant depends on what follows, so offer each, longest first.
+		for n := maxBackslashes; n >= 1; n /= 2 {
+			if n <= run {
+				out = append(out, step{i + n, false})
+			}
 		}
 	}
 	j := i + run

@@ -221,3 +221,32 @@ func FuzzRedactor(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRedactRecord redacts a JSON record of about 1 MB that is full of
+// escapes, as a load record's transcripts are.
+func BenchmarkRedactRecord(b *testing.B) {
+	r := NewRedactor(testSecrets...)
+	var rec strings.Builder
+	for rec.Len() < 1<<20 {
+		rec.WriteString(`{"user":"I want a refund \"now\" & 50% off <b>","reply":"ok\\nTCK-42 \u00e9","latency_ms":12.5},` + "\n")
+	}
+	data := []byte(rec.String())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		r.Bytes(data)
+	}
+}
+
+// TestRedactorBackslashSecretStaysFast would take 16^20 steps without the
+// memo: every run of backslashes can be split many ways.
+func TestRedactorBackslashSecretStaysFast(t *testing.T) {
+	secret := strings.Repeat(`\`, 20) + "x"
+	r := NewRedactor(secret)
+	text := strings.Repeat(`\`, 400) + "y"
+	if got := r.String(text); got != text {
+		t.Errorf("no secret here, got %q", got)
+	}
+	if got := r.String(strings.Repeat(`\`, 40) + "x"); got != Redacted {
+		t.Errorf("escaped secret: %q", got)
+	}
+}
