@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"bytes"
 	"io"
 	"sort"
 	"strings"
@@ -36,8 +37,8 @@ const maxBackslashes = 16
 //   - XML and HTML character references: &amp; &lt; &gt; &quot; &apos;,
 //     &#65; and &#x41;, as the JUnit report writes them.
 //
-// The first MinSecretLen characters of a secret or more, followed by "…",
-// count as the secret cut short where a message was shortened to fit. A
+// The first MinSecretLen characters of a secret or more, followed by "…" or
+// "...", count as the secret cut short where a message was shortened to fit. A
 // match also takes the backslashes just before it, so replacing a secret
 // never leaves a dangling escape in a JSON or quoted string. The zero value
 // and nil remove nothing. A Redactor may be shared between goroutines.
@@ -215,16 +216,38 @@ func (m *matcher) search(i, k int) (end int, partial bool) {
 		partial = partial || p
 	}
 	if end < 0 && k >= MinSecretLen {
-		// Where evalrun shortens a message to fit, it marks the cut with
-		// "…"; the start of a secret cut there is hidden too.
-		for _, n := range cutMark.forms(m.text, i) {
-			partial = partial || n.partial
-			if n.next >= 0 {
-				return i, partial
-			}
+		// Where a message was shortened to fit, the start of a secret cut
+		// there is hidden too.
+		cut, p := cutAt(m.text, i)
+		if cut {
+			return i, partial || p
 		}
+		partial = partial || p
 	}
 	return end, partial
+}
+
+// cutAt reports whether text[i:] begins with a mark of text cut short:
+// evalrun's "…" in any form, or "..." (fasthttp's snippets of a reply's
+// headers are %q-quoted and joined so: "start"..."end"), and whether text
+// ended inside one.
+func cutAt(text []byte, i int) (cut, partial bool) {
+	for _, n := range cutMark.forms(text, i) {
+		partial = partial || n.partial
+		if n.next >= 0 {
+			return true, partial
+		}
+	}
+	for _, mark := range []string{"...", `"...`} {
+		rest := text[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte(mark)):
+			return true, partial
+		case len(rest) < len(mark) && bytes.HasPrefix([]byte(mark), rest):
+			partial = true
+		}
+	}
+	return false, partial
 }
 
 // cutMark is what marks text shortened to fit.

@@ -134,11 +134,13 @@ func TestRedactorMinimumLength(t *testing.T) {
 func TestRedactorHidesASecretCutShort(t *testing.T) {
 	r := NewRedactor("ocx_live_SHOULD_NOT_LEAK_42")
 	for text, want := range map[string]string{
-		"got ocx_live_SHO… (400 bytes)": "got " + Redacted + "… (400 bytes)",
-		`"got ocx_live_SHO\u2026"`:      `"got ` + Redacted + `\u2026"`,
-		"ocx_… is a prefix":             Redacted + "… is a prefix",
-		"ocx… is too short to tell":     "ocx… is too short to tell",
-		"ocx_live_SHO without a mark":   "ocx_live_SHO without a mark",
+		"got ocx_live_SHO… (400 bytes)":             "got " + Redacted + "… (400 bytes)",
+		`"got ocx_live_SHO\u2026"`:                  `"got ` + Redacted + `\u2026"`,
+		"ocx_… is a prefix":                         Redacted + "… is a prefix",
+		"ocx… is too short to tell":                 "ocx… is too short to tell",
+		"ocx_live_SHO without a mark":               "ocx_live_SHO without a mark",
+		`contents: "X-Key: ocx_live_SH"..."TP/1.1"`: `contents: "X-Key: ` + Redacted + `"..."TP/1.1"`,
+		"ocx_live_S... and so on":                   Redacted + "... and so on",
 	} {
 		if got := r.String(text); got != want {
 			t.Errorf("%q: got %q, want %q", text, got, want)

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -234,10 +235,43 @@ func TestHostileServiceCannotLeakTheToken(t *testing.T) {
 
 const providersRedacted = "[redacted]"
 
+// brokenHeaders answers every request with headers fasthttp cannot parse,
+// the token in them twice: across the 200th byte, where fasthttp's snippet
+// of the headers is cut, and whole near the end.
+func brokenHeaders(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	head := "HTTP/1.1 200 OK\r\nX-Pad: "
+	head += strings.Repeat("p", 195-len(head)) + hostileToken + "\r\n" + strings.Repeat("X-Fill: f\r\n", 30) +
+		"this line has no colon " + hostileToken + "\r\nX-End: e\r\n\r\n"
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				buf := make([]byte, 4096)
+				conn.Read(buf)
+				io.WriteString(conn, head)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
 func TestLoadHidesSecretsToo(t *testing.T) {
 	t.Setenv("EVALRUN_HOSTILE_TOKEN", hostileToken)
 	t.Setenv("EVALRUN_HOSTILE_KEY", hostileKey)
 	paths := hostileSuites(t)
+	broken := filepath.Join(t.TempDir(), "broken.yaml")
+	writeFile(t, broken, "name: broken-headers\nprovider: {type: toolzz, base_url: \""+brokenHeaders(t)+"\", token: \"${EVALRUN_HOSTILE_TOKEN}\", "+
+		"bot_id: 3fa85f64-5717-4562-b3fc-2c963f66afa6, retries: 0}\nconversations:\n  - name: headers\n    turns: [{user: hello}]\n")
+	paths = append(paths, broken)
 	dir := t.TempDir()
 	junit, js := filepath.Join(dir, "j.xml"), filepath.Join(dir, "r.json")
 	streams, out, errOut := term.Test()
