@@ -112,6 +112,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
 	}
+	defer outputs.discard() // a run that ends any other way leaves no temporary file
 
 	if os.Getenv("GOGC") == "" {
 		// Thousands of conversations in flight hold little live memory, so

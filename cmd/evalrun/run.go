@@ -102,6 +102,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if err != nil {
 		return exitUsage, usagef("run: %v", err)
 	}
+	defer outputs.discard() // a run that ends any other way leaves no temporary file
 
 	total := 0
 	for _, s := range loaded {
