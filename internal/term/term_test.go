@@ -136,7 +136,10 @@ type holdingWriter struct {
 	held []byte
 }
 
-func (h *holdingWriter) Write(p []byte) (int, error) { h.held = append(h.held, p...); return len(p), nil }
+func (h *holdingWriter) Write(p []byte) (int, error) {
+	h.held = append(h.held, p...)
+	return len(p), nil
+}
 func (h *holdingWriter) Flush() error {
 	_, err := h.w.Write(h.held)
 	h.held = nil
