@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -134,22 +136,35 @@ func open(r Request, id identity) (*File, error) {
 		f.direct = d
 		return f, nil
 	}
-	dir, base := filepath.Split(f.target)
-	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	tmp, err := createTemp(f.target)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: cannot write there: %v", r.Flag, r.Path, cause(err))
 	}
-	mode := fs.FileMode(0o644)
 	if id.info != nil {
-		mode = id.info.Mode().Perm() // replacing a report keeps its permissions
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("%s %s: %v", r.Flag, r.Path, cause(err))
+		// Replacing a report keeps its permissions.
+		if err := tmp.Chmod(id.info.Mode().Perm()); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("%s %s: %v", r.Flag, r.Path, cause(err))
+		}
 	}
 	f.tmp = tmp
 	return f, nil
+}
+
+// createTemp creates a new file beside target, named after it. Unlike
+// os.CreateTemp it asks for mode 0666, so that the umask decides, as it does
+// for a file os.Create makes: a user with umask 077 keeps transcripts private.
+func createTemp(target string) (*os.File, error) {
+	dir, base := filepath.Split(target)
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // cause drops the temporary file's name from an error about it, which
