@@ -90,7 +90,7 @@ func (r *Redactor) String(s string) string {
 	if r == nil || len(r.secrets) == 0 {
 		return s
 	}
-	out, _ := r.redact([]byte(s), true)
+	out, _ := r.redact([]byte(s), 0, true)
 	return string(out)
 }
 
@@ -99,40 +99,51 @@ func (r *Redactor) Bytes(b []byte) []byte {
 	if r == nil || len(r.secrets) == 0 {
 		return b
 	}
-	out, _ := r.redact(b, true)
+	out, _ := r.redact(b, 0, true)
 	return out
 }
 
-// redact returns text with every secret replaced and the number of bytes at
-// its end that were held back because more text could make them a secret.
-// With final set, nothing is held back. out is text itself when nothing was
-// replaced.
-func (r *Redactor) redact(text []byte, final bool) (out []byte, held int) {
-	var b []byte // nil until the first replacement
-	done := 0    // text[:done] is in b
-	ms := make([]matcher, len(r.secrets))
-	for j, s := range r.secrets {
-		ms[j] = matcher{s: s, text: text}
-	}
-	for i := 0; i < len(text); i++ {
-		if !r.starts[text[i]] {
+// redact returns text[from:] with every secret replaced and the number of
+// bytes at its end that were held back because more text could make them a
+// secret. text[:from] is context already written: it is only looked at, to
+// see whether a cut mark comes just before. With final set, nothing is held
+// back. out is part of text itself when nothing was replaced.
+func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held int) {
+	var b []byte            // nil until the first replacement
+	done := from            // text[from:done] is in b
+	var ms, tails []matcher // made on first use
+	for i := from; i < len(text); i++ {
+		cut := i > 0 && (text[i-1] == '.' || text[i-1] == '"' || text[i-1] == 0xA6) && afterCut(text[:i])
+		if !r.starts[text[i]] && !cut {
 			continue
+		}
+		if ms == nil {
+			ms, tails = make([]matcher, len(r.secrets)), make([]matcher, len(r.secrets))
+			for j, s := range r.secrets {
+				ms[j] = matcher{s: s, text: text}
+				tails[j] = matcher{s: s, text: text, whole: true}
+			}
 		}
 		end, partial := -1, false
 		for j := range ms {
-			e, p := ms[j].at(i)
-			if e > end {
-				end = e
+			e, p := -1, false
+			if r.starts[text[i]] {
+				e, p = ms[j].at(i, 0)
 			}
-			partial = partial || p
+			if cut {
+				// After a cut the rest of a secret may show: its last
+				// MinSecretLen characters or more.
+				for k := 1; k+MinSecretLen <= len(r.secrets[j]); k++ {
+					te, tp := tails[j].at(i, k)
+					e, p = max(e, te), p || tp
+				}
+			}
+			end, partial = max(end, e), partial || p
 		}
 		if partial && !final {
 			// A secret may be on its way; keep the rest for the next write
 			// rather than print its first half now. A full match found here
 			// is redone then too.
-			if b == nil {
-				return text[:i], len(text) - i
-			}
 			return append(b, text[done:i]...), len(text) - i
 		}
 		if end < 0 {
@@ -148,16 +159,36 @@ func (r *Redactor) redact(text []byte, final bool) (out []byte, held int) {
 		i = end - 1
 	}
 	if b == nil {
-		return text, 0
+		return text[from:], 0
 	}
 	return append(b, text[done:]...), 0
+}
+
+// cutMarks end text that was shortened: evalrun's "…", and fasthttp's
+// snippet of headers it cannot parse, which quotes their first and last 200
+// bytes and joins them so: "start"..."end".
+var cutMarks = [][]byte{[]byte("…"), []byte("..."), []byte(`..."`)}
+
+// longestCutMark is the most context a RedactWriter keeps to find a mark.
+const longestCutMark = len(`..."`)
+
+// afterCut reports whether before ends with a cut mark. Every mark ends
+// in '.', '"' or 0xA6, the last byte of "…".
+func afterCut(before []byte) bool {
+	for _, m := range cutMarks {
+		if bytes.HasSuffix(before, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // matcher finds the forms of one secret in one text.
 type matcher struct {
 	s     secret
 	text  []byte
-	calls int // steps since the last start
+	whole bool // the rest of the secret must be there: no cut at its end
+	calls int  // steps since the last start
 	// memo holds the answers for (position, character) once a secret full
 	// of backslashes has made the search branch out, so that it stays
 	// linear instead of trying every split of every run. An answer does
@@ -165,11 +196,12 @@ type matcher struct {
 	memo map[[2]int]matchResult
 }
 
-// at reports where the secret, written at text[i:], ends, or -1, and
-// whether some form of it ran into the end of text before it was complete.
-func (m *matcher) at(i int) (end int, partial bool) {
+// at reports where the secret from its character k on, written at text[i:],
+// ends, or -1, and whether some form of it ran into the end of text before
+// it was complete.
+func (m *matcher) at(i, k int) (end int, partial bool) {
 	m.calls = 0
-	return m.match(i, 0)
+	return m.match(i, k)
 }
 
 type matchResult struct {
@@ -215,7 +247,7 @@ func (m *matcher) search(i, k int) (end int, partial bool) {
 		}
 		partial = partial || p
 	}
-	if end < 0 && k >= MinSecretLen {
+	if end < 0 && k >= MinSecretLen && !m.whole {
 		// Where a message was shortened to fit, the start of a secret cut
 		// there is hidden too.
 		cut, p := cutAt(m.text, i)
@@ -528,6 +560,9 @@ type RedactWriter struct {
 	r    *Redactor
 	w    io.Writer
 	held []byte
+	// prev is the end of what came before held, as written to it, to see a
+	// cut mark just before the next bytes.
+	prev []byte
 }
 
 // Writer returns a RedactWriter that writes to w.
@@ -541,14 +576,12 @@ func (rw *RedactWriter) Write(p []byte) (int, error) {
 	if rw.r == nil || len(rw.r.secrets) == 0 {
 		return rw.w.Write(p)
 	}
-	text := p
-	if len(rw.held) > 0 {
-		text = append(rw.held, p...)
-	}
-	out, held := rw.r.redact(text, false)
-	// out may share memory with text; copy the held tail off before the
-	// next append can overwrite it.
-	rw.held = append([]byte(nil), text[len(text)-held:]...)
+	text := append(append(append([]byte(nil), rw.prev...), rw.held...), p...)
+	from := len(rw.prev)
+	out, held := rw.r.redact(text, from, false)
+	rw.held = append(rw.held[:0], text[len(text)-held:]...)
+	before := text[:len(text)-held]
+	rw.prev = append(rw.prev[:0], before[max(0, len(before)-longestCutMark):]...)
 	if len(out) > 0 {
 		if _, err := rw.w.Write(out); err != nil {
 			return 0, err
@@ -564,8 +597,9 @@ func (rw *RedactWriter) Flush() error {
 	if len(rw.held) == 0 {
 		return nil
 	}
-	out, _ := rw.r.redact(rw.held, true)
-	rw.held = nil
+	text := append(append([]byte(nil), rw.prev...), rw.held...)
+	out, _ := rw.r.redact(text, len(rw.prev), true)
+	rw.held, rw.prev = nil, nil
 	_, err := rw.w.Write(out)
 	return err
 }

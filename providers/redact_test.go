@@ -141,6 +141,11 @@ func TestRedactorHidesASecretCutShort(t *testing.T) {
 		"ocx_live_SHO without a mark":               "ocx_live_SHO without a mark",
 		`contents: "X-Key: ocx_live_SH"..."TP/1.1"`: `contents: "X-Key: ` + Redacted + `"..."TP/1.1"`,
 		"ocx_live_S... and so on":                   Redacted + "... and so on",
+		`"start"..."_NOT_LEAK_42\r\n"`:              `"start"..."` + Redacted + `\r\n"`,
+		"…LEAK_42 after a cut":                      "…" + Redacted + " after a cut",
+		"...K_42 is long enough":                    "..." + Redacted + " is long enough",
+		"..._42 is too short to tell":               "..._42 is too short to tell",
+		"LEAK_42 without a cut":                     "LEAK_42 without a cut",
 	} {
 		if got := r.String(text); got != want {
 			t.Errorf("%q: got %q, want %q", text, got, want)
@@ -166,6 +171,8 @@ func TestRedactWriterSplitWrites(t *testing.T) {
 		}
 	}
 	text.WriteString("cut " + testSecrets[1][:8] + "… here\n")
+	text.WriteString(`snippet "start"..."` + testSecrets[0][5:] + "\"\n")
+	text.WriteString("tail …" + testSecrets[1][3:] + "\n")
 	text.WriteString(testSecrets[0][:10]) // an unfinished secret at the very end
 	whole := string(r.Bytes([]byte(text.String())))
 	rng := rand.New(rand.NewSource(1))
@@ -204,6 +211,7 @@ func TestRedactWriterDoesNotHoldOrdinaryLines(t *testing.T) {
 func FuzzRedactor(f *testing.F) {
 	f.Add("before ocx_live_SHOULD_NOT_LEAK_42 after", 3)
 	f.Add(`\\\u006fcx%5f&amp;`, 1)
+	f.Add(`x"..."_NOT_LEAK_42 …LEAK_42 ocx_live_SH...`, 2)
 	f.Fuzz(func(t *testing.T, text string, chunk int) {
 		r := NewRedactor(testSecrets...)
 		whole := r.String(text)

@@ -52,6 +52,7 @@ func leakForms(s string) map[string]string {
 		"%q": strings.Trim(strconv.Quote(s), `"`), "QuoteToASCII": strings.Trim(strconv.QuoteToASCII(s), `"`),
 		"QueryEscape": url.QueryEscape(s), "PathEscape": url.PathEscape(s), "xml": x.String(),
 		"start": s[:12], // the start of the secret, as a cut message would show it
+		"tail":  s[len(s)-6:],
 	}
 }
 
@@ -246,7 +247,10 @@ func brokenHeaders(t *testing.T) string {
 	t.Cleanup(func() { ln.Close() })
 	head := "HTTP/1.1 200 OK\r\nX-Pad: "
 	head += strings.Repeat("p", 195-len(head)) + hostileToken + "\r\n" + strings.Repeat("X-Fill: f\r\n", 30) +
-		"this line has no colon " + hostileToken + "\r\nX-End: e\r\n\r\n"
+		"this line has no colon " + hostileToken + "\r\n"
+	// The snippet's last 200 bytes begin 6 bytes into the token: its tail.
+	end := "X-End: e\r\n\r\n"
+	head += "X-Pad2: " + hostileToken + "\r\nX-Pad3: " + strings.Repeat("q", 200-(len(hostileToken)-6)-2-len("X-Pad3: ")-len(end)) + end
 	go func() {
 		for {
 			conn, err := ln.Accept()
