@@ -37,8 +37,9 @@ const maxBackslashes = 16
 //   - XML and HTML character references: &amp; &lt; &gt; &quot; &apos;,
 //     &#65; and &#x41;, as the JUnit report writes them.
 //
-// The first MinSecretLen characters of a secret or more, followed by "…" or
-// "...", count as the secret cut short where a message was shortened to fit. A
+// Where a message was shortened to fit, the secret is hidden in part: its
+// first MinSecretLen characters or more before a cut mark ("…", "..."), and
+// its last MinSecretLen characters or more after one ("…", "...", `..."`). A
 // match also takes the backslashes just before it, so replacing a secret
 // never leaves a dangling escape in a JSON or quoted string. The zero value
 // and nil remove nothing. A Redactor may be shared between goroutines.
