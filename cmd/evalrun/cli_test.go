@@ -1,20 +1,9 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
-
-	"github.com/evalrun/evalrun/internal/term"
 )
-
-// mainInProcess runs Main with test streams, as a user would run the binary.
-func mainInProcess(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	s, out, errOut := term.Test()
-	code = Main(context.Background(), args, s)
-	return code, out.String(), errOut.String()
-}
 
 // Flag errors are written the way users type flags (--junit, not Go's
 // -junit), suggest the flag they probably meant, and point to the
@@ -83,7 +72,7 @@ func TestFlagErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := mainInProcess(t, tt.args...)
+			code, stdout, stderr := inProcess(t, tt.args...)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
 			}
@@ -107,7 +96,7 @@ func TestFlagErrors(t *testing.T) {
 
 func TestHelpIsNotAnError(t *testing.T) {
 	for _, args := range [][]string{{"run", "-h"}, {"load", "--help"}, {"validate", "-h"}} {
-		code, stdout, stderr := mainInProcess(t, args...)
+		code, stdout, stderr := inProcess(t, args...)
 		if code != exitOK || !strings.Contains(stdout, "Usage: evalrun "+args[0]) || stderr != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}

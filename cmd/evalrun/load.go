@@ -62,7 +62,7 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	return fs
 }
 
-func loadCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, err error) {
 	o := loadFlags{set: map[string]bool{}}
 	fs := loadFlagSet(&o)
 	paths, err := parseArgs(fs, args)
@@ -96,6 +96,9 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (int, error) 
 		fmt.Fprintln(io.Err, err)
 		return exitUsage, nil
 	}
+	redact := secretsOf(loaded, io.Err)
+	io, finish := hideSecrets(io, redact)
+	defer func() { err = finish(err) }()
 	opts, err := o.options(loaded)
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
@@ -105,10 +108,11 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (int, error) 
 			gates = append(gates, threshold.MustParse(t.Expr)) // checked when the suite loaded
 		}
 	}
-	outputs, err := openOutputs(want{o.junit, report.JUnit}, want{o.json, report.JSON})
+	outputs, err := openOutputs(redact, suiteFiles(loaded), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
 	}
+	defer outputs.discard() // a run that ends any other way leaves no temporary file
 
 	if os.Getenv("GOGC") == "" {
 		// Thousands of conversations in flight hold little live memory, so
@@ -153,11 +157,13 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	if run.Interrupted != "" {
 		fmt.Fprintf(io.Err, "evalrun: stopped early: %s\n", run.Interrupted)
 	}
-	if err := report.LoadTable(io.Out, run, report.TableOptions{}); err != nil {
-		return exitTrouble, err
+	// The files first: a closed stdout (`| head`) must not cost the reports.
+	werr := outputs.write(run)
+	if err := report.LoadTable(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
+		werr = fmt.Errorf("print the table: %w", err)
 	}
-	if err := outputs.write(run); err != nil {
-		return exitTrouble, err
+	if werr != nil {
+		return exitTrouble, werr
 	}
 	var sig *signalError
 	switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 
 	"github.com/evalrun/evalrun/internal/term"
@@ -65,7 +66,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
-	outputs, err := openOutputs(want{*out, report.JSON}, want{*junit, report.JUnit})
+	outputs, err := openOutputs(nil, paths, want{"--json", *out, report.JSON}, want{"--junit", *junit, report.JUnit})
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
@@ -104,7 +105,7 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 		return exitUsage, usagef("report: %v", err)
 	}
 	rejudge(run)
-	outputs, err := openOutputs(want{*junit, report.JUnit}, want{*js, report.JSON})
+	outputs, err := openOutputs(nil, paths, want{"--junit", *junit, report.JUnit}, want{"--json", *js, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}
@@ -112,11 +113,13 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if run.Load != nil {
 		table = report.LoadTable
 	}
-	if err := table(io.Out, run, report.TableOptions{}); err != nil {
-		return exitTrouble, err
+	// The files first: a closed stdout (`| head`) must not cost the reports.
+	werr := outputs.write(run)
+	if err := table(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
+		werr = fmt.Errorf("print the table: %w", err)
 	}
-	if err := outputs.write(run); err != nil {
-		return exitTrouble, err
+	if werr != nil {
+		return exitTrouble, werr
 	}
 	return recordCode(run), nil
 }

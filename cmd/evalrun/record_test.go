@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/internal/latency"
-	"github.com/evalrun/evalrun/internal/term"
 	"github.com/evalrun/evalrun/load"
 	"github.com/evalrun/evalrun/report"
 	"github.com/evalrun/evalrun/results"
@@ -70,14 +68,6 @@ func writeRecord(t *testing.T, raw []byte) string {
 	return p
 }
 
-// runCLI runs the command in this process, so a panic fails the test
-// where it happens instead of killing a child.
-func runCLI(args ...string) (code int, stdout, stderr string) {
-	io, out, errOut := term.Test()
-	code = Main(context.Background(), args, io)
-	return code, out.String(), errOut.String()
-}
-
 // TestReportRecomputesPercentiles: a record written when evalrun rounded
 // the percentile rank is reported at the standard rank, and the gate it
 // passed then fails now.
@@ -86,7 +76,7 @@ func TestReportRecomputesPercentiles(t *testing.T) {
 	raw, _ := json.Marshal(run)
 	p := writeRecord(t, raw)
 	out := filepath.Join(t.TempDir(), "again.json")
-	code, stdout, stderr := runCLI("report", "--json", out, p)
+	code, stdout, stderr := inProcess(t, "report", "--json", out, p)
 	if code != exitFailed || !strings.Contains(stdout, "FAIL") {
 		t.Errorf("exit %d, want 1 (p99 is 1.705s, the gate is 1s)\n%s%s", code, stdout, stderr)
 	}
@@ -185,7 +175,7 @@ func TestCorruptRecordsAreRefusedNotPanics(t *testing.T) {
 	for _, c := range corruptions(t) {
 		t.Run(c.name, func(t *testing.T) {
 			p := writeRecord(t, c.raw)
-			code, stdout, stderr := runCLI("report", p)
+			code, stdout, stderr := inProcess(t, "report", p)
 			switch {
 			case c.want == "" && code == exitUsage:
 				t.Errorf("report: exit 2, want a report\n%s", stderr)
@@ -197,7 +187,7 @@ func TestCorruptRecordsAreRefusedNotPanics(t *testing.T) {
 				wantMerge = c.wantMerge
 			}
 			out := filepath.Join(t.TempDir(), "merged.json")
-			code, _, stderr = runCLI("merge", "--json", out, p)
+			code, _, stderr = inProcess(t, "merge", "--json", out, p)
 			switch {
 			case wantMerge == "" && code == exitUsage:
 				t.Errorf("merge: exit 2, want a merge\n%s", stderr)

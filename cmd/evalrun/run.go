@@ -1,17 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/evalrun/evalrun/internal/outfile"
 	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/report"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
@@ -46,7 +47,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	return fs
 }
 
-func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err error) {
 	var o runOptions
 	fs := runFlags(&o)
 	paths, err := parseArgs(fs, args)
@@ -93,12 +94,15 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 		fmt.Fprintln(io.Err, err)
 		return exitUsage, nil
 	}
+	redact := secretsOf(loaded, io.Err)
+	io, finish := hideSecrets(io, redact)
+	defer func() { err = finish(err) }()
 
-	// Open the report files before sending anything, so a bad path costs no traffic.
-	outputs, err := openOutputs(want{o.junit, report.JUnit}, want{o.json, report.JSON})
+	outputs, err := openOutputs(redact, suiteFiles(loaded), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("run: %v", err)
 	}
+	defer outputs.discard() // a run that ends any other way leaves no temporary file
 
 	total := 0
 	for _, s := range loaded {
@@ -127,11 +131,13 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 		return exitTrouble, err
 	}
 
-	if err := report.Table(io.Out, run, report.TableOptions{}); err != nil {
-		return exitTrouble, err
+	// The files first: a closed stdout (`| head`) must not cost the reports.
+	werr := outputs.write(run)
+	if err := report.Table(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
+		werr = fmt.Errorf("print the table: %w", err)
 	}
-	if err := outputs.write(run); err != nil {
-		return exitTrouble, err
+	if werr != nil {
+		return exitTrouble, werr
 	}
 	var sig *signalError
 	if errors.As(context.Cause(ctx), &sig) {
@@ -151,62 +157,119 @@ func verdictCode(run *results.Run) int {
 
 type reportFunc func(w io.Writer, run *results.Run) error
 
-// outputs are report files opened before a run and written after it.
-type outputs []output
-
-type output struct {
-	file  *os.File
-	write reportFunc
+// outputs are report files opened before a run and written after it, each
+// through the command's redactor.
+type outputs struct {
+	files  []*outfile.File
+	fns    []reportFunc
+	redact *providers.Redactor
 }
 
-// want asks for a report written by fn to path; "" means not asked.
+// want asks for a report written by fn to path, given with flag; "" means
+// not asked.
 type want struct {
-	path string
-	fn   reportFunc
+	flag, path string
+	fn         reportFunc
 }
 
-// openOutputs creates the requested report files. Two reports asked for at
-// one path would overwrite each other, so that is refused.
-func openOutputs(wants ...want) (outputs, error) {
-	var out outputs
-	seen := map[string]bool{}
+// openOutputs opens the requested report files before anything is sent, so
+// that a bad path costs no traffic: none may be one of inputs, the files the
+// command reads, nor two the same file (see outfile.OpenAll).
+func openOutputs(redact *providers.Redactor, inputs []string, wants ...want) (outputs, error) {
+	var reqs []outfile.Request
+	var fns []reportFunc
 	for _, w := range wants {
-		path, fn := w.path, w.fn
-		if path == "" {
-			continue
+		if w.path != "" {
+			reqs = append(reqs, outfile.Request{Flag: w.flag, Path: w.path})
+			fns = append(fns, w.fn)
 		}
-		if seen[filepath.Clean(path)] {
-			out.discard()
-			return nil, fmt.Errorf("two reports are asked for at %s; give each its own file", path)
-		}
-		seen[filepath.Clean(path)] = true
-		f, err := os.Create(path)
-		if err != nil {
-			out.discard()
-			return nil, err
-		}
-		out = append(out, output{f, fn})
 	}
-	return out, nil
+	files, err := outfile.OpenAll(reqs, inputs)
+	if err != nil {
+		return outputs{}, err
+	}
+	return outputs{files, fns, redact}, nil
 }
 
+// write renders every report whole, hides the secrets in its final bytes
+// and puts it in place; a report that cannot be rendered is not written.
+// It returns the first error.
 func (outs outputs) write(run *results.Run) error {
 	var first error
-	for _, o := range outs {
-		err := o.write(o.file, run)
-		if cerr := o.file.Close(); err == nil {
-			err = cerr
+	for i, f := range outs.files {
+		var buf bytes.Buffer
+		err := outs.fns[i](&buf, run)
+		if err == nil {
+			err = f.Commit(outs.redact.Bytes(buf.Bytes()))
+		} else {
+			f.Abort()
+			err = fmt.Errorf("write %s: %w", f.Path(), err)
 		}
 		if err != nil && first == nil {
-			first = fmt.Errorf("write %s: %w", o.file.Name(), err)
+			first = err
 		}
 	}
 	return first
 }
 
+// discard gives up every report: the paths keep what they had.
 func (outs outputs) discard() {
-	for _, o := range outs {
-		o.file.Close()
-		os.Remove(o.file.Name())
+	for _, f := range outs.files {
+		f.Abort()
 	}
 }
+
+// suiteFiles are the files the suites were read from: the inputs no report
+// may overwrite.
+func suiteFiles(loaded []*suites.Suite) []string {
+	var files []string
+	for _, s := range loaded {
+		files = append(files, s.File)
+	}
+	return files
+}
+
+// secretsOf returns the redactor for what the suites must never show: every
+// provider token and every value a provider section read from the
+// environment. A token too short to be told apart from ordinary text is not
+// hidden, and warn says so.
+func secretsOf(loaded []*suites.Suite, warn io.Writer) *providers.Redactor {
+	var secrets []string
+	for _, s := range loaded {
+		if tok := s.Provider.Token.Value(); tok != "" {
+			if len(tok) < providers.MinSecretLen {
+				fmt.Fprintf(warn, "evalrun: warning: suite %s: the provider token is shorter than %d characters, "+
+					"too short to hide in output without garbling it; output may show it\n", s.Name, providers.MinSecretLen)
+			}
+			secrets = append(secrets, tok)
+		}
+		for _, e := range s.Provider.EnvSecrets {
+			secrets = append(secrets, e.Value())
+		}
+	}
+	return providers.NewRedactor(secrets...)
+}
+
+// hideSecrets returns streams that redact everything written to them, and
+// finish, which flushes them and redacts the command's error, which Main
+// prints on the streams it was given.
+func hideSecrets(streams *term.Streams, redact *providers.Redactor) (*term.Streams, func(error) error) {
+	hidden := streams.Wrap(func(w io.Writer) io.Writer { return redact.Writer(w) })
+	return hidden, func(err error) error {
+		hidden.Flush()
+		if err == nil {
+			return nil
+		}
+		return &redactedError{err, redact}
+	}
+}
+
+// redactedError is an error whose message has the secrets hidden; errors.As
+// still finds what it wraps.
+type redactedError struct {
+	err    error
+	redact *providers.Redactor
+}
+
+func (e *redactedError) Error() string { return e.redact.String(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }

@@ -1,22 +1,10 @@
 package main
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/evalrun/evalrun/internal/term"
 )
-
-// inProcess runs evalrun's Main with test streams and returns the exit code,
-// standard output and standard error.
-func inProcess(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	io, out, errOut := term.Test()
-	code := Main(context.Background(), args, io)
-	return code, out.String(), errOut.String()
-}
 
 // unsetEnv makes sure name is not set for the test, and restores it after.
 func unsetEnv(t *testing.T, name string) {

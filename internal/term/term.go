@@ -74,6 +74,38 @@ func Test() (*Streams, *bytes.Buffer, *bytes.Buffer) {
 	return &Streams{In: &bytes.Buffer{}, Out: out, Err: errOut}, out, errOut
 }
 
+// Wrap returns streams that write through wrap(Out) and wrap(Err) and are
+// otherwise the same: what is a terminal, CI, colour and width are read from
+// s. This is how every line a command prints passes one filter, such as the
+// one that hides secrets. When a wrapped writer holds output back, Flush
+// writes it.
+func (s *Streams) Wrap(wrap func(io.Writer) io.Writer) *Streams {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &Streams{
+		In: s.In, Out: wrap(s.Out), Err: wrap(s.Err),
+		inTTY: s.inTTY, outTTY: s.outTTY, errTTY: s.errTTY,
+		ci: s.ci, dumb: s.dumb, noColor: s.noColor, width: s.width, sized: s.sized,
+	}
+}
+
+// flusher is a writer that may hold output back until it is flushed.
+type flusher interface{ Flush() error }
+
+// Flush writes what Out and Err hold back, if they are writers that do
+// (Wrap's), and returns the first error.
+func (s *Streams) Flush() error {
+	var first error
+	for _, w := range []io.Writer{s.Out, s.Err} {
+		if f, ok := w.(flusher); ok {
+			if err := f.Flush(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
 // SetTTY forces whether input, output and error count as terminals.
 func (s *Streams) SetTTY(tty bool) {
 	s.mu.Lock()

@@ -1,6 +1,7 @@
 package term
 
 import (
+	"io"
 	"testing"
 )
 
@@ -126,5 +127,45 @@ func TestSystemColumnsWhenNotATerminal(t *testing.T) {
 	}
 	if got := s.Width(); got != 120 {
 		t.Errorf("Width() = %d with COLUMNS=120, want 120", got)
+	}
+}
+
+// holdingWriter holds everything until Flush, as a redacting writer may.
+type holdingWriter struct {
+	w    io.Writer
+	held []byte
+}
+
+func (h *holdingWriter) Write(p []byte) (int, error) {
+	h.held = append(h.held, p...)
+	return len(p), nil
+}
+func (h *holdingWriter) Flush() error {
+	_, err := h.w.Write(h.held)
+	h.held = nil
+	return err
+}
+
+func TestWrapKeepsWhatIsKnownAndFlushes(t *testing.T) {
+	s, out, errOut := Test()
+	s.SetTTY(true)
+	s.SetWidth(123)
+	w := s.Wrap(func(w io.Writer) io.Writer { return &holdingWriter{w: w} })
+	if !w.IsStdoutTTY() || !w.IsStderrTTY() || !w.CanDraw() || w.Width() != 123 {
+		t.Error("wrapped streams must answer as the original ones")
+	}
+	io.WriteString(w.Out, "out")
+	io.WriteString(w.Err, "err")
+	if out.Len() != 0 || errOut.Len() != 0 {
+		t.Fatal("the wrappers must be in the way")
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "out" || errOut.String() != "err" {
+		t.Errorf("Flush: out %q, err %q", out, errOut)
+	}
+	if err := s.Flush(); err != nil {
+		t.Error("streams that hold nothing flush to nil")
 	}
 }

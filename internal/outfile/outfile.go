@@ -1,0 +1,232 @@
+// Package outfile writes report files so that a run can never destroy one of
+// its inputs or leave half a report behind: every path is checked before
+// anything is sent, the report goes to a temporary file beside it, and only a
+// complete report is renamed into place.
+package outfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Request is a report file asked for on the command line.
+type Request struct {
+	Flag string // as the user gave it, such as "--json", for messages
+	Path string // "" means not asked
+}
+
+// File is a report file opened before a run and committed after it. Until
+// Commit, nothing exists at its path but what was there before.
+type File struct {
+	path   string   // as the user wrote it
+	target string   // where the report lands: path with symlinks resolved
+	tmp    *os.File // the temporary file beside target; nil when direct
+	direct *os.File // a device or pipe such as /dev/stdout, written as is
+}
+
+// OpenAll checks every requested path and opens it. It refuses, before
+// anything is created:
+//   - a path that is the same file as one of inputs (the files the command
+//     reads), however it is spelled, through symlinks and hard links;
+//   - a path that names an existing YAML file, which is a suite the shell put
+//     there (`--json g/*.yaml` makes the first suite the report);
+//   - two reports that are the same file under different spellings;
+//   - a folder.
+//
+// On error nothing is left behind.
+func OpenAll(reqs []Request, inputs []string) ([]*File, error) {
+	var ids []identity
+	var asked []Request
+	for _, r := range reqs {
+		if r.Path == "" {
+			continue
+		}
+		id := identify(r.Path)
+		if id.info != nil && id.info.IsDir() {
+			return nil, fmt.Errorf("%s %s is a folder; name a file for the report", r.Flag, r.Path)
+		}
+		for _, in := range inputs {
+			if id.same(identify(in)) {
+				return nil, fmt.Errorf("%s %s is %s, which this command reads; evalrun never overwrites its input: give the report a file of its own", r.Flag, r.Path, in)
+			}
+		}
+		if id.regular() && (isYAML(r.Path) || isYAML(id.key)) {
+			return nil, fmt.Errorf("%s %s is a suite file, not a report; evalrun never overwrites a suite. "+
+				"If the shell expanded a glob such as g/*.yaml right after %s, put the report's own file name there", r.Flag, r.Path, r.Flag)
+		}
+		for i, prev := range ids {
+			if id.same(prev) {
+				return nil, fmt.Errorf("%s %s and %s %s are the same file; give each report its own", asked[i].Flag, asked[i].Path, r.Flag, r.Path)
+			}
+		}
+		ids, asked = append(ids, id), append(asked, r)
+	}
+	var files []*File
+	for i, r := range asked {
+		f, err := open(r, ids[i])
+		if err != nil {
+			for _, f := range files {
+				f.Abort()
+			}
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+func isYAML(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// identity is what is known about where a path leads.
+type identity struct {
+	key  string      // absolute, with every symlink that exists resolved
+	info fs.FileInfo // nil when nothing is there yet
+}
+
+func identify(path string) identity {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = filepath.Clean(path)
+	}
+	id := identity{key: abs}
+	if info, err := os.Stat(abs); err == nil {
+		id.info = info
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		id.key = real
+	} else if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		// Not there yet: it will be created in the real folder.
+		id.key = filepath.Join(dir, filepath.Base(abs))
+	}
+	return id
+}
+
+func (id identity) regular() bool { return id.info != nil && id.info.Mode().IsRegular() }
+
+// same reports whether two paths lead to one file. Devices and pipes such as
+// /dev/null are never the same report: writing to one twice loses nothing.
+func (id identity) same(other identity) bool {
+	if id.info != nil && !id.regular() || other.info != nil && !other.regular() {
+		return false
+	}
+	if id.key == other.key {
+		return true
+	}
+	return id.info != nil && other.info != nil && os.SameFile(id.info, other.info)
+}
+
+func open(r Request, id identity) (*File, error) {
+	f := &File{path: r.Path, target: id.key}
+	if id.info != nil && !id.regular() {
+		// A device or a pipe cannot be replaced by a rename, and renaming
+		// over /dev/null as root would replace the device itself.
+		d, err := os.OpenFile(r.Path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: cannot write it: %v", r.Flag, r.Path, cause(err))
+		}
+		f.direct = d
+		return f, nil
+	}
+	tmp, err := createTemp(f.target)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: cannot write there: %v", r.Flag, r.Path, cause(err))
+	}
+	if id.info != nil {
+		// Replacing a report keeps its permissions.
+		if err := tmp.Chmod(id.info.Mode().Perm()); err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+			return nil, fmt.Errorf("%s %s: %v", r.Flag, r.Path, cause(err))
+		}
+	}
+	f.tmp = tmp
+	return f, nil
+}
+
+// createTemp creates a new file beside target, named after it. Unlike
+// os.CreateTemp it asks for mode 0666, so that the umask decides, as it does
+// for a file os.Create makes: a user with umask 077 keeps transcripts private.
+func createTemp(target string) (*os.File, error) {
+	dir, base := filepath.Split(target)
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
+}
+
+// cause drops the temporary file's name from an error about it, which
+// would only confuse.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Path returns the path as the user wrote it.
+func (f *File) Path() string { return f.path }
+
+// Commit writes data as the whole report and puts it in place. Whatever
+// happens, the temporary file is gone afterwards. Commit on a committed or
+// aborted File does nothing.
+func (f *File) Commit(data []byte) error {
+	switch {
+	case f.direct != nil:
+		_, err := f.direct.Write(data)
+		if cerr := f.direct.Close(); err == nil {
+			err = cerr
+		}
+		f.direct = nil
+		if err != nil {
+			return fmt.Errorf("write %s: %v", f.path, cause(err))
+		}
+		return nil
+	case f.tmp == nil:
+		return nil
+	}
+	tmp := f.tmp
+	f.tmp = nil
+	// No fsync: the rename guards against the process dying mid-write,
+	// which is what a killed run or a full disk does; surviving a power
+	// cut is not worth a sync per report.
+	_, err := tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), f.target)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %v", f.path, cause(err))
+	}
+	return nil
+}
+
+// Abort gives the report up: nothing is written and the path keeps what it
+// had. Abort after Commit does nothing.
+func (f *File) Abort() {
+	if f.direct != nil {
+		f.direct.Close()
+		f.direct = nil
+	}
+	if f.tmp != nil {
+		f.tmp.Close()
+		os.Remove(f.tmp.Name())
+		f.tmp = nil
+	}
+}

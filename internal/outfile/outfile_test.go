@@ -1,0 +1,195 @@
+package outfile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func content(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// chdir makes dir the working directory for the test, so relative
+// spellings can be tried.
+func chdir(t *testing.T, dir string) {
+	t.Helper()
+	old, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chdir(old) })
+}
+
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestOpenAllRefuses(t *testing.T) {
+	dir := t.TempDir()
+	chdir(t, dir)
+	write(t, "suite.yaml", "conversations: []\n")
+	write(t, "first.yaml", "conversations: []\n")
+	write(t, "input.json", "{}")
+	write(t, "old.json", "{}")
+	must(t, os.Symlink("input.json", "link.json"))
+	must(t, os.Link("input.json", "hard.json"))
+	must(t, os.Symlink("old.json", "oldlink.json"))
+	must(t, os.Link("old.json", "oldhard.json"))
+	must(t, os.Mkdir("folder", 0o755))
+	inputs := []string{"input.json", filepath.Join(dir, "suite.yaml")}
+
+	for _, tc := range []struct {
+		name string
+		reqs []Request
+		want string
+	}{
+		{"an input", []Request{{"--json", "input.json"}}, "which this command reads"},
+		{"an input spelt otherwise", []Request{{"--json", "./sub/../input.json"}}, "which this command reads"},
+		{"an input by absolute path", []Request{{"--json", filepath.Join(dir, "input.json")}}, "which this command reads"},
+		{"a symlink to an input", []Request{{"--json", "link.json"}}, "which this command reads"},
+		{"a hard link to an input", []Request{{"--junit", "hard.json"}}, "which this command reads"},
+		{"a suite the shell put there", []Request{{"--json", "first.yaml"}}, "suite file"},
+		{"a suite given as input", []Request{{"--json", "./suite.yaml"}}, "which this command reads"},
+		{"two reports, two spellings", []Request{{"--junit", "r.out"}, {"--json", "./r.out"}}, "are the same file"},
+		{"two reports, one a symlink", []Request{{"--junit", "old.json"}, {"--json", "oldlink.json"}}, "are the same file"},
+		{"two reports, one a hard link", []Request{{"--junit", "old.json"}, {"--json", "oldhard.json"}}, "are the same file"},
+		{"a folder", []Request{{"--json", "folder"}}, "is a folder"},
+		{"a folder that is not there", []Request{{"--json", "nosuch/r.json"}}, "cannot write there"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "an input spelt otherwise" {
+				must(t, os.MkdirAll("sub", 0o755))
+				defer os.Remove("sub")
+			}
+			before := entries(t, dir)
+			files, err := OpenAll(tc.reqs, inputs)
+			if err == nil {
+				for _, f := range files {
+					f.Abort()
+				}
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.reqs[len(tc.reqs)-1].Flag) {
+				t.Errorf("error %q should say %q and name the flag", err, tc.want)
+			}
+			if got := entries(t, dir); strings.Join(got, " ") != strings.Join(before, " ") {
+				t.Errorf("a refused request must create nothing: %v, was %v", got, before)
+			}
+		})
+	}
+	if content(t, "input.json") != "{}" || content(t, "suite.yaml") != "conversations: []\n" {
+		t.Error("an input was changed")
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCommitReplacesOnlyWhenComplete(t *testing.T) {
+	dir := t.TempDir()
+	fresh, old := filepath.Join(dir, "fresh.json"), filepath.Join(dir, "old.json")
+	write(t, old, "previous run")
+	files, err := OpenAll([]Request{{"--json", fresh}, {"--junit", old}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("nothing may be at the path before the report is complete: %v", err)
+	}
+	if content(t, old) != "previous run" {
+		t.Error("an earlier report must stay until the new one is complete")
+	}
+	must(t, files[0].Commit([]byte("new record")))
+	files[1].Abort()
+	if content(t, fresh) != "new record" {
+		t.Errorf("committed: %q", content(t, fresh))
+	}
+	if content(t, old) != "previous run" {
+		t.Error("an aborted report must leave the earlier file as it was")
+	}
+	if got := entries(t, dir); len(got) != 2 {
+		t.Errorf("temporary files left behind: %v", got)
+	}
+	// Committing or aborting again changes nothing.
+	must(t, files[0].Commit([]byte("again")))
+	files[0].Abort()
+	if content(t, fresh) != "new record" {
+		t.Error("a second Commit must not write")
+	}
+}
+
+func TestAbortLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	files, err := OpenAll([]Request{{"--json", filepath.Join(dir, "r.json")}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files[0].Abort()
+	if got := entries(t, dir); len(got) != 0 {
+		t.Errorf("a failed run must leave no file: %v", got)
+	}
+}
+
+func TestCommitThroughASymlinkKeepsTheLink(t *testing.T) {
+	dir := t.TempDir()
+	real, link := filepath.Join(dir, "run-7.json"), filepath.Join(dir, "latest.json")
+	write(t, real, "old")
+	must(t, os.Symlink("run-7.json", link))
+	files, err := OpenAll([]Request{{"--json", link}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, files[0].Commit([]byte("new")))
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink must stay a symlink: %v", err)
+	}
+	if content(t, real) != "new" {
+		t.Errorf("the report belongs in the link's target: %q", content(t, real))
+	}
+}
+
+func TestDevicesAreWrittenInPlace(t *testing.T) {
+	if _, err := os.Stat(os.DevNull); err != nil {
+		t.Skip(err)
+	}
+	files, err := OpenAll([]Request{{"--junit", os.DevNull}, {"--json", os.DevNull}}, nil)
+	if err != nil {
+		t.Fatalf("two reports to %s lose nothing: %v", os.DevNull, err)
+	}
+	for _, f := range files {
+		must(t, f.Commit([]byte("x")))
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+		t.Fatalf("%s must stay a device", os.DevNull)
+	}
+}
