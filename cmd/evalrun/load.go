@@ -93,8 +93,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 
 	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL})
 	if err != nil {
-		fmt.Fprintln(io.Err, err)
-		return exitUsage, nil
+		return loadFailed(ctx, err, io.Err), nil
 	}
 	redact := secretsOf(loaded, io.Err)
 	io, finish := hideSecrets(io, redact)
@@ -165,10 +164,10 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	if werr != nil {
 		return exitTrouble, werr
 	}
-	var sig *signalError
+	code, signalled := signalCode(ctx)
 	switch {
-	case errors.As(context.Cause(ctx), &sig):
-		return sig.exitCode(), nil
+	case signalled:
+		return code, nil
 	case len(gates) > 0 && !passed:
 		return exitFailed, nil
 	case len(gates) == 0 && run.Summary.Failed+run.Summary.Errored+run.Summary.Unfinished > 0:

@@ -5,6 +5,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -43,4 +46,24 @@ func (e *signalError) exitCode() int {
 		return 128 + int(syscall.SIGTERM)
 	}
 	return 128 + int(syscall.SIGINT)
+}
+
+// signalCode returns the exit code for a command that ctx's signal stopped,
+// and whether one did.
+func signalCode(ctx context.Context) (int, bool) {
+	var sig *signalError
+	if errors.As(context.Cause(ctx), &sig) {
+		return sig.exitCode(), true
+	}
+	return 0, false
+}
+
+// loadFailed reports suites that could not be loaded: exit 2 for a bad
+// suite, or the signal's code when Ctrl-C stopped the loading.
+func loadFailed(ctx context.Context, err error, w io.Writer) int {
+	fmt.Fprintln(w, err)
+	if code, ok := signalCode(ctx); ok {
+		return code
+	}
+	return exitUsage
 }

@@ -64,8 +64,8 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if o.concurrency < 1 {
 		return exitUsage, usagef("run: --concurrency must be at least 1, got %d", o.concurrency)
 	}
-	if o.repeat < 0 {
-		return exitUsage, usagef("run: --repeat must be 1 or more, got %d", o.repeat)
+	if o.repeat < 0 || o.repeat > suites.MaxRepeat {
+		return exitUsage, usagef("run: --repeat must be from 1 to %d, got %d", suites.MaxRepeat, o.repeat)
 	}
 	var tags []string
 	for _, tag := range strings.Split(o.tags, ",") {
@@ -91,8 +91,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 
 	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL})
 	if err != nil {
-		fmt.Fprintln(io.Err, err)
-		return exitUsage, nil
+		return loadFailed(ctx, err, io.Err), nil
 	}
 	redact := secretsOf(loaded, io.Err)
 	io, finish := hideSecrets(io, redact)
@@ -139,9 +138,8 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if werr != nil {
 		return exitTrouble, werr
 	}
-	var sig *signalError
-	if errors.As(context.Cause(ctx), &sig) {
-		return sig.exitCode(), nil
+	if code, ok := signalCode(ctx); ok {
+		return code, nil
 	}
 	return verdictCode(run), nil
 }

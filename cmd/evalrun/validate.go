@@ -34,8 +34,7 @@ func validateCmd(ctx context.Context, args []string, io *term.Streams) (int, err
 		},
 	})
 	if err != nil {
-		fmt.Fprintln(io.Err, err)
-		return exitUsage, nil
+		return loadFailed(ctx, err, io.Err), nil
 	}
 	convs, turns := 0, 0
 	for _, s := range loaded {
