@@ -59,7 +59,10 @@ type Comparison struct {
 	New          []Change `json:"new"`           // not in the baseline
 	Removed      []Change `json:"removed"`       // in the baseline, not in this run
 	StillFailing []Change `json:"still_failing"` // failed or errored in both
-	Unchanged    int      `json:"unchanged"`     // same verdict, not failing
+	// NotCompared conversations are in both runs, but one side has no
+	// verdict on the bot: skipped or unfinished (and not skipped in both).
+	NotCompared []Change `json:"not_compared"`
+	Unchanged   int      `json:"unchanged"` // same verdict, not failing
 	// Latency compares the turns at each index, over every conversation
 	// both runs have.
 	Latency []LatencyChange `json:"latency,omitempty"`
