@@ -62,7 +62,7 @@ type Comparison struct {
 	// NotCompared conversations are in both runs, but one side has no
 	// verdict on the bot: skipped or unfinished (and not skipped in both).
 	NotCompared []Change `json:"not_compared"`
-	Unchanged   int      `json:"unchanged"` // same verdict, not failing
+	Unchanged   int      `json:"unchanged"` // passing (passed or flaky) in both, or skipped in both
 	// Latency compares the turns at each index, over every conversation
 	// both runs have.
 	Latency []LatencyChange `json:"latency,omitempty"`
