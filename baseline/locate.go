@@ -73,17 +73,17 @@ func index(its []item) map[spot]item {
 // changed. Failing that, it names the first failure of c and says how b
 // stood on it.
 func locate(ch *results.Change, b, c *results.Conversation) {
-	var then map[spot]item
+	var before map[spot]item
 	if b != nil {
-		then = index(items(b))
+		before = index(items(b))
 	}
 	var first *item
 	for _, it := range items(c) {
 		if it.passed {
 			continue
 		}
-		if was, ok := then[it.at]; ok && was.passed {
-			set(ch, it, failsNow(it, "it held in the baseline"))
+		if was, ok := before[it.at]; ok && was.passed {
+			set(ch, it, failsNow(it, heldThen))
 			return
 		}
 		if first == nil {
@@ -94,16 +94,16 @@ func locate(ch *results.Change, b, c *results.Conversation) {
 		ch.Detail = c.Reason
 		return
 	}
-	was, ok := then[first.at]
+	was, ok := before[first.at]
 	switch {
 	case b == nil:
-		set(ch, *first, failsNow(*first, ""))
+		set(ch, *first, failsNow(*first, unknownThen))
 	case !ok:
-		set(ch, *first, failsNow(*first, "it was not checked in the baseline"))
+		set(ch, *first, failsNow(*first, absentThen))
 	case !was.passed && b.Status == results.Flaky:
-		set(ch, *first, failsNow(*first, "as in the baseline's failing run"))
+		set(ch, *first, failsNow(*first, failedFlakyThen))
 	default:
-		set(ch, *first, failsNow(*first, "as in the baseline"))
+		set(ch, *first, failsNow(*first, failedThen))
 	}
 }
 
@@ -147,16 +147,41 @@ func where(at spot) string {
 	return ""
 }
 
-// failsNow is the sentence for a failure of the current run; how, if not
-// empty, says how the baseline stood on it.
-func failsNow(it item, how string) string {
-	if how != "" {
-		how = " (" + how + ")"
+// then is how the baseline stood on a failure of the current run.
+type then int
+
+const (
+	unknownThen     then = iota // no baseline: a new conversation
+	heldThen                    // it held
+	absentThen                  // the baseline has no such check, or did not reach the turn
+	failedThen                  // it failed too
+	failedFlakyThen             // it failed in the failing run of a flaky baseline
+)
+
+// failsNow is the sentence for a failure of the current run.
+func failsNow(it item, how then) string {
+	isErr := it.at.check == "error"
+	var note string
+	switch how {
+	case heldThen:
+		note = " (it held in the baseline)"
+		if isErr {
+			note = " (it answered in the baseline)"
+		}
+	case absentThen:
+		note = " (it was not checked in the baseline)"
+		if isErr {
+			note = " (the baseline did not get this far)"
+		}
+	case failedThen:
+		note = " (as in the baseline)"
+	case failedFlakyThen:
+		note = " (as in the baseline's failing run)"
 	}
-	if it.at.check == "error" {
-		return where(it.at) + "the bot could not be asked" + how + ": " + it.msg
+	if isErr {
+		return where(it.at) + "the bot could not be asked" + note + ": " + it.msg
 	}
-	return where(it.at) + it.at.check + " fails" + how + ": " + it.msg
+	return where(it.at) + it.at.check + " fails" + note + ": " + it.msg
 }
 
 // holdsNow is the sentence for a baseline failure that the current run no
