@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/evalrun/evalrun/results"
 )
@@ -154,8 +156,9 @@ func checkSyntax(data []byte) error {
 	if err := walk(dec, data); err != nil {
 		return err
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%s: not JSON: more after the end of the record", position(data, dec.InputOffset()))
+		return fmt.Errorf("%s: not JSON: more after the end of the record", position(data, skipSpace(data, end)))
 	}
 	return nil
 }
@@ -188,7 +191,7 @@ func walk(dec *json.Decoder, data []byte) error {
 			}
 			name, _ := tok.(string)
 			if names[name] {
-				return fmt.Errorf("%s: member %q appears twice in one object; a record has each once", position(data, at+1), name)
+				return fmt.Errorf("%s: member %q appears twice in one object; a record has each once", position(data, skipSpace(data, at)), name)
 			}
 			names[name] = true
 			if err := walk(dec, data); err != nil {
@@ -205,13 +208,22 @@ func walk(dec *json.Decoder, data []byte) error {
 func syntaxError(data []byte, dec *json.Decoder, err error) error {
 	at := dec.InputOffset()
 	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		at = se.Offset
+	if errors.As(err, &se) && se.Offset > 0 {
+		at = se.Offset - 1 // Offset counts the offending byte
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%s: not JSON: the file ends in the middle of the record (was it cut short?)", position(data, int64(len(data))))
 	}
 	return fmt.Errorf("%s: not JSON: %v", position(data, at), err)
+}
+
+// skipSpace moves at past white space and the comma between members, onto
+// the next token.
+func skipSpace(data []byte, at int64) int64 {
+	for at < int64(len(data)) && strings.IndexByte(" \t\r\n,", data[at]) >= 0 {
+		at++
+	}
+	return at
 }
 
 // describe turns a decoding error of a well-formed record into a located
@@ -223,9 +235,33 @@ func describe(data []byte, err error) string {
 		if field == "" {
 			field = "the record"
 		}
-		return fmt.Sprintf("%s: not an evalrun record: %s is a JSON %s, want %s", position(data, te.Offset), field, te.Value, te.Type)
+		return fmt.Sprintf("%s: not an evalrun record: %s is a JSON %s, want %s", position(data, te.Offset), field, te.Value, kindOf(te.Type))
 	}
 	return fmt.Sprintf(" not an evalrun record: %v", err)
+}
+
+// kindOf names what JSON a Go type is read from, for people who write JSON.
+func kindOf(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		if t == reflect.TypeFor[time.Time]() {
+			return "a time (RFC 3339 string)"
+		}
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	}
+	return "a number"
 }
 
 // position is the 1-based line and column of byte offset at, as "line:col".
