@@ -149,7 +149,7 @@ func notes(base, now *results.Run, cmp *results.Comparison) []string {
 		out = append(out, fmt.Sprintf("%d of the baseline's %d conversations are not in this run (another selection, a shard, or other suites?): they are listed as removed and not compared", len(cmp.Removed), n))
 	}
 	if u := count(base, results.Unfinished); base.Interrupted != "" || u > 0 {
-		out = append(out, fmt.Sprintf("the baseline run was stopped early (%s): its %s have no verdict to compare with", orUnknown(base.Interrupted), plural(u, "unfinished conversation", "unfinished conversations")))
+		out = append(out, fmt.Sprintf("the baseline run was stopped early (%s): %s no verdict to compare with", orUnknown(base.Interrupted), plural(u, "unfinished conversation has", "unfinished conversations have")))
 	}
 	if u := count(now, results.Unfinished); now.Interrupted != "" || u > 0 {
 		out = append(out, fmt.Sprintf("this run was stopped early (%s): %s, so the comparison is incomplete and cannot pass the build", orUnknown(now.Interrupted), plural(u, "conversation is unfinished", "conversations are unfinished")))

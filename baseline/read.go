@@ -153,7 +153,7 @@ func runID(r *results.Run) string {
 func checkSyntax(data []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	if err := walk(dec, data); err != nil {
+	if err := walk(dec, data, 0); err != nil {
 		return err
 	}
 	end := dec.InputOffset()
@@ -163,12 +163,20 @@ func checkSyntax(data []byte) error {
 	return nil
 }
 
+// maxDepth bounds nesting, as encoding/json does when it decodes: a record
+// nests a few levels, and a file of a million "[" must not take the stack.
+const maxDepth = 1000
+
 // walk consumes one JSON value from dec, checking the member names of every
-// object in it. Nesting is bounded by encoding/json itself.
-func walk(dec *json.Decoder, data []byte) error {
+// object in it.
+func walk(dec *json.Decoder, data []byte, depth int) error {
+	at := dec.InputOffset()
 	tok, err := dec.Token()
 	if err != nil {
 		return syntaxError(data, dec, err)
+	}
+	if depth > maxDepth {
+		return fmt.Errorf("%s: not an evalrun record: nested more than %d deep", position(data, skipSpace(data, at)), maxDepth)
 	}
 	d, ok := tok.(json.Delim)
 	if !ok {
@@ -177,7 +185,7 @@ func walk(dec *json.Decoder, data []byte) error {
 	switch d {
 	case '[':
 		for dec.More() {
-			if err := walk(dec, data); err != nil {
+			if err := walk(dec, data, depth+1); err != nil {
 				return err
 			}
 		}
@@ -194,7 +202,7 @@ func walk(dec *json.Decoder, data []byte) error {
 				return fmt.Errorf("%s: member %q appears twice in one object; a record has each once", position(data, skipSpace(data, at)), name)
 			}
 			names[name] = true
-			if err := walk(dec, data); err != nil {
+			if err := walk(dec, data, depth+1); err != nil {
 				return err
 			}
 		}
