@@ -45,10 +45,10 @@ func Gate(c *results.Comparison, run *results.Run, failOnAny bool) (fail bool, r
 		if n := len(c.Regressed); n > 0 {
 			reasons = append(reasons, plural(n, "conversation regressed", "conversations regressed"))
 		}
-		// Regressions that failed are counted above; what else failed
-		// was never passing in the baseline (new, or skipped there).
+		// Failures other than regressions and the excused are those the
+		// baseline has no verdict on.
 		if n := failed - regressedFailed(c); n > 0 {
-			reasons = append(reasons, plural(n, "conversation fails with no passing baseline to compare (new, or not judged in the baseline)", "conversations fail with no passing baseline to compare (new, or not judged in the baseline)"))
+			reasons = append(reasons, plural(n, "conversation fails that the baseline did not judge (new, or skipped or unfinished there)", "conversations fail that the baseline did not judge (new, or skipped or unfinished there)"))
 		}
 	} else if failed > 0 {
 		reasons = append(reasons, plural(failed, "conversation failed", "conversations failed"))
