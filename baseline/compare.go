@@ -14,6 +14,13 @@ import (
 // and compares the latency of every turn index. The result's BaselineFile
 // is left for the caller, who knows the file.
 //
+// A regression, and a conversation still failing, points at the first
+// check (or unanswered turn, check "error") that held in the baseline and
+// fails now, or else at the first that fails now; a fix at the first
+// baseline failure that holds now. Checks are matched by turn index, name
+// and rank among the turn's checks of that name; Detail says how the
+// baseline stood and quotes the failure's message.
+//
 // It refuses, rather than return a wrong diff, two records that share no
 // conversation (a baseline of other suites), a load record on either side
 // (it holds only a sample of conversations), and a corrupt record (see
@@ -49,7 +56,7 @@ func Compare(base, now *results.Run) (*results.Comparison, error) {
 		}
 	}
 	if common == 0 {
-		return nil, fmt.Errorf("baseline: the baseline (run %s) shares no conversation with this run: its suites are %s, this run's are %s; use a record of the same suites",
+		return nil, fmt.Errorf("baseline: run %s shares no conversation with this run: its suites are %s, this run's are %s; compare with a record of the same suites",
 			runID(base), list(suiteNames(base)), list(suiteNames(now)))
 	}
 
@@ -85,7 +92,13 @@ func Compare(base, now *results.Run) (*results.Comparison, error) {
 			locate(&ch, b, c)
 			cmp.StillFailing = append(cmp.StillFailing, ch)
 		default:
-			ch.Detail = notCompared(b, c)
+			why := notCompared(b, c)
+			if bad(c.Status) {
+				// It fails the build (nothing excuses it): say where.
+				locate(&ch, nil, c)
+				why = ch.Detail + "; " + why
+			}
+			ch.Detail = why
 			cmp.NotCompared = append(cmp.NotCompared, ch)
 		}
 	}

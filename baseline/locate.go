@@ -42,7 +42,11 @@ func items(c *results.Conversation) []item {
 		turnError = turnError || t.Error != ""
 	}
 	convError := c.Status == results.Errored && !turnError
-	out = append(out, item{spot{0, "error", 0}, !convError, c.Reason})
+	why := c.Reason
+	if convError && why == "" {
+		why = "no reason recorded"
+	}
+	out = append(out, item{spot{0, "error", 0}, !convError, why})
 	nth := map[string]int{}
 	for _, a := range c.Final {
 		out = append(out, item{spot{0, a.Check, nth[a.Check]}, a.Passed, a.Message})
@@ -125,7 +129,10 @@ func locateFix(ch *results.Change, b, c *results.Conversation) {
 		}
 	}
 	if first == nil {
-		ch.Detail = "it " + string(b.Status) + " in the baseline: " + b.Reason
+		ch.Detail = "it " + string(b.Status) + " in the baseline"
+		if b.Reason != "" {
+			ch.Detail += ": " + b.Reason
+		}
 		return
 	}
 	how := "is not checked now"

@@ -153,3 +153,24 @@ func TestLocate(t *testing.T) {
 		})
 	}
 }
+
+// TestLocateNotCompared checks that a failure the baseline has no verdict on
+// is still located: it fails the build.
+func TestLocateNotCompared(t *testing.T) {
+	skipped := conv("c", results.Skipped)
+	skipped.Reason = "skip: true in the suite"
+	base := record("base", conv("anchor", results.Passed), skipped)
+	now := record("now", conv("anchor", results.Passed), conv("c", results.Failed, turn(1, fails("contains", "no refund"))))
+	cmp, err := Compare(base, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmp.NotCompared) != 1 {
+		t.Fatalf("not compared %v", cmp.NotCompared)
+	}
+	ch := cmp.NotCompared[0]
+	want := "turn 1: contains fails: no refund; the baseline has no verdict to compare with: it was skipped (skip: true in the suite) there"
+	if ch.Turn != 1 || ch.Check != "contains" || ch.Detail != want {
+		t.Errorf("change %+v, want turn 1 contains and detail %q", ch, want)
+	}
+}
