@@ -53,7 +53,9 @@ type Comparison struct {
 	BaselineRunID string `json:"baseline_run_id"`
 	BaselineFile  string `json:"baseline_file,omitempty"`
 	// Regressed conversations passed (or were flaky) before and failed or
-	// errored now; only these, and errors, fail a build that has a baseline.
+	// errored now. They fail a build that has a baseline, as do errors,
+	// unfinished conversations and failures the baseline never judged
+	// (package baseline, Gate, has the rule).
 	Regressed    []Change `json:"regressed"`
 	Fixed        []Change `json:"fixed"`         // failed or errored before, passed or flaky now
 	New          []Change `json:"new"`           // not in the baseline
