@@ -107,7 +107,7 @@ func Compare(base, now *results.Run) (*results.Comparison, error) {
 			cmp.Removed = append(cmp.Removed, results.Change{Suite: b.Suite, Name: b.Name, Was: b.Status})
 		}
 	}
-	cmp.Latency = latency(base, now, was)
+	cmp.Latency = turnLatency(base, now, was)
 	cmp.Notes = notes(base, now, cmp)
 	return cmp, nil
 }

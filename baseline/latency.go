@@ -4,16 +4,16 @@ import (
 	"math"
 	"time"
 
+	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
-	"github.com/evalrun/evalrun/runner"
 )
 
-// latency compares, per turn index, the latency of the turns both records
+// turnLatency compares, per turn index, the latency of the turns both records
 // have: the same conversation, the same index, answered in both (a turn that
 // errored or was stopped has no reply latency). Pairing the samples keeps a
 // conversation that only one run has, or that one run cut short, from
 // passing for a change in speed.
-func latency(base, now *results.Run, was map[key]*results.Conversation) []results.LatencyChange {
+func turnLatency(base, now *results.Run, was map[key]*results.Conversation) []results.LatencyChange {
 	then := map[int][]time.Duration{}
 	is := map[int][]time.Duration{}
 	last := 0
@@ -39,7 +39,7 @@ func latency(base, now *results.Run, was map[key]*results.Conversation) []result
 		if len(is[idx]) == 0 {
 			continue
 		}
-		w, n := runner.ExactPercentiles(then[idx]), runner.ExactPercentiles(is[idx])
+		w, n := latency.Exact(then[idx]), latency.Exact(is[idx])
 		out = append(out, results.LatencyChange{
 			Index: idx, Was: w, Now: n,
 			P50Change: relative(w.P50, n.P50), P95Change: relative(w.P95, n.P95),
