@@ -89,6 +89,8 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	junit := fs.String("junit", "", "write a JUnit XML report to `FILE`")
 	js := fs.String("json", "", "write the record again to `FILE`")
+	base := fs.String("baseline", "", "compare the record with the earlier record in `FILE`")
+	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
 	paths, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(io.Out, fs, "report [flags] FILE.json")
@@ -100,12 +102,22 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if len(paths) != 1 {
 		return exitUsage, usagef("report: name exactly one JSON record")
 	}
+	gate, err := newGate("report", *base, *failOn)
+	if err != nil {
+		return exitUsage, err
+	}
 	run, err := readRecord(paths[0])
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}
 	rejudge(run)
-	outputs, err := openOutputs(nil, paths, want{"--junit", *junit, report.JUnit}, want{"--json", *js, report.JSON})
+	if run.Load != nil && gate.base != nil {
+		return exitUsage, usagef("report: --baseline compares records of evalrun run; %s is a load record", paths[0])
+	}
+	if err := gate.compare(run); err != nil {
+		return exitUsage, usagef("report: --baseline %s: %v", *base, err)
+	}
+	outputs, err := openOutputs(nil, append(paths, gate.inputs()...), want{"--junit", *junit, report.JUnit}, want{"--json", *js, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}
@@ -118,8 +130,14 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if err := table(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
 		werr = fmt.Errorf("print the table: %w", err)
 	}
+	if err := gate.text(io.Out, run); err != nil && werr == nil {
+		werr = fmt.Errorf("print the comparison: %w", err)
+	}
 	if werr != nil {
 		return exitTrouble, werr
+	}
+	if run.Load == nil {
+		return gate.code(run), nil
 	}
 	return recordCode(run), nil
 }

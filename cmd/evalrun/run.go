@@ -30,6 +30,8 @@ type runOptions struct {
 	tags        string
 	filter      string
 	failFast    bool
+	baseline    string
+	failOn      string
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
@@ -44,6 +46,8 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.tags, "tags", "", "run only conversations with at least one of these comma-separated `tags`")
 	fs.StringVar(&o.filter, "filter", "", "run only conversations whose \"suite/name\" matches this `REGEX`")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "stop at the first conversation that fails or errors")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with the JSON record in `FILE`: only regressions and errors fail the build")
+	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails the build: \"regressions\" (the default) or \"any\" failure")
 	return fs
 }
 
@@ -89,15 +93,23 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 		}
 	}
 
+	gate, err := newGate("run", o.baseline, o.failOn)
+	if err != nil {
+		return exitUsage, err
+	}
+
 	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL})
 	if err != nil {
 		return loadFailed(ctx, err, io.Err), nil
+	}
+	if err := gate.precheck("run", loaded); err != nil {
+		return exitUsage, err
 	}
 	redact := secretsOf(loaded, io.Err)
 	io, finish := hideSecrets(io, redact)
 	defer func() { err = finish(err) }()
 
-	outputs, err := openOutputs(redact, suiteFiles(loaded), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
+	outputs, err := openOutputs(redact, append(suiteFiles(loaded), gate.inputs()...), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
 	if err != nil {
 		return exitUsage, usagef("run: %v", err)
 	}
@@ -130,10 +142,18 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 		return exitTrouble, err
 	}
 
+	if err := gate.compare(run); err != nil {
+		outputs.discard()
+		return exitTrouble, err
+	}
+
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
 	if err := report.Table(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
 		werr = fmt.Errorf("print the table: %w", err)
+	}
+	if err := gate.text(io.Out, run); err != nil && werr == nil {
+		werr = fmt.Errorf("print the comparison: %w", err)
 	}
 	if werr != nil {
 		return exitTrouble, werr
@@ -141,7 +161,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if code, ok := signalCode(ctx); ok {
 		return code, nil
 	}
-	return verdictCode(run), nil
+	return gate.code(run), nil
 }
 
 // verdictCode maps a run to its exit code: 1 when anything failed, errored
