@@ -745,6 +745,10 @@ func svgNumber(v float64) string {
 	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 }
 
+// maxStripDots is how many turns of one index the plot draws as dots; past
+// it they would only blur into a bar.
+const maxStripDots = 300
+
 // turnLatency is the distribution of one turn index's latency.
 type turnLatency struct {
 	Index int
@@ -822,15 +826,13 @@ func percentilesOf(xs []float64) results.Percentiles {
 	return results.Percentiles{P50: at(0.50), P90: at(0.90), P95: at(0.95), P99: at(0.99), P999: at(0.999), Max: s[len(s)-1]}
 }
 
-// turnPlot is a group of bars per turn index, p50 to max, and, when the
-// samples are known and few, a dot per turn so one slow reply stands out
-// from a slow turn.
+// turnPlot is a group of bars per turn index, p50 to max, with a strip of
+// the turns themselves when samples has them.
 func turnPlot(dist []turnLatency, samples map[int][]float64) *svgChart {
-	c := newChart("plot-turn-latency", "Latency per turn index", "Bars are p50, p90, p95, p99 and max of each turn index's latency; dots are single turns.")
+	c := newChart("plot-turn-latency", "Latency per turn index", "Bars are p50, p90, p95, p99 and max of each turn index's latency; dots are single turns. Turns that errored are left out.")
 	c.YLabel = "latency"
 	if len(dist) == 0 {
 		c.Empty = "No turn was answered, so there is no latency to plot."
-		c.yAxis(0, func(float64) string { return "" })
 		return c
 	}
 	peak := 0.0
@@ -838,10 +840,20 @@ func turnPlot(dist []turnLatency, samples map[int][]float64) *svgChart {
 		peak = math.Max(peak, d.P.Max)
 	}
 	top := c.yAxis(peak, formatMS)
+	// Each group is the five bars and, when the turns themselves are
+	// known and few enough to tell apart, a strip of one dot per turn
+	// beside them, so a single slow reply stands out from a slow index.
+	strip := 0.0
+	for _, d := range dist {
+		if n := len(samples[d.Index]); n > 0 && n <= maxStripDots {
+			strip = 1
+		}
+	}
 	group := c.PW / float64(len(dist))
-	barW := math.Min(group*0.7/float64(len(percentileSeries)), 28)
+	slots := float64(len(percentileSeries)) + 2*strip
+	barW := math.Min(group*0.75/slots, 28)
 	for gi, d := range dist {
-		left := c.X + float64(gi)*group + (group-barW*float64(len(percentileSeries)))/2
+		left := c.X + float64(gi)*group + (group-barW*slots)/2
 		for si, s := range percentileSeries {
 			v := s.of(d.P)
 			y := c.yOf(v, top)
@@ -853,21 +865,22 @@ func turnPlot(dist []turnLatency, samples map[int][]float64) *svgChart {
 		center := c.X + (float64(gi)+0.5)*group
 		c.XTicks = append(c.XTicks, svgTick{Pos: center, Label: "turn " + strconv.Itoa(d.Index)})
 		c.Labels = append(c.Labels, svgText{X: center, Y: c.Y + c.PH + 34, Text: "n=" + strconv.FormatInt(d.N, 10), Class: "sub", Anchor: "middle"})
-		if xs := samples[d.Index]; len(xs) > 0 && len(xs) <= 200 {
-			// Spread the dots across the group so equal latencies do not
-			// hide each other; the spread is fixed, so the page is the same
-			// every time.
-			span := barW * float64(len(percentileSeries))
-			for k, x := range xs {
-				off := 0.5
-				if len(xs) > 1 {
-					off = float64(k) / float64(len(xs)-1)
-				}
-				c.Dots = append(c.Dots, svgDot{
-					X: left + 4 + off*(span-10), Y: c.yOf(x, top), R: 3.5, Class: "sample",
-					Title: "turn " + strconv.Itoa(d.Index) + ": " + formatMS(x),
-				})
-			}
+		xs := samples[d.Index]
+		if len(xs) == 0 || len(xs) > maxStripDots {
+			continue
+		}
+		stripLeft := left + float64(len(percentileSeries))*barW + barW*0.4
+		stripW := barW * 1.4
+		c.Bands = append(c.Bands, svgRect{X: stripLeft - 2, Y: c.Y, W: stripW + 4, H: c.PH, Class: "strip",
+			Title: "turn " + strconv.Itoa(d.Index) + ": " + plural(len(xs), "answered turn")})
+		for k, x := range xs {
+			// A fixed zigzag rather than random jitter, so equal
+			// latencies stay apart and the page is the same every time.
+			off := []float64{0.5, 0.15, 0.85, 0.3, 0.7}[k%5]
+			c.Dots = append(c.Dots, svgDot{
+				X: stripLeft + off*stripW, Y: c.yOf(x, top), R: 3.5, Class: "sample",
+				Title: "turn " + strconv.Itoa(d.Index) + ": " + formatMS(x),
+			})
 		}
 	}
 	items := make([][2]string, 0, len(percentileSeries)+1)
@@ -977,10 +990,16 @@ func timelinePlots(load *results.Load) []*svgChart {
 	}
 	top := lat.yAxis(peak, formatMS)
 	lat.YLabel = "latency"
+	// The lines get hues of their own rather than the bars' shades of
+	// blue: three lines in one hue cannot be told apart.
 	for si, s := range []struct {
 		class, label string
 		of           func(results.Percentiles) float64
-	}{percentileSeries[0], percentileSeries[2], percentileSeries[3]} {
+	}{
+		{"l50", "p50", percentileSeries[0].of},
+		{"l95", "p95", percentileSeries[2].of},
+		{"l99", "p99", percentileSeries[3].of},
+	} {
 		var seg []string
 		flush := func() {
 			if len(seg) > 1 {
@@ -995,8 +1014,9 @@ func timelinePlots(load *results.Load) []*svgChart {
 			}
 			x, y := xOf(lat, iv.StartMS+width/2), lat.yOf(s.of(iv.LatencyMS), top)
 			seg = append(seg, svgNumber(x)+","+svgNumber(y))
-			// Every point carries its numbers for a pointer to find; only
-			// the p99 ones are drawn, so a lone point after a gap shows.
+			// The p99 points carry every number of their interval for a
+			// pointer to find; they are drawn faintly, so a lone point
+			// between two gaps still shows.
 			if si == 2 {
 				lat.Dots = append(lat.Dots, svgDot{X: x, Y: y, R: 2.5, Class: "pt " + s.class,
 					Title: formatSpan(iv.StartMS) + ": p50 " + formatMS(iv.LatencyMS.P50) + ", p95 " + formatMS(iv.LatencyMS.P95) + ", p99 " + formatMS(iv.LatencyMS.P99) + ", max " + formatMS(iv.LatencyMS.Max) + " (" + plural(int(iv.Turns), "turn") + ")"})
@@ -1009,7 +1029,7 @@ func timelinePlots(load *results.Load) []*svgChart {
 		lat.Lines = append(lat.Lines, svgLine{Points: svgNumber(lat.X) + "," + svgNumber(y) + " " + svgNumber(lat.X+lat.PW) + "," + svgNumber(y), Class: "bound", Title: "threshold " + b.label})
 		lat.Labels = append(lat.Labels, svgText{X: lat.X + lat.PW - 4, Y: y - 5, Text: b.label, Class: "bound-label", Anchor: "end"})
 	}
-	lat.legend([2]string{"s1", "p50"}, [2]string{"s3", "p95"}, [2]string{"s4", "p99"}, [2]string{"freeze", "no turn finished"})
+	lat.legend([2]string{"l50", "p50"}, [2]string{"l95", "p95"}, [2]string{"l99", "p99"}, [2]string{"freeze", "no turn finished"})
 
 	// Throughput: bars of turns per second, a line of conversations begun.
 	perSecond := 1000 / width

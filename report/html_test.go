@@ -199,6 +199,24 @@ func (n *htmlNode) byID(id string) *htmlNode {
 	return found[0]
 }
 
+// words is n's text as a reader sees it: elements' texts apart, runs of
+// white space as one space.
+func words(n *htmlNode) string {
+	var b strings.Builder
+	var walk func(*htmlNode)
+	walk = func(m *htmlNode) {
+		if m.tag != "" {
+			b.WriteByte(' ')
+		}
+		b.WriteString(m.text)
+		for _, k := range m.kids {
+			walk(k)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
 func (n *htmlNode) textContent() string {
 	var b strings.Builder
 	var walk func(*htmlNode)
@@ -486,7 +504,7 @@ func TestHTMLLoad(t *testing.T) {
 	}
 	lat := doc.byID("plot-timeline-latency")
 	// Each percentile line breaks at the freeze: two segments each.
-	for _, class := range []string{"s1", "s3", "s4"} {
+	for _, class := range []string{"l50", "l95", "l99"} {
 		n := 0
 		for _, l := range lat.byClass("polyline", "line") {
 			if l.hasClass(class) {
@@ -705,11 +723,11 @@ func outline(doc *htmlNode) string {
 			}
 			switch n.tag {
 			case "h1", "h2", "h3", "summary", "title":
-				parts = append(parts, fmt.Sprintf("%q", strings.Join(strings.Fields(n.textContent()), " ")))
+				parts = append(parts, fmt.Sprintf("%q", words(n)))
 				show = true
 			}
 			if n.hasClass("check") {
-				parts = append(parts, fmt.Sprintf("%q", strings.Join(strings.Fields(n.textContent()), " ")))
+				parts = append(parts, fmt.Sprintf("%q", words(n)))
 			}
 			if show {
 				fmt.Fprintf(&b, "%s%s %s\n", strings.Repeat("  ", depth), label, strings.Join(parts, " "))

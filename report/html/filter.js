@@ -57,6 +57,20 @@
       if (tag && q.has("tag")) { tag.value = q.get("tag"); }
     };
 
+    // Following a link to a conversation (from the comparison, say) shows
+    // and opens it, even when the filters hide it.
+    var reveal = function () {
+      var id = location.hash.slice(1);
+      if (!id || id.indexOf("filter?") === 0) { return; }
+      var el = document.getElementById(id);
+      var art = el && el.closest ? el.closest("article.conv") : null;
+      if (!art) { return; }
+      art.hidden = false;
+      var d = art.querySelector("details");
+      if (d) { d.open = true; }
+      el.scrollIntoView();
+    };
+
     form.addEventListener("change", function () { apply(true); });
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     form.addEventListener("click", function (e) {
@@ -74,10 +88,18 @@
         });
       }
     });
-    window.addEventListener("hashchange", function () { restore(); apply(false); });
+    window.addEventListener("hashchange", function () {
+      if (location.hash.indexOf("#filter?") === 0) {
+        restore();
+        apply(false);
+      } else {
+        reveal();
+      }
+    });
 
     restore();
     apply(false);
+    reveal();
     form.hidden = false;
     root.setAttribute("data-filters", "ready");
   } catch (e) {
