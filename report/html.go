@@ -704,7 +704,13 @@ func (c *svgChart) yOf(v, top float64) float64 {
 
 // yAxis sets nice ticks for values up to peak and returns the axis top.
 func (c *svgChart) yAxis(peak float64, label func(float64) string) float64 {
-	step := niceStep(peak / 4)
+	return c.yAxisStep(peak, 0, label)
+}
+
+// yAxisStep is yAxis with ticks at least minStep apart: 1 for counts, which
+// have no halves.
+func (c *svgChart) yAxisStep(peak, minStep float64, label func(float64) string) float64 {
+	step := math.Max(niceStep(peak/4), minStep)
 	top := step * math.Ceil(peak/step)
 	if top <= 0 {
 		top, step = 1, 0.25
@@ -1057,7 +1063,7 @@ func timelinePlots(load *results.Load) []*svgChart {
 	for _, iv := range tl {
 		peak = math.Max(peak, float64(iv.Errors))
 	}
-	top = errs.yAxis(math.Max(peak, 1), formatNumber)
+	top = errs.yAxisStep(math.Max(peak, 1), 1, formatNumber)
 	errs.YLabel = "errors"
 	total := int64(0)
 	for _, iv := range tl {

@@ -417,6 +417,12 @@ func TestHTMLStructure(t *testing.T) {
 		t.Error("the flaky conversation does not list its failed run")
 	}
 
+	// Without scripts, nothing may start hidden but the filter bar.
+	for _, el := range doc.all(func(n *htmlNode) bool { _, ok := n.attr("hidden"); return ok }) {
+		if id, _ := el.attr("id"); id != "filters" {
+			t.Errorf("<%s id=%q> starts hidden; without scripts it would never show", el.tag, id)
+		}
+	}
 	filters := doc.byID("filters")
 	if filters == nil {
 		t.Fatal("no filter bar")
@@ -784,7 +790,9 @@ var consoleTrouble = regexp.MustCompile(`(?i)(uncaught|content security policy|r
 // TestHTMLBrowser opens the pages in headless Chromium: the script must run
 // under the page's own policy (the hash must match), the filters must act
 // on an address's #filter? part, nothing may be refused or throw, and a
-// screenshot must come out. EVALRUN_HTML_SHOTS=DIR keeps the screenshots
+// screenshot must come out. (Chromium's --dump-dom prints nothing with
+// scripts off, so what a page without scripts shows is checked on the
+// markup, in TestHTMLStructure.) EVALRUN_HTML_SHOTS=DIR keeps the screenshots
 // and pages there, for people to look at.
 func TestHTMLBrowser(t *testing.T) {
 	bin := chromiumPath(t)
