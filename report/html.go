@@ -100,10 +100,22 @@ type htmlPage struct {
 	TurnPlot   *svgChart
 	Load       *loadView
 
-	Filters filterView
-	Sample  bool // the conversations are a load run's sample
-	Convs   []convView
+	Problems     []problemRow
+	MoreProblems int
+	Filters      filterView
+	Sample       bool // the conversations are a load run's sample
+	Convs        []convView
 }
+
+// problemRow is one failed check or error, for the list near the top that
+// saves scrolling through transcripts to find what went wrong.
+type problemRow struct {
+	Anchor, Name, Suite, Status string
+	Where, Check, Message       string
+}
+
+// maxProblems bounds that list; the transcripts below have the rest.
+const maxProblems = 200
 
 type countCard struct {
 	Label, Status string
@@ -179,6 +191,18 @@ func buildPage(run *results.Run) *htmlPage {
 		p.TurnPlot = runTurnPlot(convs)
 	}
 
+	for i, c := range convs {
+		for _, f := range c.Failures() {
+			if len(p.Problems) == maxProblems {
+				p.MoreProblems++
+				continue
+			}
+			p.Problems = append(p.Problems, problemRow{
+				Anchor: convID(i), Name: c.Name, Suite: c.Suite, Status: string(c.Status),
+				Where: f.Where(), Check: f.Check, Message: f.Message,
+			})
+		}
+	}
 	p.Filters = buildFilters(convs)
 	for i, c := range convs {
 		p.Convs = append(p.Convs, buildConv(i, c, changes[c.Suite+"\x00"+c.Name]))
@@ -914,7 +938,10 @@ func timelinePlots(load *results.Load) []*svgChart {
 	if width <= 0 {
 		width = 1000
 	}
-	tl := load.Timeline
+	// merge and the load runner write intervals in order; sorting a copy
+	// keeps a hand-edited or foreign record from drawing lines backwards.
+	tl := slices.Clone(load.Timeline)
+	sort.SliceStable(tl, func(i, j int) bool { return tl[i].StartMS < tl[j].StartMS })
 	end := 0.0
 	for _, iv := range tl {
 		end = math.Max(end, iv.StartMS+width)
@@ -968,9 +995,7 @@ func timelinePlots(load *results.Load) []*svgChart {
 	// Latency lines, broken where an interval has no latency to show.
 	peak := 0.0
 	for _, iv := range tl {
-		if iv.Turns > 0 {
-			peak = math.Max(peak, iv.LatencyMS.P99)
-		}
+		peak = math.Max(peak, iv.LatencyMS.P99)
 	}
 	var bounds []struct {
 		ms    float64
@@ -1014,7 +1039,9 @@ func timelinePlots(load *results.Load) []*svgChart {
 			seg = nil
 		}
 		for _, iv := range tl {
-			if iv.Turns == 0 {
+			if iv.Turns == 0 || iv.LatencyMS.Max == 0 {
+				// Nothing answered (or everything errored): no latency,
+				// which is not the same as a fast one.
 				flush()
 				continue
 			}

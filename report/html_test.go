@@ -353,6 +353,23 @@ func TestHTMLStructure(t *testing.T) {
 		t.Errorf("turn 2 got 73%% slower, not marked slower: %q", rows[1].textContent())
 	}
 
+	nFailures := 0
+	for _, c := range run.Conversations {
+		nFailures += len(c.Failures())
+	}
+	if p := doc.byID("problems"); p == nil {
+		t.Error("no list of what went wrong")
+	} else if rows := p.byTag("tbody")[0].byTag("tr"); len(rows) != nFailures {
+		t.Errorf("%d rows in what went wrong, want one per failure (%d)", len(rows), nFailures)
+	} else {
+		for _, r := range rows {
+			href, _ := r.byTag("a")[0].attr("href")
+			if doc.byID(strings.TrimPrefix(href, "#")) == nil {
+				t.Errorf("what went wrong links to %s, which is not on the page", href)
+			}
+		}
+	}
+
 	convs := doc.byClass("article", "conv")
 	if len(convs) != len(run.Conversations) {
 		t.Fatalf("%d conversation sections, want %d", len(convs), len(run.Conversations))
