@@ -36,7 +36,6 @@ var htmlAssets embed.FS
 var (
 	htmlTemplate = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
 		"num":  svgNumber,
-		"ms":   formatMS,
 		"text": displayText,
 		"add":  func(a, b float64) float64 { return a + b },
 		"half": func(a float64) float64 { return a / 2 },
@@ -63,10 +62,11 @@ func scriptHash(s string) string {
 }
 
 // HTML writes run as one self-contained HTML page: the verdict and the
-// baseline comparison first, then latency plots (and, for load runs, the
-// timeline and thresholds), then every conversation's transcript with each
-// turn's checks beside it, filterable by verdict, suite and tag. The page
-// loads nothing from anywhere; with scripts off it shows everything.
+// baseline comparison first, then a list of what went wrong, latency plots
+// (and, for load runs, the timeline and thresholds), then every
+// conversation's transcript with each turn's checks beside it, filterable by
+// verdict, suite and tag. The page loads nothing from anywhere; with scripts
+// off it shows everything. Bot and suite text is only ever escaped text.
 func HTML(w io.Writer, run *results.Run) error {
 	if run == nil {
 		return errors.New("report: html: no run")
@@ -74,7 +74,7 @@ func HTML(w io.Writer, run *results.Run) error {
 	page := buildPage(run)
 	var buf bytes.Buffer
 	if err := htmlTemplate.Execute(&buf, page); err != nil {
-		return err
+		return fmt.Errorf("report: html: %w", err)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
@@ -1062,7 +1062,7 @@ func timelinePlots(load *results.Load) []*svgChart {
 		lat.Lines = append(lat.Lines, svgLine{Points: svgNumber(lat.X) + "," + svgNumber(y) + " " + svgNumber(lat.X+lat.PW) + "," + svgNumber(y), Class: "bound", Title: "threshold " + b.label})
 		lat.Labels = append(lat.Labels, svgText{X: lat.X + lat.PW - 4, Y: y - 5, Text: b.label, Class: "bound-label", Anchor: "end"})
 	}
-	lat.legend([2]string{"l50", "p50"}, [2]string{"l95", "p95"}, [2]string{"l99", "p99"}, [2]string{"freeze", "no turn finished"})
+	lat.legend(withFreeze(lat, [2]string{"l50", "p50"}, [2]string{"l95", "p95"}, [2]string{"l99", "p99"})...)
 
 	// Throughput: bars of turns per second, a line of conversations begun.
 	perSecond := 1000 / width
@@ -1083,7 +1083,7 @@ func timelinePlots(load *results.Load) []*svgChart {
 		started = append(started, svgNumber(x+barW/2)+","+svgNumber(thr.yOf(float64(iv.Started)*perSecond, top)))
 	}
 	thr.Lines = append(thr.Lines, svgLine{Points: strings.Join(started, " "), Class: "line started", Title: "conversations begun per second"})
-	thr.legend([2]string{"turns", "turns finished"}, [2]string{"started", "conversations begun"}, [2]string{"freeze", "no turn finished"})
+	thr.legend(withFreeze(thr, [2]string{"turns", "turns finished"}, [2]string{"started", "conversations begun"})...)
 
 	// Errors per interval.
 	peak = 0
@@ -1106,6 +1106,14 @@ func timelinePlots(load *results.Load) []*svgChart {
 	if total == 0 {
 		errs.Labels = append(errs.Labels, svgText{X: errs.X + errs.PW/2, Y: errs.Y + errs.PH/2, Text: "no errors", Class: "sub", Anchor: "middle"})
 	}
-	errs.legend([2]string{"errors", "errors (" + strconv.FormatInt(total, 10) + " in all)"}, [2]string{"freeze", "no turn finished"})
+	errs.legend(withFreeze(errs, [2]string{"errors", "errors (" + strconv.FormatInt(total, 10) + " in all)"})...)
 	return charts
+}
+
+// withFreeze adds the shading's key to a legend when the chart has any.
+func withFreeze(c *svgChart, items ...[2]string) [][2]string {
+	if len(c.Bands) > 0 {
+		items = append(items, [2]string{"freeze", "no turn finished"})
+	}
+	return items
 }

@@ -548,6 +548,24 @@ func TestHTMLLoad(t *testing.T) {
 		t.Error("the sampled conversations are not all shown")
 	}
 
+	// A steady run shades nothing: the band means a freeze, not a quiet
+	// start or end.
+	steady := closedLoadRun()
+	steady.Load.IntervalMS = 1000
+	for i := 0; i < 10; i++ {
+		iv := results.Interval{StartMS: float64(i) * 1000, Started: 30, Turns: 60, LatencyMS: pct(400, 600, 700, 900, 1200)}
+		if i == 0 || i == 9 {
+			iv.Turns, iv.LatencyMS = 0, results.Percentiles{}
+		}
+		steady.Load.Timeline = append(steady.Load.Timeline, iv)
+	}
+	doc = parseHTML(t, renderHTML(t, steady))
+	if p := doc.byID("plot-timeline-latency"); p == nil {
+		t.Error("no timeline plot for a steady run")
+	} else if n := len(doc.byClass("rect", "freeze")); n > 0 {
+		t.Errorf("a steady run's timeline shades %d freezes", n)
+	}
+
 	// Without a timeline the page says so rather than drawing nothing.
 	doc = parseHTML(t, renderHTML(t, openLoadRun()))
 	if doc.byID("plot-timeline-latency") != nil || !strings.Contains(doc.byID("load").textContent(), "no timeline") {
