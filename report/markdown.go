@@ -59,7 +59,6 @@ const (
 	mdTextRunes   = 2000
 	mdLineRunes   = 160 // a transcript line longer than this is wrapped
 	mdNoteRunes   = 300
-	mdMaxNotes    = 10
 	mdBaseIDRunes = 60
 )
 
@@ -142,20 +141,23 @@ func (d *mdDoc) fit(limit int, opts MarkdownOptions) (string, error) {
 		}
 	}
 
+	// The note's length depends on what is left out, which depends on the
+	// room the note leaves: leave room for the last note and try again
+	// until it fits. Each round leaves out at least as much as the one
+	// before, so this ends.
 	budget := limit
-	for range 8 {
+	for {
 		kept := d.choose(order, budget)
+		if kept == nil {
+			return "", fmt.Errorf("the verdict alone does not fit in %d bytes", limit)
+		}
 		note := d.note(kept, limit, opts)
 		out := d.render(kept) + note
 		if len(out) <= limit {
 			return out, nil
 		}
-		if kept == nil {
-			break
-		}
-		budget -= len(out) - limit
+		budget = min(budget-(len(out)-limit), limit-len(note))
 	}
-	return "", fmt.Errorf("the verdict alone does not fit in %d bytes", limit)
 }
 
 // choose returns how many items of each section fit in budget bytes, or nil
@@ -259,7 +261,9 @@ func isAre(items []string) string {
 // mdLink is where the full report is: an https URL as a link, anything else
 // as code.
 func mdLink(where string) string {
-	if strings.HasPrefix(where, "https://") && !strings.ContainsAny(where, " <>\"'`\\\n\r\t") {
+	if strings.HasPrefix(where, "https://") && !strings.ContainsFunc(where, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune("<>\"'`\\", r) || unicode.IsControl(r)
+	}) {
 		return "<" + where + ">"
 	}
 	return mdCode(where, false)
@@ -308,6 +312,7 @@ func markdownDoc(run *results.Run) *mdDoc {
 
 	add(&mdSection{priority: 0, head: mdVerdict(run) + mdContext(run) + mdComparisonHead(run.Comparison)})
 	if cmp := run.Comparison; cmp != nil {
+		add(mdComparisonNotes(cmp))
 		add(mdChanges(cmp))
 		add(mdLatencyChanges(cmp))
 	}
@@ -391,8 +396,10 @@ func mdVerdict(run *results.Run) string {
 	switch {
 	case thresholdsFailed > 0:
 		parts = append(parts, strconv.Itoa(thresholdsFailed)+" of "+plural(thresholds, "threshold")+" not met")
+	case thresholds == 1 && thresholdsMissing == 0:
+		parts = append(parts, "the threshold met")
 	case thresholds > 0 && thresholdsMissing == 0:
-		parts = append(parts, "all "+plural(thresholds, "threshold")+" met")
+		parts = append(parts, "all "+strconv.Itoa(thresholds)+" thresholds met")
 	}
 	if thresholdsMissing > 0 {
 		parts = append(parts, strconv.Itoa(thresholdsMissing)+" without data")
@@ -468,9 +475,8 @@ func mdContext(run *results.Run) string {
 	return strings.Join(bits, " · ") + "\n\n"
 }
 
-// mdComparisonHead is the comparison's heading, its counts and its notes:
-// part of the verdict, so that the counts are there however little else
-// fits.
+// mdComparisonHead is the comparison's heading and its counts: part of
+// the verdict, so that the counts are there however little else fits.
 func mdComparisonHead(cmp *results.Comparison) string {
 	if cmp == nil {
 		return ""
@@ -493,17 +499,16 @@ func mdComparisonHead(cmp *results.Comparison) string {
 		strconv.Itoa(cmp.Unchanged) + " unchanged",
 	}
 	b.WriteString(strings.Join(counts, " · ") + "\n\n")
-	for i, n := range cmp.Notes {
-		if i == mdMaxNotes {
-			b.WriteString("- … and " + strconv.Itoa(len(cmp.Notes)-mdMaxNotes) + " more notes\n")
-			break
-		}
-		b.WriteString("- " + mdText(truncate(n, mdNoteRunes)) + "\n")
-	}
-	if len(cmp.Notes) > 0 {
-		b.WriteString("\n")
-	}
 	return b.String()
+}
+
+// mdComparisonNotes lists what limits the comparison, one note an item.
+func mdComparisonNotes(cmp *results.Comparison) *mdSection {
+	s := &mdSection{priority: 1, what: "comparison note", whats: "comparison notes", foot: "\n"}
+	for _, n := range cmp.Notes {
+		s.items = append(s.items, "- "+mdText(truncate(n, mdNoteRunes))+"\n")
+	}
+	return s
 }
 
 // mdChanges is a table of every conversation whose verdict changed, and of
@@ -747,7 +752,7 @@ func mdTranscripts(notPassing []*results.Conversation) *mdSection {
 // can close.
 func mdTranscript(c *results.Conversation) string {
 	var b strings.Builder
-	b.WriteString("<details>\n<summary>" + mdStatusSign(c.Status) + " " + verdictLabel(c.Status) + " " +
+	b.WriteString("<details>\n<summary>" + mdStatusSign(c.Status) + " " + mdHTML(verdictLabel(c.Status)) + " " +
 		mdHTML(truncate(c.Suite, mdNameRunes)) + " / " + mdHTML(truncate(c.Name, mdNameRunes)) +
 		" (" + plural(len(c.Turns), "turn") + ")</summary>\n\n")
 

@@ -237,7 +237,7 @@ func TestMarkdownVerdict(t *testing.T) {
 			r := closedLoadRun()
 			r.Load.Thresholds = []results.Threshold{{Expr: "error_rate<0.01", Passed: true}}
 			return r
-		}, "### ✅ all 4120 conversations passed, all 1 threshold met\n"},
+		}, "### ✅ all 4120 conversations passed, the threshold met\n"},
 		{"interrupted", func() *results.Run {
 			r := passingRun()
 			r.Interrupted = "interrupt"
@@ -366,6 +366,53 @@ func TestMarkdownTruncation(t *testing.T) {
 	})
 }
 
+// manyChangesRun is baselineRun with hundreds of notes and changes, so the
+// comparison itself must be shortened.
+func manyChangesRun() *results.Run {
+	run := baselineRun()
+	cmp := run.Comparison
+	for i := range 300 {
+		cmp.Notes = append(cmp.Notes, fmt.Sprintf("suite s%03d is only in the baseline <b>|</b>", i))
+		cmp.StillFailing = append(cmp.StillFailing, results.Change{
+			Suite: "bulk", Name: fmt.Sprintf("case %03d", i), Was: results.Failed, Now: results.Failed, Turn: 1, Check: "contains",
+		})
+	}
+	return run
+}
+
+// TestMarkdownShortenedRuns shortens every kind of run to several limits:
+// each result fits, is well-formed, keeps the verdict and says what it left
+// out.
+func TestMarkdownShortenedRuns(t *testing.T) {
+	runs := []struct {
+		name string
+		run  func() *results.Run
+	}{
+		{"failing", fixtureRun}, {"baseline", baselineRun}, {"many changes", manyChangesRun},
+		{"hostile", hostileRun}, {"load", openLoadRun}, {"huge", hugeRun},
+	}
+	for _, r := range runs {
+		full := renderMarkdown(t, r.run(), MarkdownOptions{MaxBytes: -1})
+		verdict, _, _ := strings.Cut(full, "\n")
+		for _, limit := range []int{MarkdownMinLimit, 3000, 5000, 10000, MarkdownCommentLimit} {
+			t.Run(fmt.Sprint(r.name, " ", limit), func(t *testing.T) {
+				out := renderMarkdown(t, r.run(), MarkdownOptions{MaxBytes: limit, FullReport: "out/evalrun.html"})
+				if len(out) > limit {
+					t.Fatalf("%d bytes, over the limit of %d", len(out), limit)
+				}
+				checkMarkdownStructure(t, out)
+				if !strings.HasPrefix(out, verdict+"\n") {
+					t.Error("the verdict is not the first line")
+				}
+				shortened := len(full) > limit
+				if noted := strings.Contains(out, "`out/evalrun.html` has everything."); noted != shortened {
+					t.Errorf("%d bytes in full, limit %d, but note present = %v", len(full), limit, noted)
+				}
+			})
+		}
+	}
+}
+
 // TestMarkdownHostile checks that nothing a bot says escapes its place: our
 // <details> open and close in pairs, every table row has its table's
 // cells, no HTML tag but ours is left unescaped, and no mention survives.
@@ -473,7 +520,10 @@ func checkMarkdownStructure(t *testing.T, out string) mdScanResult {
 			continue
 		}
 		if strings.HasPrefix(line, "```") {
-			fence = line[:strings.IndexFunc(line, func(r rune) bool { return r != '`' })]
+			fence = line
+			if end := strings.IndexFunc(line, func(r rune) bool { return r != '`' }); end >= 0 {
+				fence = line[:end]
+			}
 			continue
 		}
 		if strings.HasPrefix(strings.TrimLeft(line, " "), "~~~") {
@@ -548,6 +598,7 @@ func countCells(line string) int {
 // stripCode removes backslash escapes and code spans from a line, leaving
 // the text GFM would read markup in.
 func stripCode(t *testing.T, where, line string) string {
+	t.Helper()
 	var b strings.Builder
 	for i := 0; i < len(line); i++ {
 		switch line[i] {
