@@ -776,6 +776,7 @@ func mdTranscript(c *results.Conversation) string {
 	if len(about) > 0 {
 		b.WriteString(strings.Join(about, " · ") + "\n\n")
 	}
+	mdRunResults(&b, c.RunResults)
 	if c.Reason != "" && !turnSaid(c, c.Reason) {
 		b.WriteString("**Reason:** " + mdText(truncate(c.Reason, mdCellRunes)) + "\n\n")
 	}
@@ -824,6 +825,27 @@ func mdTranscript(c *results.Conversation) string {
 	}
 	b.WriteString("</details>\n\n")
 	return b.String()
+}
+
+// mdRunResults lists the runs of a repeated conversation that did not
+// pass, with the first thing that went wrong in each, so a flaky
+// conversation shows every way it failed and not only the run shown below.
+func mdRunResults(b *strings.Builder, runs []results.RunResult) {
+	var lines []string
+	for i, r := range runs {
+		if r.Status == results.Passed {
+			continue
+		}
+		line := "- run " + strconv.Itoa(i+1) + ": " + mdStatusSign(r.Status) + " " + mdStatusWord(r.Status)
+		if r.Message != "" {
+			line += ": " + mdText(truncate(r.Message, mdCellRunes))
+		}
+		lines = append(lines, line+"\n")
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("**Runs that did not pass**\n\n" + strings.Join(lines, "") + "\n")
 }
 
 // turnSaid reports whether one of c's turns carries the error text, so a

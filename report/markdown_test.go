@@ -75,6 +75,10 @@ func baselineRun() *results.Run {
 			{
 				Suite: "refunds", File: "examples/refunds.yaml", Line: 52, Name: "angry customer is handed off",
 				Status: results.Flaky, Runs: 5, PassedRuns: 4,
+				RunResults: []results.RunResult{
+					{Status: results.Passed}, {Status: results.Failed, Message: "turn 1: handoff: expected a handoff to a human, got none"},
+					{Status: results.Passed}, {Status: results.Passed}, {Status: results.Passed},
+				},
 				Turns: []*results.Turn{
 					{Index: 1, User: "Third time I ask!", Reply: "Let me check.", LatencyMS: 950, Assertions: []results.Assertion{{Check: "handoff", Message: "expected a handoff to a human, got none"}}},
 					{Index: 2, Sender: results.SenderAgent, User: "Hi, I'm Ana from support.", Reply: "", Silent: true, LatencyMS: 300, Assertions: []results.Assertion{{Check: "reply", Passed: true}}},
