@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -132,19 +133,13 @@ func (d *mdDoc) fit(limit int, opts MarkdownOptions) (string, error) {
 	if len(full) <= limit {
 		return full, nil
 	}
-	order := make([]*mdSection, len(d.sections))
-	copy(order, d.sections)
-	// A stable insertion sort by priority; there are few sections.
-	for i := 1; i < len(order); i++ {
-		for j := i; j > 0 && order[j].priority < order[j-1].priority; j-- {
-			order[j], order[j-1] = order[j-1], order[j]
-		}
-	}
+	order := slices.Clone(d.sections)
+	slices.SortStableFunc(order, func(a, b *mdSection) int { return a.priority - b.priority })
 
 	// The note's length depends on what is left out, which depends on the
 	// room the note leaves: leave room for the last note and try again
-	// until it fits. Each round leaves out at least as much as the one
-	// before, so this ends.
+	// until it fits. The budget shrinks every round, so this ends, at
+	// worst when not even the verdict fits.
 	budget := limit
 	for {
 		kept := d.choose(order, budget)
@@ -247,15 +242,8 @@ func (d *mdDoc) note(kept map[*mdSection]int, limit int, opts MarkdownOptions) s
 	if opts.FullReport != "" {
 		where = mdLink(opts.FullReport)
 	}
-	return "---\n\n> [!NOTE]\n> This summary was shortened to fit in " + mdCount(limit) + " bytes: " +
-		mdJoin(left) + " " + isAre(left) + " left out. " + where + " has everything.\n"
-}
-
-func isAre(items []string) string {
-	if len(items) == 1 && (strings.HasPrefix(items[0], "1 ") || strings.HasPrefix(items[0], "the ")) {
-		return "is"
-	}
-	return "are"
+	return "---\n\n> [!NOTE]\n> This summary was shortened to fit in " + mdCount(limit) + " bytes. Left out: " +
+		mdJoin(left) + ". Everything is in " + where + ".\n"
 }
 
 // mdLink is where the full report is: an https URL as a link, anything else
@@ -369,21 +357,21 @@ func mdVerdict(run *results.Run) string {
 	case bad == 0:
 		parts = append(parts, "all "+strconv.Itoa(ran)+" conversations passed")
 	default:
-		var kinds []string
+		var counts, names []string
 		for _, k := range []struct {
 			n    int
 			name string
 		}{{s.Failed, "failed"}, {s.Errored, "errored"}, {s.Unfinished, "unfinished"}} {
 			if k.n > 0 {
-				kinds = append(kinds, strconv.Itoa(k.n)+" "+k.name)
+				counts = append(counts, strconv.Itoa(k.n)+" "+k.name)
+				names = append(names, k.name)
 			}
 		}
 		head := strconv.Itoa(bad) + " of " + plural(s.Conversations, "conversation")
-		if len(kinds) == 1 {
-			// "2 of 6 conversations failed"
-			head += " " + kinds[0][strings.IndexByte(kinds[0], ' ')+1:]
+		if len(names) == 1 {
+			head += " " + names[0] // "2 of 6 conversations failed"
 		} else {
-			head += " did not pass (" + strings.Join(kinds, ", ") + ")"
+			head += " did not pass (" + strings.Join(counts, ", ") + ")"
 		}
 		parts = append(parts, head)
 	}

@@ -337,7 +337,7 @@ func TestMarkdownTruncation(t *testing.T) {
 			if !strings.Contains(out, "> [!NOTE]\n> This summary was shortened to fit in ") {
 				t.Fatal("no note on what was left out")
 			}
-			if !strings.Contains(out, "the JSON record (`--json FILE`) has everything") {
+			if !strings.Contains(out, "Everything is in the JSON record (`--json FILE`).") {
 				t.Error("the note does not say where the rest is")
 			}
 			if strings.Count(out, "\n| ❌ failed |") < fullFailures && strings.Contains(out, "<details>") {
@@ -409,7 +409,7 @@ func TestMarkdownShortenedRuns(t *testing.T) {
 					t.Error("the verdict is not the first line")
 				}
 				shortened := len(full) > limit
-				if noted := strings.Contains(out, "`out/evalrun.html` has everything."); noted != shortened {
+				if noted := strings.Contains(out, "Everything is in `out/evalrun.html`."); noted != shortened {
 					t.Errorf("%d bytes in full, limit %d, but note present = %v", len(full), limit, noted)
 				}
 			})
