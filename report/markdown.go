@@ -820,11 +820,13 @@ func mdTranscript(c *results.Conversation) string {
 // conversation shows every way it failed and not only the run shown below.
 func mdRunResults(b *strings.Builder, runs []results.RunResult) {
 	var lines []string
-	for i, r := range runs {
+	for _, r := range runs {
 		if r.Status == results.Passed {
 			continue
 		}
-		line := "- run " + strconv.Itoa(i+1) + ": " + mdStatusSign(r.Status) + " " + mdStatusWord(r.Status)
+		// Runs are recorded in the order they ended, not started, so they
+		// are not numbered.
+		line := "- " + mdStatusSign(r.Status) + " " + mdStatusWord(r.Status)
 		if r.Message != "" {
 			line += ": " + mdText(truncate(r.Message, mdCellRunes))
 		}
