@@ -1120,7 +1120,8 @@ func isNameChar(r rune) bool {
 
 // mdCode is s as a code span on one line, fenced with more backticks than
 // it holds in a row. In a table cell its pipes are escaped too: GFM splits
-// cells before it sees code spans.
+// cells before it sees code spans; and a value with a backslash before a
+// pipe is written as escaped text instead.
 func mdCode(s string, cell bool) string {
 	if s == "" {
 		return ""
@@ -1128,6 +1129,13 @@ func mdCode(s string, cell bool) string {
 	s = strings.Join(strings.Fields(strings.ReplaceAll(mdClean(s), "\n", " ")), " ")
 	if s == "" {
 		return ""
+	}
+	if cell && strings.Contains(s, `\|`) {
+		// Renderers disagree on whether the pipe in \\| ends a cell
+		// (cmark-gfm says no, others count the backslashes), and a code
+		// span cannot escape its backslash; as escaped text the value reads
+		// the same everywhere.
+		return mdEscape(s, " ")
 	}
 	fence := strings.Repeat("`", longestRun(s, '`')+1)
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {

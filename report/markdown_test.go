@@ -460,6 +460,7 @@ func TestMarkdownEscape(t *testing.T) {
 		{"code edge ticks", "`a`", func(s string) string { return mdCode(s, false) }, "`` `a` ``"},
 		{"code in cell", "a|b\nc", func(s string) string { return mdCode(s, true) }, "`a\\|b c`"},
 		{"code empty", "", func(s string) string { return mdCode(s, true) }, ""},
+		{"code in cell with a backslash before a pipe", `a\|b`, func(s string) string { return mdCode(s, true) }, `a\\\|b`},
 		{"html", `</summary> "x" & @bob`, mdHTML, "&lt;/summary&gt; &#34;x&#34; &amp; @\u200dbob"},
 		{"fence", "a\n```\nb", mdFence, "````text\na\n```\nb\n````\n\n"},
 		{"fence plain", "hi", mdFence, "```text\nhi\n```\n\n"},
@@ -658,3 +659,46 @@ func unescapedTag(text string) string {
 var mentionPattern = regexp.MustCompile(`(^|[^A-Za-z0-9])@[A-Za-z0-9]`)
 
 func mentioned(text string) bool { return mentionPattern.MatchString(text) }
+
+// FuzzMarkdownText puts arbitrary text where a bot, a suite and a check
+// put theirs, and checks that the document keeps its structure and its
+// limit whatever the text is.
+func FuzzMarkdownText(f *testing.F) {
+	hostile := hostileRun().Conversations[0]
+	f.Add(hostile.Name, hostile.Turns[0].Reply, hostile.Turns[0].Assertions[0].Message, "a|b`c")
+	f.Add("plain", "```\n</details>\n````", "@org/team", "`")
+	f.Add("", "", "", "")
+	f.Add("\\", "\\`\\|\\", "\\<br>", "| x |")
+	f.Add("n", "r", "m", `a\|b \\| c`)
+	f.Fuzz(func(t *testing.T, name, reply, message, actual string) {
+		run := fuzzRun(name, reply, message, actual)
+		for _, limit := range []int{-1, MarkdownMinLimit} {
+			var buf bytes.Buffer
+			if err := Markdown(&buf, run, MarkdownOptions{MaxBytes: limit}); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if limit > 0 && len(out) > limit {
+				t.Fatalf("%d bytes, over %d", len(out), limit)
+			}
+			checkMarkdownStructure(t, out)
+		}
+	})
+}
+
+// fuzzRun is a failed conversation with the given texts in every place a
+// bot, a suite or a check puts text.
+func fuzzRun(name, reply, message, actual string) *results.Run {
+	return &results.Run{
+		Summary: results.Summary{Conversations: 1, Failed: 1, Turns: 1},
+		Conversations: []*results.Conversation{{
+			Suite: name, Name: name, Status: results.Failed, Reason: message,
+			Turns: []*results.Turn{{
+				Index: 1, User: reply, Reply: reply,
+				Assertions: []results.Assertion{{Check: name, Message: message, Expected: actual, Actual: actual}},
+				Error:      message,
+			}},
+			Final: []results.Assertion{{Check: actual, Message: reply}},
+		}},
+	}
+}
