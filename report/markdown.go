@@ -765,7 +765,7 @@ func mdTranscript(c *results.Conversation) string {
 		b.WriteString(strings.Join(about, " · ") + "\n\n")
 	}
 	mdRunResults(&b, c.RunResults)
-	if c.Reason != "" && !turnSaid(c, c.Reason) {
+	if c.Reason != "" && !mdTurnSaid(c, c.Reason) {
 		b.WriteString("**Reason:** " + mdText(truncate(c.Reason, mdCellRunes)) + "\n\n")
 	}
 
@@ -838,9 +838,9 @@ func mdRunResults(b *strings.Builder, runs []results.RunResult) {
 	b.WriteString("**Runs that did not pass**\n\n" + strings.Join(lines, "") + "\n")
 }
 
-// turnSaid reports whether one of c's turns carries the error text, so a
+// mdTurnSaid reports whether one of c's turns carries the error text, so a
 // conversation's reason is not written twice.
-func turnSaid(c *results.Conversation, text string) bool {
+func mdTurnSaid(c *results.Conversation, text string) bool {
 	for _, t := range c.Turns {
 		if t != nil && t.Error == text {
 			return true
@@ -939,11 +939,11 @@ func mdLoad(run *results.Run) *mdSection {
 		}
 		switch {
 		case st.Count <= 0:
-			cells = append(cells, repeatCell("-", dash)...)
+			cells = append(cells, mdRepeat("-", dash)...)
 		case st.Count == st.Errors:
 			// Every sample errored: 0ms would read as a fast service.
 			cells = append(cells, formatErrorPercent(1))
-			cells = append(cells, repeatCell("-", dash-1)...)
+			cells = append(cells, mdRepeat("-", dash-1)...)
 		default:
 			l := st.LatencyMS
 			cells = append(cells, formatErrorPercent(float64(st.Errors)/float64(st.Count)),
@@ -969,8 +969,8 @@ func mdLoad(run *results.Run) *mdSection {
 	return &mdSection{priority: 5, whole: "the load latency table", head: head.String(), items: []string{table.String()}}
 }
 
-// repeatCell is n copies of s.
-func repeatCell(s string, n int) []string {
+// mdRepeat is n copies of s.
+func mdRepeat(s string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
 		out[i] = s
@@ -1071,7 +1071,7 @@ func mdEscape(s, br string) string {
 			if prev != '\n' { // blank lines collapse into one break
 				b.WriteString(br)
 			}
-		case r == '_' && intraword(s, i, prev):
+		case r == '_' && mdIntraword(s, i, prev):
 			// Between letters or digits GFM never reads _ as emphasis;
 			// leaving it keeps snake_case names readable.
 			b.WriteRune(r)
@@ -1080,8 +1080,8 @@ func mdEscape(s, br string) string {
 			b.WriteRune(r)
 		case r == '@':
 			b.WriteRune(r)
-			if mentionAt(s, i, prev) {
-				b.WriteRune(zwj)
+			if mdMentionAt(s, i, prev) {
+				b.WriteRune(mdZWJ)
 			}
 		default:
 			b.WriteRune(r)
@@ -1091,30 +1091,30 @@ func mdEscape(s, br string) string {
 	return b.String()
 }
 
-// intraword reports whether the character at s[i], after prev, has a
+// mdIntraword reports whether the character at s[i], after prev, has a
 // letter or digit on both sides.
-func intraword(s string, i int, prev rune) bool {
+func mdIntraword(s string, i int, prev rune) bool {
 	next, _ := utf8.DecodeRuneInString(s[i+1:])
 	alnum := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 	return prev >= 0 && alnum(prev) && alnum(next)
 }
 
-// zwj, written after the @ of what GitHub would read as a mention, keeps it
+// mdZWJ, written after the @ of what GitHub would read as a mention, keeps it
 // from linking the name and notifying its owner. It is invisible and does
 // not break the name across lines.
-const zwj = '\u200d'
+const mdZWJ = '\u200d'
 
-// mentionAt reports whether the @ at s[i] would be read as a mention: one
+// mdMentionAt reports whether the @ at s[i] would be read as a mention: one
 // not inside a word (so not an e-mail address), followed by a name.
-func mentionAt(s string, i int, prev rune) bool {
-	if prev >= 0 && isNameChar(prev) {
+func mdMentionAt(s string, i int, prev rune) bool {
+	if prev >= 0 && mdNameChar(prev) {
 		return false
 	}
 	next, _ := utf8.DecodeRuneInString(s[i+1:])
-	return isNameChar(next)
+	return mdNameChar(next)
 }
 
-func isNameChar(r rune) bool {
+func mdNameChar(r rune) bool {
 	return r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 }
 
@@ -1137,7 +1137,7 @@ func mdCode(s string, cell bool) string {
 		// the same everywhere.
 		return mdEscape(s, " ")
 	}
-	fence := strings.Repeat("`", longestRun(s, '`')+1)
+	fence := strings.Repeat("`", mdLongestRun(s, '`')+1)
 	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
 		s = " " + s + " "
 	}
@@ -1157,8 +1157,8 @@ func mdFence(s string) string {
 	if more > 0 {
 		s = truncate(s, mdTextRunes)
 	}
-	s = wrapLines(strings.TrimRight(s, "\n"), mdLineRunes)
-	fence := strings.Repeat("`", max(3, longestRun(s, '`')+1))
+	s = mdWrapLines(strings.TrimRight(s, "\n"), mdLineRunes)
+	fence := strings.Repeat("`", max(3, mdLongestRun(s, '`')+1))
 	out := fence + "text\n" + s + "\n" + fence + "\n\n"
 	if more > 0 {
 		out += "*… " + plural(more, "more character") + " in the JSON record*\n\n"
@@ -1166,9 +1166,9 @@ func mdFence(s string) string {
 	return out
 }
 
-// wrapLines breaks every line of s longer than n runes, at the last space
+// mdWrapLines breaks every line of s longer than n runes, at the last space
 // before the limit when there is one.
-func wrapLines(s string, n int) string {
+func mdWrapLines(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	var out []string
 	for _, l := range lines {
@@ -1197,8 +1197,8 @@ func wrapLines(s string, n int) string {
 	return strings.Join(out, "\n")
 }
 
-// longestRun is the length of the longest run of c in s.
-func longestRun(s string, c byte) int {
+// mdLongestRun is the length of the longest run of c in s.
+func mdLongestRun(s string, c byte) int {
 	longest, run := 0, 0
 	for i := 0; i < len(s); i++ {
 		if s[i] == c {
@@ -1219,8 +1219,8 @@ func mdHTML(s string) string {
 	prev := rune(-1)
 	for i, r := range s {
 		b.WriteRune(r)
-		if r == '@' && mentionAt(s, i, prev) {
-			b.WriteRune(zwj)
+		if r == '@' && mdMentionAt(s, i, prev) {
+			b.WriteRune(mdZWJ)
 		}
 		prev = r
 	}
@@ -1243,7 +1243,7 @@ func mdClean(s string) string {
 			b.WriteString("    ")
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || isBidiControl(r):
+		case unicode.IsControl(r) || mdIsBidi(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteRune(r)
@@ -1252,9 +1252,9 @@ func mdClean(s string) string {
 	return b.String()
 }
 
-// isBidiControl reports the characters that change the direction text is
+// mdIsBidi reports the characters that change the direction text is
 // shown in, with which a reply could make its own text read differently
 // from what it is.
-func isBidiControl(r rune) bool {
+func mdIsBidi(r rune) bool {
 	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/evalrun/evalrun/results"
 )
 
-// passingRun is a small run where every conversation passed.
-func passingRun() *results.Run {
+// mdPassingRun is a small run where every conversation passed.
+func mdPassingRun() *results.Run {
 	pass := []results.Assertion{{Check: "contains", Passed: true}}
 	conv := func(line int, name string, lat float64) *results.Conversation {
 		return &results.Conversation{
@@ -38,10 +38,10 @@ func passingRun() *results.Run {
 	}
 }
 
-// baselineRun is a failing run compared with a baseline: one regression
+// mdBaselineRun is a failing run compared with a baseline: one regression
 // with the turn and check that changed, a fix, a new and a removed
 // conversation, one still failing, notes, and latency per turn index.
-func baselineRun() *results.Run {
+func mdBaselineRun() *results.Run {
 	run := &results.Run{
 		Schema: results.Schema, RunID: "run-pr-17",
 		StartedAt:  time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC),
@@ -106,11 +106,11 @@ func baselineRun() *results.Run {
 	return run
 }
 
-// hostileRun is a run whose bot, suite and messages try every way text can
+// mdHostileRun is a run whose bot, suite and messages try every way text can
 // break out of its place in Markdown: table pipes and line breaks, HTML
 // (including closing our <details>), code fences, headings, links and
 // images, mentions, math and bidi overrides.
-func hostileRun() *results.Run {
+func mdHostileRun() *results.Run {
 	reply := strings.Join([]string{
 		"pipe | in | reply",
 		"</details>",
@@ -157,9 +157,9 @@ func hostileRun() *results.Run {
 	}
 }
 
-// bigRun is the fixture with many more failing conversations, each with a
+// mdBigRun is the fixture with many more failing conversations, each with a
 // long reply, so that its Markdown far exceeds a small limit.
-func bigRun() *results.Run {
+func mdBigRun() *results.Run {
 	run := fixtureRun()
 	for i := range 40 {
 		run.Conversations = append(run.Conversations, &results.Conversation{
@@ -177,7 +177,7 @@ func bigRun() *results.Run {
 	return run
 }
 
-func renderMarkdown(t *testing.T, run *results.Run, opts MarkdownOptions) string {
+func mdRender(t *testing.T, run *results.Run, opts MarkdownOptions) string {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Markdown(&buf, run, opts); err != nil {
@@ -192,20 +192,20 @@ func TestMarkdownGolden(t *testing.T) {
 		run  func() *results.Run
 		opts MarkdownOptions
 	}{
-		{"passing", passingRun, MarkdownOptions{}},
+		{"passing", mdPassingRun, MarkdownOptions{}},
 		{"failing", fixtureRun, MarkdownOptions{}},
 		{"empty", emptyRun, MarkdownOptions{}},
-		{"baseline", baselineRun, MarkdownOptions{}},
-		{"truncated", bigRun, MarkdownOptions{MaxBytes: 5000, FullReport: "https://ci.example/artifacts/evalrun.html"}},
-		{"hostile", hostileRun, MarkdownOptions{}},
+		{"baseline", mdBaselineRun, MarkdownOptions{}},
+		{"truncated", mdBigRun, MarkdownOptions{MaxBytes: 5000, FullReport: "https://ci.example/artifacts/evalrun.html"}},
+		{"hostile", mdHostileRun, MarkdownOptions{}},
 		{"load-open", openLoadRun, MarkdownOptions{}},
 		{"load-closed", closedLoadRun, MarkdownOptions{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out := renderMarkdown(t, tc.run(), tc.opts)
+			out := mdRender(t, tc.run(), tc.opts)
 			checkGolden(t, "md-"+tc.name+".md", []byte(out))
-			checkMarkdownStructure(t, out)
+			mdCheckStructure(t, out)
 		})
 	}
 }
@@ -216,22 +216,22 @@ func TestMarkdownVerdict(t *testing.T) {
 		run  func() *results.Run
 		want string
 	}{
-		{"all passed", passingRun, "### ✅ all 3 conversations passed\n"},
+		{"all passed", mdPassingRun, "### ✅ all 3 conversations passed\n"},
 		{"nothing ran", emptyRun, "### ⚠️ no conversations ran\n"},
 		{"failures of several kinds", fixtureRun, "### ❌ 6 of 9 conversations did not pass (3 failed, 2 errored, 1 unfinished), 1 flaky, 1 skipped\n"},
 		{"one kind", func() *results.Run {
-			r := passingRun()
+			r := mdPassingRun()
 			r.Summary.Passed, r.Summary.Failed = 1, 2
 			return r
 		}, "### ❌ 2 of 3 conversations failed\n"},
-		{"regression", baselineRun, "### ❌ 2 of 6 conversations failed, 1 flaky, 1 regression against baseline `abc123`, 1 fixed\n"},
+		{"regression", mdBaselineRun, "### ❌ 2 of 6 conversations failed, 1 flaky, 1 regression against baseline `abc123`, 1 fixed\n"},
 		{"failing before too", func() *results.Run {
-			r := baselineRun()
+			r := mdBaselineRun()
 			r.Comparison.Regressed = nil
 			return r
 		}, "### ⚠️ 2 of 6 conversations failed, 1 flaky, no regressions against baseline `abc123`, 1 fixed\n"},
 		{"errors fail even with a baseline", func() *results.Run {
-			r := baselineRun()
+			r := mdBaselineRun()
 			r.Comparison.Regressed = nil
 			r.Summary.Failed, r.Summary.Errored = 1, 1
 			return r
@@ -243,14 +243,14 @@ func TestMarkdownVerdict(t *testing.T) {
 			return r
 		}, "### ✅ all 4120 conversations passed, the threshold met\n"},
 		{"interrupted", func() *results.Run {
-			r := passingRun()
+			r := mdPassingRun()
 			r.Interrupted = "interrupt"
 			return r
 		}, "### ❌ all 3 conversations passed, stopped early (interrupt)\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out := renderMarkdown(t, tc.run(), MarkdownOptions{})
+			out := mdRender(t, tc.run(), MarkdownOptions{})
 			if first, _, _ := strings.Cut(out, "\n"); first+"\n" != tc.want {
 				t.Errorf("verdict\n got %q\nwant %q", first+"\n", tc.want)
 			}
@@ -260,7 +260,7 @@ func TestMarkdownVerdict(t *testing.T) {
 
 func TestMarkdownLimits(t *testing.T) {
 	t.Run("default is the comment limit", func(t *testing.T) {
-		out := renderMarkdown(t, hugeRun(), MarkdownOptions{})
+		out := mdRender(t, mdHugeRun(), MarkdownOptions{})
 		if len(out) > MarkdownCommentLimit {
 			t.Errorf("%d bytes, more than the comment limit", len(out))
 		}
@@ -269,13 +269,13 @@ func TestMarkdownLimits(t *testing.T) {
 		}
 	})
 	t.Run("step summary limit", func(t *testing.T) {
-		out := renderMarkdown(t, hugeRun(), MarkdownOptions{MaxBytes: MarkdownStepSummaryLimit})
+		out := mdRender(t, mdHugeRun(), MarkdownOptions{MaxBytes: MarkdownStepSummaryLimit})
 		if len(out) > MarkdownStepSummaryLimit || len(out) <= MarkdownCommentLimit {
 			t.Errorf("%d bytes, want between the two limits", len(out))
 		}
 	})
 	t.Run("negative means no limit", func(t *testing.T) {
-		out := renderMarkdown(t, hugeRun(), MarkdownOptions{MaxBytes: -1})
+		out := mdRender(t, mdHugeRun(), MarkdownOptions{MaxBytes: -1})
 		if strings.Contains(out, "[!NOTE]") {
 			t.Error("unlimited document was shortened")
 		}
@@ -296,19 +296,19 @@ func TestMarkdownLimits(t *testing.T) {
 		}
 	})
 	t.Run("fits whole", func(t *testing.T) {
-		out := renderMarkdown(t, fixtureRun(), MarkdownOptions{})
+		out := mdRender(t, fixtureRun(), MarkdownOptions{})
 		if strings.Contains(out, "[!NOTE]") {
 			t.Error("a document within the limit carries a note")
 		}
 	})
 }
 
-// hugeRun has so many failing conversations that its Markdown exceeds a
+// mdHugeRun has so many failing conversations that its Markdown exceeds a
 // comment, though not a step summary.
-func hugeRun() *results.Run {
-	run := bigRun()
+func mdHugeRun() *results.Run {
+	run := mdBigRun()
 	for range 3 {
-		more := bigRun()
+		more := mdBigRun()
 		run.Conversations = append(run.Conversations, more.Conversations...)
 	}
 	return run
@@ -318,16 +318,16 @@ func hugeRun() *results.Run {
 // result fits, is still well-formed, says what it left out, and gives up
 // transcripts before failures.
 func TestMarkdownTruncation(t *testing.T) {
-	run := bigRun()
-	full := renderMarkdown(t, run, MarkdownOptions{MaxBytes: -1})
+	run := mdBigRun()
+	full := mdRender(t, run, MarkdownOptions{MaxBytes: -1})
 	fullFailures := strings.Count(full, "\n| ❌ failed |")
 	for _, limit := range []int{MarkdownMinLimit, 2500, 4000, 6000, 9000, 15000, 30000, len(full) - 1, len(full)} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
-			out := renderMarkdown(t, run, MarkdownOptions{MaxBytes: limit})
+			out := mdRender(t, run, MarkdownOptions{MaxBytes: limit})
 			if len(out) > limit {
 				t.Fatalf("%d bytes, over the limit of %d", len(out), limit)
 			}
-			checkMarkdownStructure(t, out)
+			mdCheckStructure(t, out)
 			if limit >= len(full) {
 				if out != full {
 					t.Error("a limit the document fits in changed it")
@@ -349,7 +349,7 @@ func TestMarkdownTruncation(t *testing.T) {
 		})
 	}
 	t.Run("note counts", func(t *testing.T) {
-		out := renderMarkdown(t, run, MarkdownOptions{MaxBytes: 4000})
+		out := mdRender(t, run, MarkdownOptions{MaxBytes: 4000})
 		kept := strings.Count(out, "\n| ❌ failed |")
 		want := fmt.Sprintf("%d more failures", fullFailures-kept)
 		if !strings.Contains(out, want) || !strings.Contains(out, "all 47 transcripts") {
@@ -359,21 +359,21 @@ func TestMarkdownTruncation(t *testing.T) {
 	t.Run("bytes not runes", func(t *testing.T) {
 		// Every name is three bytes a rune: counted in runes the document
 		// would overflow a byte limit.
-		run := bigRun()
+		run := mdBigRun()
 		for _, c := range run.Conversations {
 			c.Name = strings.Repeat("日本", 30)
 		}
-		out := renderMarkdown(t, run, MarkdownOptions{MaxBytes: 5000})
+		out := mdRender(t, run, MarkdownOptions{MaxBytes: 5000})
 		if len(out) > 5000 {
 			t.Errorf("%d bytes (%d runes), over 5000", len(out), utf8.RuneCountInString(out))
 		}
 	})
 }
 
-// manyChangesRun is baselineRun with hundreds of notes and changes, so the
+// mdManyChangesRun is mdBaselineRun with hundreds of notes and changes, so the
 // comparison itself must be shortened.
-func manyChangesRun() *results.Run {
-	run := baselineRun()
+func mdManyChangesRun() *results.Run {
+	run := mdBaselineRun()
 	cmp := run.Comparison
 	for i := range 300 {
 		cmp.Notes = append(cmp.Notes, fmt.Sprintf("suite s%03d is only in the baseline <b>|</b>", i))
@@ -392,19 +392,19 @@ func TestMarkdownShortenedRuns(t *testing.T) {
 		name string
 		run  func() *results.Run
 	}{
-		{"failing", fixtureRun}, {"baseline", baselineRun}, {"many changes", manyChangesRun},
-		{"hostile", hostileRun}, {"load", openLoadRun}, {"huge", hugeRun},
+		{"failing", fixtureRun}, {"baseline", mdBaselineRun}, {"many changes", mdManyChangesRun},
+		{"hostile", mdHostileRun}, {"load", openLoadRun}, {"huge", mdHugeRun},
 	}
 	for _, r := range runs {
-		full := renderMarkdown(t, r.run(), MarkdownOptions{MaxBytes: -1})
+		full := mdRender(t, r.run(), MarkdownOptions{MaxBytes: -1})
 		verdict, _, _ := strings.Cut(full, "\n")
 		for _, limit := range []int{MarkdownMinLimit, 3000, 5000, 10000, MarkdownCommentLimit} {
 			t.Run(fmt.Sprint(r.name, " ", limit), func(t *testing.T) {
-				out := renderMarkdown(t, r.run(), MarkdownOptions{MaxBytes: limit, FullReport: "out/evalrun.html"})
+				out := mdRender(t, r.run(), MarkdownOptions{MaxBytes: limit, FullReport: "out/evalrun.html"})
 				if len(out) > limit {
 					t.Fatalf("%d bytes, over the limit of %d", len(out), limit)
 				}
-				checkMarkdownStructure(t, out)
+				mdCheckStructure(t, out)
 				if !strings.HasPrefix(out, verdict+"\n") {
 					t.Error("the verdict is not the first line")
 				}
@@ -421,8 +421,8 @@ func TestMarkdownShortenedRuns(t *testing.T) {
 // <details> open and close in pairs, every table row has its table's
 // cells, no HTML tag but ours is left unescaped, and no mention survives.
 func TestMarkdownHostile(t *testing.T) {
-	out := renderMarkdown(t, hostileRun(), MarkdownOptions{})
-	scan := checkMarkdownStructure(t, out)
+	out := mdRender(t, mdHostileRun(), MarkdownOptions{})
+	scan := mdCheckStructure(t, out)
 	if scan.details != 2 {
 		t.Errorf("%d <details>, want one per conversation that did not pass (2)", scan.details)
 	}
@@ -474,7 +474,7 @@ func TestMarkdownEscape(t *testing.T) {
 	}
 }
 
-func TestWrapLines(t *testing.T) {
+func TestMarkdownWrapLines(t *testing.T) {
 	cases := []struct {
 		name, in string
 		n        int
@@ -488,23 +488,23 @@ func TestWrapLines(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := wrapLines(tc.in, tc.n); got != tc.want {
+			if got := mdWrapLines(tc.in, tc.n); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}
 }
 
-// mdScanResult is what checkMarkdownStructure found.
+// mdScanResult is what mdCheckStructure found.
 type mdScanResult struct {
 	details int // <details> blocks, each closed
 }
 
-// checkMarkdownStructure reads out the way a GFM renderer would as far as
+// mdCheckStructure reads out the way a GFM renderer would as far as
 // escaping matters, and fails t on anything out of place: a <details> not
 // closed or closed twice, a tag other than ours outside code, a table row
 // with more or fewer cells than its header, a mention, an unclosed fence.
-func checkMarkdownStructure(t *testing.T, out string) mdScanResult {
+func mdCheckStructure(t *testing.T, out string) mdScanResult {
 	t.Helper()
 	var res mdScanResult
 	open := false
@@ -553,20 +553,20 @@ func checkMarkdownStructure(t *testing.T, out string) mdScanResult {
 			if !ok || !open || strings.ContainsAny(inner, "<>") {
 				t.Errorf("%s: a summary that is not ours or not escaped", where)
 			}
-			if mentioned(inner) {
+			if mdMentioned(inner) {
 				t.Errorf("%s: a mention", where)
 			}
 			continue
 		}
-		text := stripCode(t, where, line)
-		if bad := unescapedTag(text); bad != "" {
+		text := mdStripCode(t, where, line)
+		if bad := mdUnescapedTag(text); bad != "" {
 			t.Errorf("%s: unescaped %q", where, bad)
 		}
-		if mentioned(text) {
+		if mdMentioned(text) {
 			t.Errorf("%s: a mention", where)
 		}
 		if strings.HasPrefix(line, "|") {
-			cells := countCells(line)
+			cells := mdCountCells(line)
 			if columns == 0 {
 				columns = cells
 			} else if cells != columns {
@@ -585,9 +585,9 @@ func checkMarkdownStructure(t *testing.T, out string) mdScanResult {
 	return res
 }
 
-// countCells counts a table row's cells: the pipes not escaped with a
+// mdCountCells counts a table row's cells: the pipes not escaped with a
 // backslash, less one. GFM splits cells on these before anything else.
-func countCells(line string) int {
+func mdCountCells(line string) int {
 	pipes := 0
 	for i := 0; i < len(line); i++ {
 		switch line[i] {
@@ -600,9 +600,9 @@ func countCells(line string) int {
 	return pipes - 1
 }
 
-// stripCode removes backslash escapes and code spans from a line, leaving
+// mdStripCode removes backslash escapes and code spans from a line, leaving
 // the text GFM would read markup in.
-func stripCode(t *testing.T, where, line string) string {
+func mdStripCode(t *testing.T, where, line string) string {
 	t.Helper()
 	var b strings.Builder
 	for i := 0; i < len(line); i++ {
@@ -643,12 +643,12 @@ func stripCode(t *testing.T, where, line string) string {
 	return b.String()
 }
 
-var tagPattern = regexp.MustCompile(`</?[A-Za-z][^>]*>?|&[#A-Za-z0-9]+;`)
+var mdTagPattern = regexp.MustCompile(`</?[A-Za-z][^>]*>?|&[#A-Za-z0-9]+;`)
 
-// unescapedTag returns the first HTML tag or entity in text other than the
+// mdUnescapedTag returns the first HTML tag or entity in text other than the
 // <br> line breaks inside table cells and the autolink to the full report.
-func unescapedTag(text string) string {
-	for _, m := range tagPattern.FindAllString(text, -1) {
+func mdUnescapedTag(text string) string {
+	for _, m := range mdTagPattern.FindAllString(text, -1) {
 		if m != "<br>" && !strings.HasPrefix(m, "<https://") {
 			return m
 		}
@@ -656,22 +656,22 @@ func unescapedTag(text string) string {
 	return ""
 }
 
-var mentionPattern = regexp.MustCompile(`(^|[^A-Za-z0-9])@[A-Za-z0-9]`)
+var mdMentionPattern = regexp.MustCompile(`(^|[^A-Za-z0-9])@[A-Za-z0-9]`)
 
-func mentioned(text string) bool { return mentionPattern.MatchString(text) }
+func mdMentioned(text string) bool { return mdMentionPattern.MatchString(text) }
 
 // FuzzMarkdownText puts arbitrary text where a bot, a suite and a check
 // put theirs, and checks that the document keeps its structure and its
 // limit whatever the text is.
 func FuzzMarkdownText(f *testing.F) {
-	hostile := hostileRun().Conversations[0]
+	hostile := mdHostileRun().Conversations[0]
 	f.Add(hostile.Name, hostile.Turns[0].Reply, hostile.Turns[0].Assertions[0].Message, "a|b`c")
 	f.Add("plain", "```\n</details>\n````", "@org/team", "`")
 	f.Add("", "", "", "")
 	f.Add("\\", "\\`\\|\\", "\\<br>", "| x |")
 	f.Add("n", "r", "m", `a\|b \\| c`)
 	f.Fuzz(func(t *testing.T, name, reply, message, actual string) {
-		run := fuzzRun(name, reply, message, actual)
+		run := mdFuzzRun(name, reply, message, actual)
 		for _, limit := range []int{-1, MarkdownMinLimit} {
 			var buf bytes.Buffer
 			if err := Markdown(&buf, run, MarkdownOptions{MaxBytes: limit}); err != nil {
@@ -681,14 +681,14 @@ func FuzzMarkdownText(f *testing.F) {
 			if limit > 0 && len(out) > limit {
 				t.Fatalf("%d bytes, over %d", len(out), limit)
 			}
-			checkMarkdownStructure(t, out)
+			mdCheckStructure(t, out)
 		}
 	})
 }
 
-// fuzzRun is a failed conversation with the given texts in every place a
+// mdFuzzRun is a failed conversation with the given texts in every place a
 // bot, a suite or a check puts text.
-func fuzzRun(name, reply, message, actual string) *results.Run {
+func mdFuzzRun(name, reply, message, actual string) *results.Run {
 	return &results.Run{
 		Summary: results.Summary{Conversations: 1, Failed: 1, Turns: 1},
 		Conversations: []*results.Conversation{{
