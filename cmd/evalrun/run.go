@@ -23,8 +23,7 @@ import (
 type runOptions struct {
 	concurrency int
 	baseURL     string
-	junit       string
-	json        string
+	reports     reportFlags
 	noProgress  bool
 	repeat      int
 	tags        string
@@ -39,8 +38,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.IntVar(&o.concurrency, "c", runner.DefaultConcurrency, "conversations at once (short for --concurrency)")
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "conversations at once; turns of one conversation stay in order")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\") instead of its provider.base_url")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&o.json, "json", "", "write the JSON record (schema evalrun/v1) to `FILE`")
+	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the JSON record (schema evalrun/v1) to `FILE`")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or progress lines")
 	fs.IntVar(&o.repeat, "repeat", 0, "run every conversation `N` times, overriding repeat in the suites")
 	fs.StringVar(&o.tags, "tags", "", "run only conversations with at least one of these comma-separated `tags`")
@@ -109,7 +107,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	io, finish := hideSecrets(io, redact)
 	defer func() { err = finish(err) }()
 
-	outputs, err := openOutputs(redact, append(suiteFiles(loaded), gate.inputs()...), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
+	outputs, err := openOutputs(redact, append(suiteFiles(loaded), gate.inputs()...), o.reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("run: %v", err)
 	}
