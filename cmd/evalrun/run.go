@@ -254,7 +254,7 @@ func secretsOf(loaded []*suites.Suite, warn io.Writer) *providers.Redactor {
 	for _, s := range loaded {
 		if tok := s.Provider.Token.Value(); tok != "" {
 			if len(tok) < providers.MinSecretLen {
-				fmt.Fprintf(warn, "evalrun: warning: suite %s: the provider token is shorter than %d characters, "+
+				fmt.Fprintf(warn, "evalrun: warning: suite %s: the provider token is shorter than %d bytes, "+
 					"too short to hide in output without garbling it; output may show it\n", s.Name, providers.MinSecretLen)
 			}
 			secrets = append(secrets, tok)
