@@ -165,8 +165,13 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	}
 	code, signalled := signalCode(ctx)
 	switch {
-	case signalled:
+	case signalled && run.Interrupted != "":
 		return code, nil
+	case run.Interrupted != "":
+		// A merged shard was stopped early: the test did not run as
+		// planned, so its thresholds cannot pass it.
+		fmt.Fprintln(io.Err, "evalrun: a record was stopped early, so the run is incomplete and cannot pass")
+		return exitFailed, nil
 	case len(gates) > 0 && !passed:
 		return exitFailed, nil
 	case len(gates) == 0 && run.Summary.Failed+run.Summary.Errored+run.Summary.Unfinished > 0:

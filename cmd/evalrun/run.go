@@ -156,7 +156,9 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if werr != nil {
 		return exitTrouble, werr
 	}
-	if code, ok := signalCode(ctx); ok {
+	// A signal that came after the last conversation ended cut nothing
+	// short: the verdicts stand, as the reports say.
+	if code, ok := signalCode(ctx); ok && run.Interrupted != "" {
 		return code, nil
 	}
 	return gate.code(run), nil
