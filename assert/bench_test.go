@@ -11,7 +11,7 @@ import (
 // BenchmarkTurnChecks judges one reply against a typical expect, the way the
 // runner does on every turn: build the checks, wrap the reply, run them all.
 func BenchmarkTurnChecks(b *testing.B) {
-	e := &suites.Expect{
+	e := &legacyExpect{
 		Contains:   []string{"refund"},
 		Regex:      []string{`TCK-\d+`},
 		MightSolve: boolp(true),
@@ -27,7 +27,7 @@ func BenchmarkTurnChecks(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			o := NewObservation(r, time.Second)
-			for _, c := range Turn(e) {
+			for _, c := range Turn(lx(e)) {
 				if a := c.Check(o); !a.Passed {
 					b.Fatal(a.Message)
 				}
@@ -35,7 +35,7 @@ func BenchmarkTurnChecks(b *testing.B) {
 		}
 	})
 	b.Run("check only", func(b *testing.B) {
-		checks := Turn(e)
+		checks := Turn(lx(e))
 		b.ReportAllocs()
 		for b.Loop() {
 			o := NewObservation(r, time.Second)

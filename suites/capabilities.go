@@ -1,7 +1,6 @@
 package suites
 
 import (
-	"slices"
 	"sort"
 	"time"
 
@@ -13,39 +12,23 @@ import (
 // provider type is one more entry in providerSpecs.
 type providerSpec struct {
 	defaultBaseURL string
-	defaultRate    Rate     // pacing when the suite sets no rate_limit
-	needsBotID     bool     // bot_id is required, and accepted only here
-	expect         []string // expect keys the provider's replies can answer
-	final          []string // final keys the provider's state can answer
+	defaultRate    Rate // pacing when the suite sets no rate_limit
+	needsBotID     bool // bot_id is required, and accepted only here
 }
 
-// providerSpecs is the single table of provider capabilities. A check a
+// providerSpecs is the single table of provider types. Which checks a type
+// can answer is said by each check's entry (see ExpectEntries); a check a
 // provider cannot answer is a load error, not a silent pass at run time.
 var providerSpecs = map[string]providerSpec{
 	OpenCX: {
 		defaultBaseURL: opencx.DefaultBaseURL,
 		defaultRate:    Rate{N: 100, Per: time.Minute}, // OpenCX's documented limit per key
-		expect: []string{
-			"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered",
-			"handoff", "action", "knowledge", "mode", "reply", "max_latency", "json",
-		},
-		final: []string{"status", "sentiment", "closure", "handoff", "custom_data"},
 	},
 	Toolzz: {
 		defaultBaseURL: toolzz.DefaultBaseURL,
 		needsBotID:     true,
-		expect: []string{
-			"contains", "not_contains", "equals", "regex", "handoff", "transfer_bot",
-			"reply", "max_latency", "json",
-		},
-		final: []string{"handoff"},
 	},
-	HTTP: {
-		expect: []string{
-			"contains", "not_contains", "equals", "regex", "handoff", "reply", "max_latency", "json",
-		},
-		final: []string{"handoff"},
-	},
+	HTTP: {},
 }
 
 // ProviderTypes returns the provider types a suite may name, sorted.
@@ -65,11 +48,13 @@ func DefaultBaseURL(typ string) string { return providerSpecs[typ].defaultBaseUR
 // AnswersExpect reports whether a provider of type typ can answer the expect
 // key (such as "transfer_bot").
 func AnswersExpect(typ, key string) bool {
-	return slices.Contains(providerSpecs[typ].expect, key)
+	e := ExpectEntry(key)
+	return e != nil && e.Answers(typ)
 }
 
 // AnswersFinal reports whether a provider of type typ can answer the final
 // key (such as "sentiment").
 func AnswersFinal(typ, key string) bool {
-	return slices.Contains(providerSpecs[typ].final, key)
+	e := FinalEntry(key)
+	return e != nil && e.Answers(typ)
 }

@@ -2,7 +2,6 @@ package suites
 
 import (
 	"reflect"
-	"slices"
 	"testing"
 )
 
@@ -36,16 +35,11 @@ func TestCapabilities(t *testing.T) {
 			t.Errorf("AnswersFinal(%s, %s) = %v", tt.typ, tt.key, got)
 		}
 	}
-	// Every key a capability names is a key the loader knows.
-	for typ, spec := range providerSpecs {
-		for _, k := range spec.expect {
-			if !slices.Contains(expectKeys, k) {
-				t.Errorf("%s answers unknown expect key %q", typ, k)
-			}
-		}
-		for _, k := range spec.final {
-			if !slices.Contains(finalKeys, k) {
-				t.Errorf("%s answers unknown final key %q", typ, k)
+	// Every provider an entry names is a provider type the loader knows.
+	for _, e := range append(ExpectEntries(), FinalEntries()...) {
+		for _, typ := range e.Providers {
+			if _, ok := providerSpecs[typ]; !ok {
+				t.Errorf("%s is answered by unknown provider type %q", e.Name, typ)
 			}
 		}
 	}
@@ -68,7 +62,7 @@ func TestSuggest(t *testing.T) {
 		{"mod", "mode"},
 		{"xyz", ""},
 	}
-	known := append(append([]string{}, expectKeys...), "turns", "user", "type", "name", "expect")
+	known := append(entryNames(expectTable), "turns", "user", "type", "name", "expect")
 	for _, tt := range tests {
 		if got := suggest(tt.word, known); got != tt.want {
 			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)

@@ -3,6 +3,7 @@ package suites
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evalrun/evalrun/checks"
 	"github.com/evalrun/evalrun/internal/jsonpath"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/providers/opencx"
@@ -20,6 +22,7 @@ import (
 )
 
 // The keys each mapping of a suite accepts, in the order messages list them.
+// The keys of expect and final are those of their tables (see checks.go).
 var (
 	suiteKeys        = []string{"name", "provider", "defaults", "vars", "conversations", "load", "thresholds"}
 	loadKeys         = []string{"rate", "vus", "duration", "stages", "think_time", "max_in_flight", "grace"}
@@ -30,13 +33,8 @@ var (
 	conversationKeys = []string{"name", "tags", "skip", "vars", "session", "turns", "final", "repeat", "min_pass_rate", "think_time"}
 	sessionKeys      = []string{"contact", "custom_data"}
 	turnKeys         = []string{"user", "agent", "take_over", "custom_data", "expect", "capture"}
-	expectKeys       = []string{
-		"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered", "handoff",
-		"transfer_bot", "action", "knowledge", "mode", "reply", "max_latency", "json",
-	}
-	actionKeys  = []string{"name", "args"}
-	captureKeys = []string{"regex", "json"}
-	finalKeys   = []string{"status", "sentiment", "closure", "handoff", "custom_data"}
+	actionKeys       = []string{"name", "args"}
+	captureKeys      = []string{"regex", "json"}
 )
 
 // The values final checks compare with, as OpenCX reports them.
@@ -787,79 +785,13 @@ func texts(items []stringItem) []string {
 }
 
 func (l *loader) expect(n *yaml.Node, typ string) *Expect {
-	fields, ok := l.mapping(n, "expect", "expect", expectKeys)
-	if !ok || len(fields) == 0 {
-		return nil
-	}
-	e := &Expect{Pos: l.pos(n)}
+	pos := l.pos(n)
 	usesBefore := len(l.uses)
-	for _, f := range fields {
-		e.Keys = append(e.Keys, Key{Name: f.name, Pos: l.pos(f.key)})
-		if typ != "" && !AnswersExpect(typ, f.name) {
-			l.errorf(f.key, "%s: the %s provider cannot answer this check; it answers %s", f.name, typ, strings.Join(providerSpecs[typ].expect, ", "))
-		}
-		switch f.name {
-		case "contains", "not_contains", "knowledge":
-			items := l.strs(f.val, f.name, true)
-			for _, it := range items {
-				l.templates(it.node, it.s)
-			}
-			switch f.name {
-			case "contains":
-				e.Contains = texts(items)
-			case "not_contains":
-				e.NotContains = texts(items)
-			default:
-				e.Knowledge = texts(items)
-			}
-		case "regex":
-			items := l.strs(f.val, f.name, true)
-			for _, it := range items {
-				l.templates(it.node, it.s)
-				l.checkRegex(it.node, "regex", withPlaceholders(it.s))
-			}
-			e.Regex = texts(items)
-		case "equals":
-			e.Equals = l.templatedStr(f.val, f.name)
-		case "transfer_bot":
-			e.TransferBot = l.templatedStr(f.val, f.name)
-		case "mode":
-			e.Mode = l.templatedStr(f.val, f.name)
-		case "might_solve":
-			e.MightSolve = l.boolPtr(f.val, f.name)
-		case "fully_covered":
-			e.FullyCovered = l.boolPtr(f.val, f.name)
-		case "handoff":
-			e.Handoff = l.boolPtr(f.val, f.name)
-		case "reply":
-			e.Reply = l.boolPtr(f.val, f.name)
-		case "max_latency":
-			e.MaxLatency, _ = l.duration(f.val, f.name, true, MaxWait)
-		case "action":
-			e.Actions = l.actions(f.val)
-		case "json":
-			e.JSON = l.jsonExpects(f.val)
-		}
-	}
-	e.plain = len(l.uses) == usesBefore
-	return e
-}
-
-func (l *loader) templatedStr(n *yaml.Node, label string) *string {
-	s, ok := l.str(n, label)
+	specs, ok := l.specs(n, "expect", expectTable, typ, "check")
 	if !ok {
 		return nil
 	}
-	l.templates(l.resolve(n), s)
-	return &s
-}
-
-func (l *loader) boolPtr(n *yaml.Node, label string) *bool {
-	b, ok := l.boolean(n, label)
-	if !ok {
-		return nil
-	}
-	return &b
+	return &Expect{Specs: specs, Pos: pos, plain: len(l.uses) == usesBefore}
 }
 
 // checkRegex reports a pattern RE2 refuses. The message quotes the pattern
@@ -949,10 +881,86 @@ func (l *loader) jsonExpects(n *yaml.Node) []JSONExpect {
 			l.errorf(f.key, "json: %s is not a valid JSONPath: %s; want an RFC 9535 path such as $.data.id", quoteShort(f.name), problem)
 			continue
 		}
+		if isOperatorObject(l.resolve(f.val)) {
+			if ops, ok := l.jsonOps(f.name, f.val); ok {
+				out = append(out, JSONExpect{Path: f.name, Ops: ops, Pos: l.pos(f.key)})
+			}
+			continue
+		}
 		want, _ := l.value(f.val, "json", true, map[*yaml.Node]bool{})
 		out = append(out, JSONExpect{Path: f.name, Want: want, Pos: l.pos(f.key)})
 	}
 	return out
+}
+
+// isOperatorObject reports whether a json check's value is a mapping whose
+// keys are all comparison operators ({gt: 3}); any other mapping is a
+// literal object to compare for equality.
+func isOperatorObject(r *yaml.Node) bool {
+	if r.Kind != yaml.MappingNode || len(r.Content) == 0 {
+		return false
+	}
+	for i := 0; i < len(r.Content); i += 2 {
+		k := r.Content[i]
+		if k.Kind != yaml.ScalarNode || !slices.Contains(checks.JSONOps, k.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonOps reads an operator object of the json check on path, refusing an
+// operand of the wrong kind where it is written.
+func (l *loader) jsonOps(path string, n *yaml.Node) ([]checks.JSONOp, bool) {
+	fields, _ := l.mapping(n, "json", "", nil)
+	ops := make([]checks.JSONOp, 0, len(fields))
+	good := true
+	for _, f := range fields {
+		label := "json " + path + " " + f.name
+		r := l.resolve(f.val)
+		var v any
+		ok := true
+		switch f.name {
+		case checks.OpGt, checks.OpGte, checks.OpLt, checks.OpLte:
+			var x float64
+			if r.Kind != yaml.ScalarNode || (r.ShortTag() != tagInt && r.ShortTag() != tagFloat) || r.Decode(&x) != nil || math.IsNaN(x) {
+				l.errorf(f.val, "%s: want a number to compare with, got %s", label, kindName(r))
+				ok = false
+				break
+			}
+			v, ok = l.scalarValue(f.val, r, label, false)
+		case checks.OpExists:
+			v, ok = l.boolean(f.val, label)
+		case checks.OpIn:
+			if r.Kind != yaml.SequenceNode {
+				l.errorf(f.val, "%s: want a list of the values allowed, got %s", label, kindName(r))
+				ok = false
+				break
+			}
+			if len(r.Content) == 0 {
+				l.errorf(f.val, "%s: the list is empty, so nothing could pass; give the values allowed", label)
+				ok = false
+				break
+			}
+			v, ok = l.value(f.val, label, true, map[*yaml.Node]bool{})
+		case checks.OpRegex:
+			var s string
+			if s, ok = l.str(f.val, label); ok {
+				l.templates(r, s)
+				before := len(l.errs)
+				l.checkRegex(r, label, withPlaceholders(s))
+				ok = len(l.errs) == before
+				v = s
+			}
+		default: // ne
+			v, ok = l.value(f.val, label, true, map[*yaml.Node]bool{})
+		}
+		if ok {
+			ops = append(ops, checks.JSONOp{Op: f.name, Value: v})
+		}
+		good = good && ok
+	}
+	return ops, good
 }
 
 var jsonPathError = regexp.MustCompile(`^Error at line \d+, column (\d+): (.*)$`)
@@ -1042,32 +1050,13 @@ func (l *loader) capture(f field) (Capture, bool) {
 }
 
 func (l *loader) final(n *yaml.Node, typ string) *Final {
-	fields, ok := l.mapping(n, "final", "final", finalKeys)
-	if !ok || len(fields) == 0 {
+	pos := l.pos(n)
+	usesBefore := len(l.uses)
+	specs, ok := l.specs(n, "final", finalTable, typ, "final check")
+	if !ok {
 		return nil
 	}
-	fin := &Final{Pos: l.pos(n)}
-	usesBefore := len(l.uses)
-	for _, f := range fields {
-		fin.Keys = append(fin.Keys, Key{Name: f.name, Pos: l.pos(f.key)})
-		if typ != "" && !AnswersFinal(typ, f.name) {
-			l.errorf(f.key, "%s: the %s provider cannot answer this final check; it answers %s", f.name, typ, strings.Join(providerSpecs[typ].final, ", "))
-		}
-		switch f.name {
-		case "status":
-			fin.Status = l.enum(f.val, f.name, finalStatuses)
-		case "sentiment":
-			fin.Sentiment = l.enum(f.val, f.name, finalSentiments)
-		case "closure":
-			fin.Closure = l.enum(f.val, f.name, finalClosures)
-		case "handoff":
-			fin.Handoff = l.boolPtr(f.val, f.name)
-		case "custom_data":
-			fin.CustomData = l.valueMap(f.val, f.name, true)
-		}
-	}
-	fin.plain = len(l.uses) == usesBefore
-	return fin
+	return &Final{Specs: specs, Pos: pos, plain: len(l.uses) == usesBefore}
 }
 
 // enum reads one of values. A value holding a template can only be checked

@@ -23,6 +23,8 @@ const (
 	// MaxWait bounds every duration that is one wait: timeouts, think time,
 	// poll interval, max_latency and the grace period.
 	MaxWait = 24 * time.Hour
+	// MaxLength bounds the min and max of a length check, in characters.
+	MaxLength = 1_000_000
 	// MaxLoadDuration bounds a load test's duration and each of its stages.
 	MaxLoadDuration = 7 * 24 * time.Hour
 	// MaxFileSize bounds a suite file. The largest real suites are some

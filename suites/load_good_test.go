@@ -78,33 +78,26 @@ func TestLoadOpenCX(t *testing.T) {
 	if want := map[string]any{"step": 1, "ref": "{{lang}}"}; !reflect.DeepEqual(t0.CustomData, want) {
 		t.Errorf("turn custom_data = %v", t0.CustomData)
 	}
-	keys := []string{"contains", "not_contains", "regex", "equals", "might_solve", "fully_covered", "handoff", "action", "knowledge", "mode", "reply", "max_latency", "json"}
-	wantKeys := make([]Key, len(keys))
-	for i, k := range keys {
-		wantKeys[i] = Key{Name: k, Pos: at(24+i, 11)}
-	}
-	wantExpect := &Expect{
-		Contains:     []string{"refund"},
-		NotContains:  []string{"I don't know", "sorry"},
-		Equals:       ptr("  Refund opened  "),
-		Regex:        []string{`TCK-\d+`},
-		MightSolve:   ptr(true),
-		FullyCovered: ptr(false),
-		Handoff:      ptr(false),
-		Actions:      []ActionExpect{{Name: "create_refund_ticket", Args: map[string]any{"order_id": "{{order}}"}}},
-		Knowledge:    []string{"faq", "policy"},
-		Mode:         ptr("refunds"),
-		Reply:        ptr(true),
-		MaxLatency:   5 * time.Second,
-		JSON: []JSONExpect{
+	wantSpecs := []specView{
+		{"contains", []string{"refund"}, at(24, 11)},
+		{"not_contains", []string{"I don't know", "sorry"}, at(25, 11)},
+		{"regex", []string{`TCK-\d+`}, at(26, 11)},
+		{"equals", "  Refund opened  ", at(27, 11)},
+		{"might_solve", true, at(28, 11)},
+		{"fully_covered", false, at(29, 11)},
+		{"handoff", false, at(30, 11)},
+		{"action", []ActionExpect{{Name: "create_refund_ticket", Args: map[string]any{"order_id": "{{order}}"}}}, at(31, 11)},
+		{"knowledge", []string{"faq", "policy"}, at(32, 11)},
+		{"mode", "refunds", at(33, 11)},
+		{"reply", true, at(34, 11)},
+		{"max_latency", 5 * time.Second, at(35, 11)},
+		{"json", []JSONExpect{
 			{Path: "$.autopilotResponse.didExitMode", Want: false, Pos: at(36, 18)},
 			{Path: "$.data.items[0].id", Want: 7, Pos: at(36, 60)},
-		},
-		Pos:  at(24, 11),
-		Keys: wantKeys,
+		}, at(36, 11)},
 	}
-	if !reflect.DeepEqual(t0.Expect, wantExpect) {
-		t.Errorf("expect =\n%#v\nwant\n%#v", t0.Expect, wantExpect)
+	if got := viewSpecs(t0.Expect.Specs); !reflect.DeepEqual(got, wantSpecs) || t0.Expect.Pos != at(24, 11) {
+		t.Errorf("expect at %v =\n%#v\nwant\n%#v", t0.Expect.Pos, got, wantSpecs)
 	}
 	wantCapture := []Capture{
 		{Name: "ticket", Regex: `(TCK-\d+)`, Pos: at(38, 11)},
@@ -118,20 +111,15 @@ func TestLoadOpenCX(t *testing.T) {
 	if t1.Index != 1 || t1.Expect == nil || t1.Expect.plain {
 		t.Errorf("turn 1 = %+v", t1)
 	}
-	wantFinal := &Final{
-		Status:     ptr("closed_resolved"),
-		Sentiment:  ptr("happy"),
-		Closure:    ptr("assumed_resolved"),
-		Handoff:    ptr(false),
-		CustomData: map[string]any{"plan": "pro", "ticket": "{{ticket}}"},
-		Pos:        at(43, 7),
-		Keys: []Key{
-			{"status", at(43, 7)}, {"sentiment", at(44, 7)}, {"closure", at(45, 7)},
-			{"handoff", at(46, 7)}, {"custom_data", at(47, 7)},
-		},
+	wantFinal := []specView{
+		{"status", "closed_resolved", at(43, 7)},
+		{"sentiment", "happy", at(44, 7)},
+		{"closure", "assumed_resolved", at(45, 7)},
+		{"handoff", false, at(46, 7)},
+		{"custom_data", map[string]any{"plan": "pro", "ticket": "{{ticket}}"}, at(47, 7)},
 	}
-	if !reflect.DeepEqual(c.Final, wantFinal) {
-		t.Errorf("final =\n%#v\nwant\n%#v", c.Final, wantFinal)
+	if got := viewSpecs(c.Final.Specs); !reflect.DeepEqual(got, wantFinal) || c.Final.Pos != at(43, 7) {
+		t.Errorf("final at %v =\n%#v\nwant\n%#v", c.Final.Pos, got, wantFinal)
 	}
 
 	c2 := s.Conversations[1]
@@ -150,8 +138,9 @@ func TestLoadOpenCX(t *testing.T) {
 	if u.User != "hello $5 and $HOME" {
 		t.Errorf("user = %q", u.User)
 	}
-	if want := []ActionExpect{{Name: "greet"}, {Name: "lookup"}}; !reflect.DeepEqual(u.Expect.Actions, want) || !u.Expect.plain {
-		t.Errorf("actions = %+v plain=%v", u.Expect.Actions, u.Expect.plain)
+	actions, _ := u.Expect.Spec("action")
+	if want := []ActionExpect{{Name: "greet"}, {Name: "lookup"}}; !reflect.DeepEqual(actions, want) || !u.Expect.plain {
+		t.Errorf("actions = %+v plain=%v", actions, u.Expect.plain)
 	}
 }
 
@@ -177,10 +166,12 @@ func TestLoadToolzz(t *testing.T) {
 		t.Errorf("a turn without expect has %+v", c.Turns[0].Expect)
 	}
 	e := c.Turns[1].Expect
-	if *e.Handoff != true || *e.TransferBot != "7d2c1a9e-0000-0000-0000-000000000000" {
+	handoff, _ := e.Spec("handoff")
+	bot, _ := e.Spec("transfer_bot")
+	if handoff != true || bot != "7d2c1a9e-0000-0000-0000-000000000000" {
 		t.Errorf("expect = %+v", e)
 	}
-	if c.Final == nil || *c.Final.Handoff != true || len(c.Final.Keys) != 1 {
+	if c.Final == nil || len(c.Final.Specs) != 1 || c.Final.Specs[0].Value != true {
 		t.Errorf("final = %+v", c.Final)
 	}
 }
@@ -213,19 +204,18 @@ func TestLoadAliasesAndMergeKeys(t *testing.T) {
 	}
 	at := func(line, col int) Pos { return Pos{File: path, Line: line, Col: col} }
 	merged := s.Conversations[0].Turns[1].Expect
-	want := &Expect{
-		Contains:    []string{"again"},
-		NotContains: []string{"stupid"},
-		MaxLatency:  2 * time.Second, // the mapping's own key wins over the merged one
-		Pos:         at(12, 11),
-		Keys:        []Key{{"contains", at(13, 11)}, {"max_latency", at(14, 11)}, {"not_contains", at(8, 11)}},
-		plain:       true,
+	want := []specView{
+		{"contains", []string{"again"}, at(13, 11)},
+		{"max_latency", 2 * time.Second, at(14, 11)}, // the mapping's own key wins over the merged one
+		{"not_contains", []string{"stupid"}, at(8, 11)},
 	}
-	if !reflect.DeepEqual(merged, want) {
-		t.Errorf("merged expect =\n%#v\nwant\n%#v", merged, want)
+	if got := viewSpecs(merged.Specs); !reflect.DeepEqual(got, want) || merged.Pos != at(12, 11) || !merged.plain {
+		t.Errorf("merged expect =\n%#v\nwant\n%#v", got, want)
 	}
 	aliased := s.Conversations[1].Turns[0].Expect
-	if !reflect.DeepEqual(aliased.NotContains, []string{"stupid"}) || aliased.MaxLatency != 10*time.Second {
+	notContains, _ := aliased.Spec("not_contains")
+	latency, _ := aliased.Spec("max_latency")
+	if !reflect.DeepEqual(notContains, []string{"stupid"}) || latency != 10*time.Second {
 		t.Errorf("aliased expect = %+v", aliased)
 	}
 }
@@ -355,4 +345,24 @@ func TestLoadSection(t *testing.T) {
 	if d, target, err := ParseStage("1m30s:12.5"); err != nil || d != 90*time.Second || target != 12.5 {
 		t.Errorf("ParseStage: %v %v %v", d, target, err)
 	}
+}
+
+// specView is a Spec without its entry, for comparing what the loader read.
+type specView struct {
+	Key   string
+	Value any
+	Pos   Pos
+}
+
+func viewSpecs(specs []Spec) []specView {
+	out := make([]specView, len(specs))
+	for i, s := range specs {
+		if s.entry == nil || s.entry.Name != s.Key {
+			out[i].Key = "(no entry) " + s.Key
+		} else {
+			out[i].Key = s.Key
+		}
+		out[i].Value, out[i].Pos = s.Value, s.Pos
+	}
+	return out
 }

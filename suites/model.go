@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/evalrun/evalrun/checks"
 )
 
 // Pos is a place in a suite file. Line and Col are 1-based, as editors count.
@@ -235,29 +237,37 @@ const (
 	SenderAgent   = "agent"
 )
 
-// Expect is every check of one turn. A nil pointer or empty slice means the
-// key was not given. String values may hold {{var}} templates; Expand fills them.
+// Expect is every check of one turn: one Spec per key, in the order the file
+// wrote them. String values may hold {{var}} templates; Expand fills them.
 type Expect struct {
-	Contains     []string // all must appear, case-insensitive
-	NotContains  []string // none may appear, case-insensitive
-	Equals       *string  // whole reply, surrounding white space ignored
-	Regex        []string // RE2 sources, already known to compile
-	MightSolve   *bool
-	FullyCovered *bool
-	Handoff      *bool
-	TransferBot  *string
-	Actions      []ActionExpect
-	Knowledge    []string // each must be among the reply's knowledge sources
-	Mode         *string
-	Reply        *bool // false: the bot must say nothing
-	MaxLatency   time.Duration
-	JSON         []JSONExpect
-	Pos          Pos
-	// Keys lists the checks in the order the file wrote them, with positions.
-	Keys []Key
+	Specs []Spec
+	Pos   Pos
 	// plain is set by the loader when no string holds a template, so that
 	// Expand can skip the copy. The zero value is always correct, only slower.
 	plain bool
+}
+
+// Keys lists the checks in the order the file wrote them, with positions.
+func (e *Expect) Keys() []Key { return keysOf(e.Specs) }
+
+func keysOf(specs []Spec) []Key {
+	out := make([]Key, len(specs))
+	for i, s := range specs {
+		out[i] = Key{Name: s.Key, Pos: s.Pos}
+	}
+	return out
+}
+
+// Spec returns the value of the key name, and whether e has it.
+func (e *Expect) Spec(name string) (any, bool) { return specValue(e.Specs, name) }
+
+func specValue(specs []Spec, name string) (any, bool) {
+	for _, s := range specs {
+		if s.Key == name {
+			return s.Value, true
+		}
+	}
+	return nil, false
 }
 
 // Key is one key of an expect, final or capture mapping and where it was written.
@@ -268,16 +278,15 @@ type Key struct {
 
 // ActionExpect asks that the bot called action Name, with at least Args
 // (a subset match: extra arguments in the call are fine).
-type ActionExpect struct {
-	Name string
-	Args map[string]any
-}
+type ActionExpect = checks.ActionWant
 
 // JSONExpect asks that the RFC 9535 JSONPath Path, applied to the raw reply
-// body, selects a node equal to Want.
+// body, selects a node equal to Want, or, when Ops is not nil, one that meets
+// every comparison in Ops.
 type JSONExpect struct {
 	Path string // already known to parse
 	Want any    // decoded YAML value: string, bool, int, float64, nil, []any, map[string]any
+	Ops  []checks.JSONOp
 	Pos  Pos
 }
 
@@ -290,14 +299,16 @@ type Capture struct {
 	Pos   Pos
 }
 
-// Final checks the conversation's state after its last turn.
+// Final checks the conversation's state after its last turn: one Spec per
+// key, in the order the file wrote them.
 type Final struct {
-	Status     *string // open | closed_resolved | closed_unresolved
-	Sentiment  *string // angry | happy | neutral
-	Closure    *string // ai_closure_type: assumed_resolved | handed_off | resolved
-	Handoff    *bool
-	CustomData map[string]any // subset
-	Pos        Pos
-	Keys       []Key
-	plain      bool // as in Expect
+	Specs []Spec
+	Pos   Pos
+	plain bool // as in Expect
 }
+
+// Keys lists the final keys in the order the file wrote them, with positions.
+func (f *Final) Keys() []Key { return keysOf(f.Specs) }
+
+// Spec returns the value of the key name, and whether f has it.
+func (f *Final) Spec(name string) (any, bool) { return specValue(f.Specs, name) }

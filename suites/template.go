@@ -89,55 +89,39 @@ func expandMap(m map[string]any, vars map[string]string) map[string]any {
 	return out
 }
 
-// Expand returns a copy of e with every template filled from vars. In Regex,
-// inserted values are quoted, so they match literally. An Expect the loader
-// found free of templates is returned as is, without copying: the runner calls
-// Expand on every turn.
+// Expand returns a copy of e with every template filled from vars, by each
+// key's entry. In regexes, inserted values are quoted, so they match
+// literally. An Expect the loader found free of templates is returned as is,
+// without copying: the runner calls Expand on every turn.
 func (e *Expect) Expand(vars map[string]string) *Expect {
 	if e == nil || e.plain {
 		return e
 	}
 	c := *e
-	c.Contains = expandAll(e.Contains, vars)
-	c.NotContains = expandAll(e.NotContains, vars)
-	c.Equals = expandPtr(e.Equals, vars)
-	if e.Regex != nil {
-		c.Regex = make([]string, len(e.Regex))
-		for i, r := range e.Regex {
-			c.Regex[i] = expand(r, vars, regexp.QuoteMeta)
-		}
-	}
-	c.TransferBot = expandPtr(e.TransferBot, vars)
-	if e.Actions != nil {
-		c.Actions = make([]ActionExpect, len(e.Actions))
-		for i, a := range e.Actions {
-			c.Actions[i] = ActionExpect{Name: Expand(a.Name, vars), Args: expandMap(a.Args, vars)}
-		}
-	}
-	c.Knowledge = expandAll(e.Knowledge, vars)
-	c.Mode = expandPtr(e.Mode, vars)
-	if e.JSON != nil {
-		c.JSON = make([]JSONExpect, len(e.JSON))
-		for i, j := range e.JSON {
-			j.Want = ExpandValue(j.Want, vars)
-			c.JSON[i] = j
-		}
-	}
+	c.Specs = expandSpecs(e.Specs, vars)
 	return &c
 }
 
-// Expand returns a copy of f with every template in its strings and in
-// CustomData filled from vars. A Final free of templates is returned as is.
+// Expand returns a copy of f with every template filled from vars. A Final
+// free of templates is returned as is.
 func (f *Final) Expand(vars map[string]string) *Final {
 	if f == nil || f.plain {
 		return f
 	}
 	c := *f
-	c.Status = expandPtr(f.Status, vars)
-	c.Sentiment = expandPtr(f.Sentiment, vars)
-	c.Closure = expandPtr(f.Closure, vars)
-	c.CustomData = expandMap(f.CustomData, vars)
+	c.Specs = expandSpecs(f.Specs, vars)
 	return &c
+}
+
+func expandSpecs(specs []Spec, vars map[string]string) []Spec {
+	if specs == nil {
+		return nil
+	}
+	out := make([]Spec, len(specs))
+	for i, s := range specs {
+		out[i] = s.expanded(vars)
+	}
+	return out
 }
 
 func expandAll(ss []string, vars map[string]string) []string {

@@ -57,39 +57,41 @@ func TestExpandValue(t *testing.T) {
 
 func TestExpectExpand(t *testing.T) {
 	vars := map[string]string{"ticket": "T.1+(x)", "bot": "b1", "mode": "refunds"}
-	e := &Expect{
-		Contains:    []string{"ticket {{ticket}}"},
-		NotContains: []string{"{{bot}}"},
-		Equals:      ptr("{{ticket}}"),
-		Regex:       []string{`^{{ticket}}\s+\d$`, `plain\d`},
-		TransferBot: ptr("{{bot}}"),
-		Actions:     []ActionExpect{{Name: "{{mode}}_ticket", Args: map[string]any{"id": "{{ticket}}", "n": 1}}},
-		Knowledge:   []string{"{{mode}}"},
-		Mode:        ptr("{{mode}}"),
-		JSON:        []JSONExpect{{Path: "$.a", Want: []any{"{{bot}}", 2}}},
-		Keys:        []Key{{Name: "contains"}},
-	}
+	e := &Expect{Specs: []Spec{
+		ExpectSpec("contains", []string{"ticket {{ticket}}"}),
+		ExpectSpec("not_contains", []string{"{{bot}}"}),
+		ExpectSpec("equals", "{{ticket}}"),
+		ExpectSpec("regex", []string{`^{{ticket}}\s+\d$`, `plain\d`}),
+		ExpectSpec("transfer_bot", "{{bot}}"),
+		ExpectSpec("action", []ActionExpect{{Name: "{{mode}}_ticket", Args: map[string]any{"id": "{{ticket}}", "n": 1}}}),
+		ExpectSpec("knowledge", []string{"{{mode}}"}),
+		ExpectSpec("mode", "{{mode}}"),
+		ExpectSpec("json", []JSONExpect{{Path: "$.a", Want: []any{"{{bot}}", 2}}}),
+	}}
 	got := e.Expand(vars)
-	want := &Expect{
-		Contains:    []string{"ticket T.1+(x)"},
-		NotContains: []string{"b1"},
-		Equals:      ptr("T.1+(x)"),
+	want := &Expect{Specs: []Spec{
+		ExpectSpec("contains", []string{"ticket T.1+(x)"}),
+		ExpectSpec("not_contains", []string{"b1"}),
+		ExpectSpec("equals", "T.1+(x)"),
 		// In a regex the value matches literally.
-		Regex:       []string{`^T\.1\+\(x\)\s+\d$`, `plain\d`},
-		TransferBot: ptr("b1"),
-		Actions:     []ActionExpect{{Name: "refunds_ticket", Args: map[string]any{"id": "T.1+(x)", "n": 1}}},
-		Knowledge:   []string{"refunds"},
-		Mode:        ptr("refunds"),
-		JSON:        []JSONExpect{{Path: "$.a", Want: []any{"b1", 2}}},
-		Keys:        []Key{{Name: "contains"}},
-	}
+		ExpectSpec("regex", []string{`^T\.1\+\(x\)\s+\d$`, `plain\d`}),
+		ExpectSpec("transfer_bot", "b1"),
+		ExpectSpec("action", []ActionExpect{{Name: "refunds_ticket", Args: map[string]any{"id": "T.1+(x)", "n": 1}}}),
+		ExpectSpec("knowledge", []string{"refunds"}),
+		ExpectSpec("mode", "refunds"),
+		ExpectSpec("json", []JSONExpect{{Path: "$.a", Want: []any{"b1", 2}}}),
+	}}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Expand =\n%#v\nwant\n%#v", got, want)
+		t.Errorf("Expand =\n%#v\nwant\n%#v", viewSpecs(got.Specs), viewSpecs(want.Specs))
 	}
-	if !regexp.MustCompile(got.Regex[0]).MatchString("T.1+(x)  7") {
-		t.Errorf("expanded regex %q does not match the literal value", got.Regex[0])
+	re, _ := got.Spec("regex")
+	if !regexp.MustCompile(re.([]string)[0]).MatchString("T.1+(x)  7") {
+		t.Errorf("expanded regex %q does not match the literal value", re)
 	}
-	if *e.Equals != "{{ticket}}" || e.Regex[0] != `^{{ticket}}\s+\d$` || e.Actions[0].Args["id"] != "{{ticket}}" {
+	eq, _ := e.Spec("equals")
+	re0, _ := e.Spec("regex")
+	act, _ := e.Spec("action")
+	if eq != "{{ticket}}" || re0.([]string)[0] != `^{{ticket}}\s+\d$` || act.([]ActionExpect)[0].Args["id"] != "{{ticket}}" {
 		t.Error("Expand changed its receiver")
 	}
 	var none *Expect
@@ -111,7 +113,8 @@ func TestExpectExpandPlain(t *testing.T) {
 	}
 	templated := s.Conversations[0].Turns[1].Expect
 	got := templated.Expand(map[string]string{"ticket": "T.7"})
-	if got == templated || got.Regex[0] != `T\.7 (open|closed)$` {
+	re, _ := got.Spec("regex")
+	if got == templated || re.([]string)[0] != `T\.7 (open|closed)$` {
 		t.Errorf("templated Expect expanded to %+v", got)
 	}
 	if !plain.plain || templated.plain {
@@ -120,12 +123,16 @@ func TestExpectExpandPlain(t *testing.T) {
 }
 
 func TestFinalExpand(t *testing.T) {
-	f := &Final{Status: ptr("{{st}}"), Handoff: ptr(true), CustomData: map[string]any{"t": "{{id}}"}}
+	f := &Final{Specs: []Spec{FinalSpec("status", "{{st}}"), FinalSpec("handoff", true), FinalSpec("custom_data", map[string]any{"t": "{{id}}"})}}
 	got := f.Expand(map[string]string{"st": "open", "id": "7"})
-	if *got.Status != "open" || got.CustomData["t"] != "7" || *got.Handoff != true || *f.Status != "{{st}}" {
+	status, _ := got.Spec("status")
+	handoff, _ := got.Spec("handoff")
+	data, _ := got.Spec("custom_data")
+	was, _ := f.Spec("status")
+	if status != "open" || data.(map[string]any)["t"] != "7" || handoff != true || was != "{{st}}" {
 		t.Errorf("Final.Expand = %+v", got)
 	}
-	p := &Final{Handoff: ptr(true), plain: true}
+	p := &Final{Specs: []Spec{FinalSpec("handoff", true)}, plain: true}
 	if p.Expand(nil) != p {
 		t.Error("a Final without templates was copied")
 	}
@@ -170,8 +177,8 @@ func TestExpandEnv(t *testing.T) {
 
 func BenchmarkExpectExpand(b *testing.B) {
 	vars := map[string]string{"ticket": "TCK-1", "order": "ord_1"}
-	plain := &Expect{Contains: []string{"refund"}, Regex: []string{`TCK-\d+`}, plain: true}
-	templated := &Expect{Contains: []string{"refund {{order}}"}, Regex: []string{`{{ticket}} open`}}
+	plain := &Expect{Specs: []Spec{ExpectSpec("contains", []string{"refund"}), ExpectSpec("regex", []string{`TCK-\d+`})}, plain: true}
+	templated := &Expect{Specs: []Spec{ExpectSpec("contains", []string{"refund {{order}}"}), ExpectSpec("regex", []string{`{{ticket}} open`})}}
 	b.Run("plain", func(b *testing.B) {
 		for b.Loop() {
 			_ = plain.Expand(vars)

@@ -1,4 +1,4 @@
-package assert
+package checks
 
 import (
 	"strconv"
@@ -7,7 +7,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/evalrun/evalrun/results"
-	"github.com/evalrun/evalrun/suites"
 )
 
 // The reply body is decoded into a node tree by jsonpath.DecodeJSON, which
@@ -20,14 +19,23 @@ var _ Check = jsonCheck{}
 // want (exactly; see match). A path that selects several nodes is compared as
 // the list of them, in document order: `$.items[*].id` against [1, 2].
 type jsonCheck struct {
-	want suites.JSONExpect
+	want jsonWant
 	path *jsonpath.Path
 	err  error // the suite loader parses every path first, so only a template can cause this
 }
 
-func newJSON(j suites.JSONExpect) jsonCheck {
-	p, err := jsonpath.Parse(j.Path)
-	return jsonCheck{want: j, path: p, err: err}
+type jsonWant struct {
+	Path string
+	Want any
+}
+
+// JSON checks that the RFC 9535 JSONPath path, applied to the raw reply body,
+// selects a value equal to want (see match).
+func JSON(path string, want any) Check { return newJSON(path, want) }
+
+func newJSON(path string, want any) jsonCheck {
+	p, err := jsonpath.Parse(path)
+	return jsonCheck{want: jsonWant{Path: path, Want: want}, path: p, err: err}
 }
 
 func (c jsonCheck) Name() string { return "json" }

@@ -1,4 +1,4 @@
-package assert
+package checks
 
 import (
 	"regexp"
@@ -21,7 +21,8 @@ var (
 // containsCheck holds when the reply contains want, without regard to case.
 type containsCheck struct{ want, folded string }
 
-func newContains(want string) containsCheck { return containsCheck{want: want, folded: fold(want)} }
+// Contains checks that the reply contains want, without regard to case.
+func Contains(want string) Check { return containsCheck{want: want, folded: fold(want)} }
 
 func (c containsCheck) Name() string { return "contains" }
 
@@ -43,9 +44,8 @@ func (c containsCheck) Check(o *Observation) results.Assertion {
 // and a turn must not pass only because the bot said nothing at all.
 type notContainsCheck struct{ want, folded string }
 
-func newNotContains(want string) notContainsCheck {
-	return notContainsCheck{want: want, folded: fold(want)}
-}
+// NotContains checks that the reply does not contain want, without regard to case.
+func NotContains(want string) Check { return notContainsCheck{want: want, folded: fold(want)} }
 
 func (c notContainsCheck) Name() string { return "not_contains" }
 
@@ -68,6 +68,9 @@ func (c notContainsCheck) Check(o *Observation) results.Assertion {
 // white space; case counts. An expected value that is itself blank is met by a
 // silent reply.
 type equalsCheck struct{ want string }
+
+// Equals checks that the whole reply is want, surrounding white space aside.
+func Equals(want string) Check { return equalsCheck{want: want} }
 
 func (c equalsCheck) Name() string { return "equals" }
 
@@ -102,6 +105,9 @@ type regexCheck struct {
 	err error // the suite loader compiles every pattern first, so only a template can cause this
 }
 
+// Regex checks that the RE2 pattern src matches somewhere in the reply.
+func Regex(src string) Check { return newRegex(src) }
+
 func newRegex(src string) regexCheck {
 	re, err := regexp.Compile(src)
 	return regexCheck{src: src, re: re, err: err}
@@ -127,6 +133,9 @@ func (c regexCheck) Check(o *Observation) results.Assertion {
 
 // replyCheck holds when the bot said something (want) or stayed silent (!want).
 type replyCheck struct{ want bool }
+
+// Reply checks that the bot said something (want) or nothing (!want).
+func Reply(want bool) Check { return replyCheck{want: want} }
 
 func (c replyCheck) Name() string { return "reply" }
 

@@ -1,4 +1,4 @@
-package assert
+package checks
 
 import (
 	"strconv"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
-	"github.com/evalrun/evalrun/suites"
 )
 
 // The checks on what the service reported about a reply besides its text.
@@ -43,11 +42,10 @@ type flagCheck struct {
 	get  func(*providers.Reply) *bool
 }
 
-func appendFlag(out []Check, name string, want *bool, get func(*providers.Reply) *bool) []Check {
-	if want == nil {
-		return out
-	}
-	return append(out, flagCheck{name: name, want: *want, get: get})
+// Flag checks one of the reply's optional booleans, read by get, under the
+// check name name.
+func Flag(name string, want bool, get func(*providers.Reply) *bool) Check {
+	return flagCheck{name: name, want: want, get: get}
 }
 
 func (c flagCheck) Name() string { return c.name }
@@ -69,6 +67,9 @@ func (c flagCheck) Check(o *Observation) results.Assertion {
 // ids are UUIDs, whose letter case carries no meaning, so case is ignored.
 type transferCheck struct{ want string }
 
+// TransferBot checks that the reply moved the conversation to bot want.
+func TransferBot(want string) Check { return transferCheck{want: want} }
+
 func (c transferCheck) Name() string { return "transfer_bot" }
 
 func (c transferCheck) Check(o *Observation) results.Assertion {
@@ -87,7 +88,17 @@ func (c transferCheck) Check(o *Observation) results.Assertion {
 
 // actionCheck holds when the bot called the named action, with at least the
 // expected arguments when there are any (see match for how values compare).
-type actionCheck struct{ want suites.ActionExpect }
+type actionCheck struct{ want ActionWant }
+
+// ActionWant asks that the bot called action Name, with at least Args
+// (a subset match: extra arguments in the call are fine).
+type ActionWant struct {
+	Name string
+	Args map[string]any
+}
+
+// Action checks that the bot called the action want names.
+func Action(want ActionWant) Check { return actionCheck{want: want} }
 
 func (c actionCheck) Name() string { return "action" }
 
@@ -150,6 +161,9 @@ func describeCalls(calls []providers.Action) string {
 // (compared whole, without regard to case).
 type knowledgeCheck struct{ want string }
 
+// Knowledge checks that the reply drew on the knowledge source want.
+func Knowledge(want string) Check { return knowledgeCheck{want: want} }
+
 func (c knowledgeCheck) Name() string { return "knowledge" }
 
 func (c knowledgeCheck) Check(o *Observation) results.Assertion {
@@ -177,6 +191,9 @@ func (c knowledgeCheck) Check(o *Observation) results.Assertion {
 // modeCheck holds when the reply was given in mode want (a slug; case ignored).
 type modeCheck struct{ want string }
 
+// Mode checks that the reply was given in mode want.
+func Mode(want string) Check { return modeCheck{want: want} }
+
 func (c modeCheck) Name() string { return "mode" }
 
 func (c modeCheck) Check(o *Observation) results.Assertion {
@@ -196,6 +213,9 @@ func (c modeCheck) Check(o *Observation) results.Assertion {
 
 // latencyCheck holds when the reply took no longer than limit.
 type latencyCheck struct{ limit time.Duration }
+
+// MaxLatency checks that the reply took no longer than limit.
+func MaxLatency(limit time.Duration) Check { return latencyCheck{limit: limit} }
 
 func (c latencyCheck) Name() string { return "max_latency" }
 
