@@ -117,9 +117,17 @@ func expandSpecs(specs []Spec, vars map[string]string) []Spec {
 	if specs == nil {
 		return nil
 	}
+	// The entries' expanders are called through function values, which
+	// escape analysis cannot see into, so whatever map they get is moved to
+	// the heap. They get a copy: the runner's own vars map, filled on every
+	// play of a conversation, stays on the stack when no check has templates.
+	own := make(map[string]string, len(vars))
+	for k, v := range vars {
+		own[k] = v
+	}
 	out := make([]Spec, len(specs))
 	for i, s := range specs {
-		out[i] = s.expanded(vars)
+		out[i] = s.expanded(own)
 	}
 	return out
 }
