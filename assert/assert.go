@@ -6,6 +6,7 @@
 package assert
 
 import (
+	"context"
 	"time"
 
 	"github.com/evalrun/evalrun/checks"
@@ -26,6 +27,10 @@ type Check = checks.Check
 // checks.Observation.
 type Observation = checks.Observation
 
+// Services are the outside services a check may ask for its verdict; see
+// checks.Services.
+type Services = checks.Services
+
 // NewObservation wraps one reply and the time it took. A nil reply is taken as
 // a silent one.
 func NewObservation(r *providers.Reply, latency time.Duration) *Observation {
@@ -37,6 +42,13 @@ func Silent(r *providers.Reply) bool { return checks.Silent(r) }
 
 // Shorten makes s fit on one line of a message; see checks.Shorten.
 func Shorten(s string, max int) string { return checks.Shorten(s, max) }
+
+// Run judges o with c, calling the service c asks when it is a
+// checks.ServiceCheck; an error means that service gave no verdict, which
+// makes the conversation errored, not failed. See checks.Run.
+func Run(ctx context.Context, c Check, o *Observation, svc Services) (results.Assertion, error) {
+	return checks.Run(ctx, c, o, svc)
+}
 
 // Turn returns the checks of one expect mapping, in the order the suite wrote
 // the keys. A list-valued key gives one check per item, so that a report says

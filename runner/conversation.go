@@ -114,7 +114,17 @@ func (j *job) run(ctx context.Context) *Outcome {
 			tr.Assertions = make([]results.Assertion, 0, n)
 		}
 		for _, chk := range checks {
-			a := chk.Check(obs)
+			a, err := assert.Run(ctx, chk, obs, j.services)
+			if err != nil {
+				// The service a check asked could not give a verdict:
+				// that says nothing about the bot.
+				to.Errored = true
+				tr.Error = chk.Name() + ": " + err.Error()
+				if to.Stopped = o.fail(ctx, err, "turn "+strconv.Itoa(i+1)+": check "+chk.Name()); to.Stopped {
+					tr.Error = "stopped: " + context.Cause(ctx).Error()
+				}
+				return o
+			}
 			to.Failed = to.Failed || !a.Passed
 			tr.Assertions = append(tr.Assertions, a)
 		}

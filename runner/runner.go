@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/evalrun/evalrun/assert"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/suites"
@@ -260,6 +261,9 @@ type job struct {
 	provider providers.Provider
 	tally    *tally
 	runID    string
+	// services are handed to the checks that ask an outside service for
+	// their verdict (see checks.ServiceCheck).
+	services assert.Services
 }
 
 // tally gathers the runs of one conversation into its verdict.
