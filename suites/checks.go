@@ -330,6 +330,10 @@ func enumOf(values []string) func(*loader, *yaml.Node, string) (string, bool) {
 // either one optional but not both, min not above max.
 func decodeLength(l *loader, n *yaml.Node, label string) (checks.LengthBounds, bool) {
 	b := checks.LengthBounds{Min: -1, Max: -1}
+	if r := l.resolve(n); r.Kind != yaml.MappingNode {
+		l.errorf(n, "%s: want {min, max} in characters, such as {min: 1, max: 280}, got %s", label, kindName(r))
+		return b, false
+	}
 	fields, ok := l.mapping(n, label, label, []string{"min", "max"})
 	if !ok {
 		return b, false
