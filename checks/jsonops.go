@@ -2,6 +2,7 @@ package checks
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/evalrun/evalrun/internal/jsonpath"
@@ -143,15 +144,11 @@ func (c jsonCompareCheck) Check(o *Observation) results.Assertion {
 			msg += " (" + kind + ")"
 		}
 		if len(nodes) > 1 {
-			msg = lead + "got " + itemsOf(len(nodes)) + ": " + shown
+			msg = lead + "got " + strconv.Itoa(len(nodes)) + " nodes: " + shown
 		}
 		return failed(name, expected, shown, msg)
 	}
 	return passed(name)
-}
-
-func itemsOf(n int) string {
-	return strings.Replace(items(n), "items", "nodes", 1)
 }
 
 // needs names the kind of value op can hold for, or "" when any will do.

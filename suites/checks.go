@@ -14,22 +14,24 @@ import (
 )
 
 // A check is one entry of the tables below, and nothing else knows its key:
-// the loader reads the key list, the decoder and the provider list from it,
-// Expand its templating, and package assert builds the checks from it. To add
-// an expect key, write its check in package checks and add one entry here:
+// the loader takes the key list, the decoder and the providers that answer
+// it from the entry, Expect.Expand its templating, and package assert the
+// checks it builds. To add an expect key, write its check in package checks
+// and add one entry to expectTable. The entry of contains:
 //
-//	expectEntry("contains", everyProvider, decodeTemplatedStrings, expandStrings,
-//		func(v []string, out []checks.Check) []checks.Check {
-//			for _, s := range v {
-//				out = append(out, checks.Contains(s))
-//			}
-//			return out
-//		}),
+//	expectEntry("contains", everyProvider, decodeTemplatedStrings, expandAll, eachString(checks.Contains)),
 //
-// A check that needs an outside service (an LLM judge) is built the same way;
-// its check implements checks.ServiceCheck, which the runner calls with a
-// context and the run's checks.Services, and the entry sets Service so that
-// callers can tell such keys apart (load runs leave them off unless asked).
+// reads a string or a list of strings with their templates recorded for the
+// scope check, fills the templates of each, is answered by every provider
+// type, and gives one checks.Contains per string.
+//
+// A check that asks an outside service for its verdict (an LLM judge,
+// embeddings) is an entry like any other with Service set; the checks it
+// builds implement checks.ServiceCheck, which the runner calls with a context
+// and the run's checks.Services, and whose error makes the conversation
+// errored. A final key of that kind (a judge of the whole transcript) needs
+// one more field beside final, taking a context, the transcript and the
+// services and returning an error; assert.Final is where it would be called.
 
 // Entry is everything evalrun knows about one key of an expect or a final
 // mapping.
@@ -157,10 +159,10 @@ var (
 // expectTable holds every expect key, in the order messages list them and
 // in which checks run when a Spec list was built without a file.
 var expectTable = []*Entry{
-	expectEntry("contains", everyProvider, decodeTemplatedStrings, expandStrings, eachString(checks.Contains)),
-	expectEntry("contains_any", everyProvider, decodeTemplatedStrings, expandStrings,
+	expectEntry("contains", everyProvider, decodeTemplatedStrings, expandAll, eachString(checks.Contains)),
+	expectEntry("contains_any", everyProvider, decodeTemplatedStrings, expandAll,
 		func(v []string, out []checks.Check) []checks.Check { return append(out, checks.ContainsAny(v)) }),
-	expectEntry("not_contains", everyProvider, decodeTemplatedStrings, expandStrings, eachString(checks.NotContains)),
+	expectEntry("not_contains", everyProvider, decodeTemplatedStrings, expandAll, eachString(checks.NotContains)),
 	expectEntry("equals", everyProvider, decodeTemplatedString, Expand, oneCheck(checks.Equals)),
 	expectEntry("regex", everyProvider, decodeRegexes, expandRegexes, eachString(checks.Regex)),
 	expectEntry("not_regex", everyProvider, decodeRegexes, expandRegexes, eachString(checks.NotRegex)),
@@ -176,7 +178,7 @@ var expectTable = []*Entry{
 			}
 			return out
 		}),
-	expectEntry("knowledge", onlyOpenCX, decodeTemplatedStrings, expandStrings, eachString(checks.Knowledge)),
+	expectEntry("knowledge", onlyOpenCX, decodeTemplatedStrings, expandAll, eachString(checks.Knowledge)),
 	expectEntry("mode", onlyOpenCX, decodeTemplatedString, Expand, oneCheck(checks.Mode)),
 	expectEntry("reply", everyProvider, decodeBool, nil, oneCheck(checks.Reply)),
 	expectEntry("max_latency", everyProvider, decodeLatency, nil, oneCheck(checks.MaxLatency)),
@@ -364,8 +366,6 @@ func decodeLength(l *loader, n *yaml.Node, label string) (checks.LengthBounds, b
 }
 
 // The expanders. Regexes have inserted values quoted, so they match literally.
-
-func expandStrings(ss []string, vars map[string]string) []string { return expandAll(ss, vars) }
 
 func expandRegexes(ss []string, vars map[string]string) []string {
 	out := make([]string, len(ss))

@@ -143,14 +143,6 @@ func expandAll(ss []string, vars map[string]string) []string {
 	return out
 }
 
-func expandPtr(s *string, vars map[string]string) *string {
-	if s == nil {
-		return nil
-	}
-	v := Expand(*s, vars)
-	return &v
-}
-
 // templateNames returns the names of the templates in s, in order, and the
 // text of every {{...}} that looks like a template but has an invalid name.
 func templateNames(s string) (names, invalid []string) {
