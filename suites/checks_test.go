@@ -99,3 +99,37 @@ func TestEveryProviderAnswersEverydayChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONNearOperatorsWarn: a mapping that mixes operators with a near miss
+// of one is a literal object, as documented, but the loader says so.
+func TestJSONNearOperatorsWarn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	const src = `provider: {type: opencx, base_url: sim}
+conversations:
+  - name: c
+    turns:
+      - user: hi
+        expect:
+          json:
+            "$.n": {gte: 1, lts: 5}
+            "$.user": {id: 3, name: x}
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warns []string
+	opts := env(nil)
+	opts.Warn = func(e *Error) { warns = append(warns, e.Error()) }
+	ss, err := Load(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{path + `:8:29: json $.n: "lts" is not an operator, so this mapping is compared as a literal object; did you mean "lt"?`}
+	if !reflect.DeepEqual(warns, want) {
+		t.Errorf("warnings = %q, want %q", warns, want)
+	}
+	js, _ := ss[0].Conversations[0].Turns[0].Expect.Spec("json")
+	if j := js.([]JSONExpect)[0]; j.Ops != nil || !reflect.DeepEqual(j.Want, map[string]any{"gte": 1, "lts": 5}) {
+		t.Errorf("mixed mapping read as %+v", j)
+	}
+}

@@ -881,6 +881,7 @@ func (l *loader) jsonExpects(n *yaml.Node) []JSONExpect {
 			l.errorf(f.key, "json: %s is not a valid JSONPath: %s; want an RFC 9535 path such as $.data.id", quoteShort(f.name), problem)
 			continue
 		}
+		l.nearOperators(f.name, l.resolve(f.val))
 		if isOperatorObject(l.resolve(f.val)) {
 			if ops, ok := l.jsonOps(f.name, f.val); ok {
 				out = append(out, JSONExpect{Path: f.name, Ops: ops, Pos: l.pos(f.key)})
@@ -907,6 +908,31 @@ func isOperatorObject(r *yaml.Node) bool {
 		}
 	}
 	return true
+}
+
+// nearOperators warns about a mapping that mixes operators with a key that
+// looks like a misspelt one, as in {gte: 1, lts: 5}: it is compared as a
+// literal object, which is most likely not what was meant.
+func (l *loader) nearOperators(path string, r *yaml.Node) {
+	if r.Kind != yaml.MappingNode || isOperatorObject(r) {
+		return
+	}
+	some := false
+	for i := 0; i < len(r.Content); i += 2 {
+		some = some || slices.Contains(checks.JSONOps, r.Content[i].Value)
+	}
+	if !some {
+		return
+	}
+	for i := 0; i < len(r.Content); i += 2 {
+		k := r.Content[i]
+		if slices.Contains(checks.JSONOps, k.Value) {
+			continue
+		}
+		if guess := suggest(k.Value, checks.JSONOps); guess != "" {
+			l.warnf(k, "json %s: %s is not an operator, so this mapping is compared as a literal object; did you mean %q?", path, quoteShort(k.Value), guess)
+		}
+	}
 }
 
 // jsonOps reads an operator object of the json check on path, refusing an
