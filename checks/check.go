@@ -134,6 +134,19 @@ func (c unknownCheck) Check(*Observation) results.Assertion {
 	return failed(c.name, "a known check", c.name, "evalrun has no check named "+strconv.Quote(c.name))
 }
 
+// Invalid returns a check that always fails with reason, for a key whose
+// value was built by code rather than read by the loader, and is not of the
+// type the key's entry reads.
+func Invalid(name, reason string) Check { return invalidCheck{name: name, reason: reason} }
+
+type invalidCheck struct{ name, reason string }
+
+func (c invalidCheck) Name() string { return c.name }
+
+func (c invalidCheck) Check(*Observation) results.Assertion {
+	return failed(c.name, "a valid "+c.name+" check", notChecked, "cannot check "+c.name+": "+c.reason)
+}
+
 func passed(check string) results.Assertion {
 	return results.Assertion{Check: check, Passed: true}
 }

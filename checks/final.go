@@ -61,3 +61,9 @@ func FinalCustomData(want, got map[string]any) results.Assertion {
 func UnknownFinal(name string) results.Assertion {
 	return failed("final."+name, "a known check", name, "evalrun has no final check named "+strconv.Quote(name))
 }
+
+// InvalidFinal is the failing assertion of a final key whose value is not of
+// the type the key's entry reads; see Invalid.
+func InvalidFinal(name, reason string) results.Assertion {
+	return failed("final."+name, "a valid final "+name+" check", notChecked, "cannot check final "+name+": "+reason)
+}

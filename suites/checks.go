@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -92,8 +93,12 @@ func (s Spec) Checks(out []checks.Check) []checks.Check {
 	return s.entry.build(s.Value, out)
 }
 
-// CheckFinal judges a final spec against the state after the last turn.
+// CheckFinal judges a final spec against the state after the last turn. A
+// nil state is taken as one that reported nothing.
 func (s Spec) CheckFinal(st *providers.State) results.Assertion {
+	if st == nil {
+		st = &providers.State{}
+	}
 	if s.entry == nil || s.entry.final == nil {
 		return checks.UnknownFinal(strings.TrimPrefix(s.Key, "final."))
 	}
@@ -114,7 +119,7 @@ func expectEntry[T any](name string, answers []string, decode func(*loader, *yam
 	e := &Entry{Name: name, Providers: answers, build: func(v any, out []checks.Check) []checks.Check {
 		t, ok := v.(T)
 		if !ok {
-			return append(out, checks.Unknown(name))
+			return append(out, checks.Invalid(name, wrongType[T](v)))
 		}
 		return build(t, out)
 	}}
@@ -135,7 +140,7 @@ func finalEntry[T any](name string, answers []string, decode func(*loader, *yaml
 	e := &Entry{Name: name, Providers: answers, final: func(v any, s *providers.State) results.Assertion {
 		t, ok := v.(T)
 		if !ok {
-			return checks.UnknownFinal(name)
+			return checks.InvalidFinal(name, wrongType[T](v))
 		}
 		return check(t, s)
 	}}
@@ -149,6 +154,11 @@ func finalEntry[T any](name string, answers []string, decode func(*loader, *yaml
 		}
 	}
 	return e
+}
+
+// wrongType says that v is not the T an entry reads.
+func wrongType[T any](v any) string {
+	return fmt.Sprintf("its value is a %T, not the %T its entry reads", v, *new(T))
 }
 
 var (

@@ -133,3 +133,23 @@ conversations:
 		t.Errorf("mixed mapping read as %+v", j)
 	}
 }
+
+// TestSpecOfTheWrongType: a spec built in code with a value its entry does
+// not read fails its check, saying why, rather than panicking or passing.
+func TestSpecOfTheWrongType(t *testing.T) {
+	got := ExpectSpec("contains", "refund").Checks(nil)
+	if len(got) != 1 {
+		t.Fatalf("%d checks", len(got))
+	}
+	a := got[0].Check(checks.NewObservation(nil, 0))
+	if a.Passed || a.Message != "cannot check contains: its value is a string, not the []string its entry reads" {
+		t.Errorf("got %+v", a)
+	}
+	f := FinalSpec("handoff", "yes").CheckFinal(nil)
+	if f.Passed || f.Check != "final.handoff" || f.Message != "cannot check final handoff: its value is a string, not the bool its entry reads" {
+		t.Errorf("final: got %+v", f)
+	}
+	if u := ExpectSpec("contain", nil).Checks(nil)[0].Check(checks.NewObservation(nil, 0)); u.Passed || u.Message != `evalrun has no check named "contain"` {
+		t.Errorf("unknown: got %+v", u)
+	}
+}
