@@ -26,6 +26,10 @@ type GitHubOptions struct {
 	FailOnAny bool
 	// Max caps the annotations of each level; 0 means MaxGitHubAnnotations.
 	Max int
+	// Redact, when set, hides secrets in every text before it is escaped.
+	// The escaped form of a secret (a "%" written as "%25") is not one a
+	// redactor reading the output afterwards would recognise.
+	Redact func(string) string
 }
 
 // annotation is one GitHub workflow command: ::level props::message.
@@ -68,9 +72,13 @@ func GitHubAnnotations(w io.Writer, run *results.Run, opts GitHubOptions) error 
 	}
 	errs, warns := githubAnnotations(run, opts)
 	var b strings.Builder
+	redact := opts.Redact
+	if redact == nil {
+		redact = func(s string) string { return s }
+	}
 	for _, list := range [][]annotation{capAnnotations(errs, limit), capAnnotations(warns, limit)} {
 		for _, a := range list {
-			b.WriteString(a.command())
+			b.WriteString(a.command(redact))
 			b.WriteByte('\n')
 		}
 	}
@@ -199,21 +207,22 @@ func annotationFile(file string) string {
 	return path.Clean(filepath.ToSlash(file))
 }
 
-// command renders a as one workflow command line, without the line break.
-func (a annotation) command() string {
+// command renders a as one workflow command line, without the line break;
+// redact sees every text first.
+func (a annotation) command(redact func(string) string) string {
 	var props []string
 	if a.file != "" {
-		props = append(props, "file="+escapeProperty(a.file))
+		props = append(props, "file="+escapeProperty(redact(a.file)))
 		if a.line > 0 {
 			props = append(props, "line="+strconv.Itoa(a.line))
 		}
 	}
 	if a.title != "" {
-		props = append(props, "title="+escapeProperty(truncate(oneLine(a.title), maxAnnotationTitleRunes)))
+		props = append(props, "title="+escapeProperty(truncate(oneLine(redact(a.title)), maxAnnotationTitleRunes)))
 	}
 	lines := make([]string, len(a.message))
 	for i, l := range a.message {
-		lines[i] = truncate(oneLine(l), maxAnnotationLineRunes)
+		lines[i] = truncate(oneLine(redact(l)), maxAnnotationLineRunes)
 	}
 	cmd := "::" + a.level
 	if len(props) > 0 {

@@ -228,3 +228,18 @@ func TestGitHubAnnotationsNothingToSay(t *testing.T) {
 		}
 	}
 }
+
+// TestGitHubAnnotationsRedactFirst: secrets are hidden before escaping, whose
+// output ("%25" for "%") a redactor reading the stream would not recognise.
+func TestGitHubAnnotationsRedactFirst(t *testing.T) {
+	const secret = "tok_50%:off,now"
+	run := &results.Run{Conversations: []*results.Conversation{{
+		Suite: "s " + secret, Name: "c", File: "s.yaml", Line: 1, Status: results.Failed, Runs: 1,
+		Reason: "the bot said " + secret,
+	}}}
+	redact := func(s string) string { return strings.ReplaceAll(s, secret, "[redacted]") }
+	lines := githubLines(t, run, GitHubOptions{Redact: redact})
+	if len(lines) != 1 || strings.Contains(lines[0], "tok_50") || strings.Count(lines[0], "[redacted]") != 2 {
+		t.Errorf("secret not hidden before escaping: %q", lines)
+	}
+}

@@ -161,6 +161,7 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	if err := report.LoadTable(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
 		werr = fmt.Errorf("print the table: %w", err)
 	}
+	annotate(io, run, outputs.redact, false)
 	if werr != nil {
 		return exitTrouble, werr
 	}

@@ -155,6 +155,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if err := gate.text(io.Out, run); err != nil && werr == nil {
 		werr = fmt.Errorf("print the comparison: %w", err)
 	}
+	annotate(io, run, redact, gate.any)
 	if werr != nil {
 		return exitTrouble, werr
 	}
