@@ -1,6 +1,7 @@
 package examples_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,6 +64,120 @@ func TestCIExamplesUseRealCommands(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCIExamplesRun runs every evalrun command of each example, as written,
+// on the quickstart suite against the built-in simulator: the commands
+// without a baseline first, then those with one, given the record the
+// first ones wrote. Each must pass and write every report it names.
+func TestCIExamplesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the quickstart once per command of the examples")
+	}
+	cli := buildCLI(t)
+	quickstart, err := filepath.Abs("quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file := range ciExamples {
+		t.Run(file, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc yaml.Node
+			if err := yaml.Unmarshal(data, &doc); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			vars := map[string]string{"SUITES": quickstart, "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary.md")}
+			var plain, based [][]string
+			for _, s := range collectScripts(&doc) {
+				for _, inv := range evalrunInvocations(s.text) {
+					args, err := expand(inv.args, vars)
+					if err != nil {
+						t.Fatalf("%s:%d: %v", file, s.line+inv.line, err)
+					}
+					if flagValue(args, "--baseline") != "" {
+						based = append(based, args)
+					} else {
+						plain = append(plain, args)
+					}
+				}
+			}
+			for _, args := range append(plain, based...) {
+				if base := flagValue(args, "--baseline"); base != "" {
+					record, err := os.ReadFile(filepath.Join(dir, "run.json"))
+					if err != nil {
+						t.Fatalf("no run.json from the commands without a baseline to compare with: %v", err)
+					}
+					path := filepath.Join(dir, base)
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, record, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cmd := exec.Command(cli.bin, args...)
+				cmd.Dir = dir
+				// As in CI, but whatever job runs this test: no annotations.
+				cmd.Env = append(os.Environ(), "CI=true", "GITHUB_ACTIONS=")
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					t.Errorf("evalrun %s: %v\n%s", strings.Join(args, " "), err, out)
+					continue
+				}
+				for _, f := range []string{"--json", "--junit", "--md", "--html"} {
+					if v := flagValue(args, f); v != "" {
+						if !filepath.IsAbs(v) {
+							v = filepath.Join(dir, v)
+						}
+						if st, err := os.Stat(v); err != nil || st.Size() == 0 {
+							t.Errorf("evalrun %s: %s wrote nothing (%v)", strings.Join(args, " "), f, err)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+var shellVar = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
+
+// expand replaces $NAME and ${NAME} in args with vars, and refuses a name
+// vars does not give.
+func expand(args []string, vars map[string]string) ([]string, error) {
+	var missing []string
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = shellVar.ReplaceAllStringFunc(a, func(m string) string {
+			name := shellVar.FindStringSubmatch(m)[1]
+			v, ok := vars[name]
+			if !ok {
+				missing = append(missing, name)
+			}
+			return v
+		})
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the test gives no value for %v", missing)
+	}
+	return out, nil
+}
+
+// flagValue returns the value given to flag in args ("--json run.json" or
+// "--json=run.json"), or "".
+func flagValue(args []string, flag string) string {
+	for i, a := range args {
+		if a == flag && i+1 < len(args) {
+			return args[i+1]
+		}
+		if v, ok := strings.CutPrefix(a, flag+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // TestCIExamplesShape checks what the examples promise beyond the command
@@ -296,6 +411,7 @@ func shellWords(line string) []string {
 
 // cli is what the built evalrun says about itself.
 type cli struct {
+	bin      string
 	commands []string
 	// flags maps a subcommand to its flags ("--json", "-c") and whether each
 	// takes a value.
@@ -322,7 +438,7 @@ func buildCLI(t *testing.T) cli {
 	if err != nil {
 		t.Fatalf("evalrun --help: %v", err)
 	}
-	c := cli{flags: map[string]map[string]bool{}}
+	c := cli{bin: bin, flags: map[string]map[string]bool{}}
 	for _, line := range strings.Split(string(help), "\n") {
 		if m := commandLine.FindStringSubmatch(line); m != nil {
 			c.commands = append(c.commands, m[1])
