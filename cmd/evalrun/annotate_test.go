@@ -113,3 +113,41 @@ func TestAnnotationsHideSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnotationsFollowTheBaseline: a conversation failing in the baseline
+// too does not fail the build, so it is a warning; --fail-on any makes it
+// fail the build, and an error, again.
+func TestAnnotationsFollowTheBaseline(t *testing.T) {
+	dir := t.TempDir()
+	suite, base := filepath.Join(dir, "annotated.yaml"), filepath.Join(dir, "base.json")
+	if err := os.WriteFile(suite, []byte(failingSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := inProcess(t, "run", "--no-progress", "--json", base, suite); code != exitFailed {
+		t.Fatalf("baseline run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	withEnv(t, map[string]string{"GITHUB_ACTIONS": "true"})
+	cases := []struct {
+		failOn string
+		code   int
+		want   string
+	}{
+		{"", exitOK, "::warning file="},
+		{"any", exitFailed, "::error file="},
+	}
+	for _, c := range cases {
+		t.Run("fail-on="+c.failOn, func(t *testing.T) {
+			args := []string{"run", "--no-progress", "--baseline", base, suite}
+			if c.failOn != "" {
+				args = append(args, "--fail-on", c.failOn)
+			}
+			code, stdout, stderr := inProcess(t, args...)
+			if code != c.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, stdout, stderr)
+			}
+			if strings.Count(stderr, "::") != 2 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "never says it") {
+				t.Errorf("want one annotation starting %q for the failing conversation:\n%s", c.want, stderr)
+			}
+		})
+	}
+}
