@@ -27,8 +27,8 @@ func readRecord(path string) (*results.Run, error) {
 
 func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	out := fs.String("json", "", "write the merged record to `FILE` (required)")
-	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
+	var reports reportFlags
+	reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
 	var exprs repeated
 	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable)")
 	paths, err := parseArgs(fs, args)
@@ -39,7 +39,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	if err != nil {
 		return exitUsage, err
 	}
-	if *out == "" || len(paths) == 0 {
+	if reports.json == "" || len(paths) == 0 {
 		return exitUsage, usagef("merge: want --json OUT and at least one record to merge")
 	}
 	var gates []threshold.Threshold
@@ -66,7 +66,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
-	outputs, err := openOutputs(nil, paths, want{"--json", *out, report.JSON}, want{"--junit", *junit, report.JUnit})
+	outputs, err := openOutputs(nil, paths, reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
@@ -87,8 +87,8 @@ func recordedThresholds(run *results.Run) []threshold.Threshold {
 
 func reportCmd(args []string, io *term.Streams) (int, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	junit := fs.String("junit", "", "write a JUnit XML report to `FILE`")
-	js := fs.String("json", "", "write the record again to `FILE`")
+	var reports reportFlags
+	reports.register(fs, "write a JUnit XML report to `FILE`", "write the record again to `FILE`")
 	base := fs.String("baseline", "", "compare the record with the earlier record in `FILE`")
 	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
 	paths, err := parseArgs(fs, args)
@@ -117,7 +117,7 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if err := gate.compare(run); err != nil {
 		return exitUsage, usagef("report: --baseline %s: %v", *base, err)
 	}
-	outputs, err := openOutputs(nil, append(paths, gate.inputs()...), want{"--junit", *junit, report.JUnit}, want{"--json", *js, report.JSON})
+	outputs, err := openOutputs(nil, append(paths, gate.inputs()...), reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}

@@ -23,8 +23,7 @@ import (
 type runOptions struct {
 	concurrency int
 	baseURL     string
-	junit       string
-	json        string
+	reports     reportFlags
 	noProgress  bool
 	repeat      int
 	tags        string
@@ -39,8 +38,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.IntVar(&o.concurrency, "c", runner.DefaultConcurrency, "conversations at once (short for --concurrency)")
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "conversations at once; turns of one conversation stay in order")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\") instead of its provider.base_url")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&o.json, "json", "", "write the JSON record (schema evalrun/v1) to `FILE`")
+	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the JSON record (schema evalrun/v1) to `FILE`")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or progress lines")
 	fs.IntVar(&o.repeat, "repeat", 0, "run every conversation `N` times, overriding repeat in the suites")
 	fs.StringVar(&o.tags, "tags", "", "run only conversations with at least one of these comma-separated `tags`")
@@ -109,7 +107,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	io, finish := hideSecrets(io, redact)
 	defer func() { err = finish(err) }()
 
-	outputs, err := openOutputs(redact, append(suiteFiles(loaded), gate.inputs()...), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
+	outputs, err := openOutputs(redact, append(suiteFiles(loaded), gate.inputs()...), o.reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("run: %v", err)
 	}
@@ -159,7 +157,9 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if werr != nil {
 		return exitTrouble, werr
 	}
-	if code, ok := signalCode(ctx); ok {
+	// A signal that came after the last conversation ended cut nothing
+	// short: the verdicts stand, as the reports say.
+	if code, ok := signalCode(ctx); ok && run.Interrupted != "" {
 		return code, nil
 	}
 	return gate.code(run), nil
@@ -257,7 +257,7 @@ func secretsOf(loaded []*suites.Suite, warn io.Writer) *providers.Redactor {
 	for _, s := range loaded {
 		if tok := s.Provider.Token.Value(); tok != "" {
 			if len(tok) < providers.MinSecretLen {
-				fmt.Fprintf(warn, "evalrun: warning: suite %s: the provider token is shorter than %d characters, "+
+				fmt.Fprintf(warn, "evalrun: warning: suite %s: the provider token is shorter than %d bytes, "+
 					"too short to hide in output without garbling it; output may show it\n", s.Name, providers.MinSecretLen)
 			}
 			secrets = append(secrets, tok)
