@@ -45,6 +45,24 @@ type Run struct {
 	// Comparison is set when the run was compared with a baseline record
 	// (--baseline): what regressed, what was fixed, what is new or gone.
 	Comparison *Comparison `json:"comparison,omitempty"`
+	// Shard is set for `run --shard K/N`: the record holds only the
+	// conversations of shard K, and leaves the others out.
+	Shard *Shard `json:"shard,omitempty"`
+	// Merged lists the records `evalrun merge` combined into this one of
+	// `evalrun run` records, each by its run id and shard.
+	Merged []MergedRun `json:"merged,omitempty"`
+}
+
+// Shard is part Index (from 0) of Count of a sharded run's conversations.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// MergedRun is one of the records a merged run record was made from.
+type MergedRun struct {
+	RunID string `json:"run_id"`
+	Shard *Shard `json:"shard,omitempty"`
 }
 
 // Comparison is a run measured against an earlier record of the same suites,
@@ -114,6 +132,10 @@ type Summary struct {
 	Turns         int         `json:"turns"`
 	TurnErrors    int         `json:"turn_errors"`
 	LatencyMS     Percentiles `json:"latency_ms"`
+	// LatencyHistogram holds the latencies LatencyMS is read from (encoded
+	// as TurnStats.Histogram), so that merge adds runs up exactly. Run
+	// records only; a load record's histograms are in its Load section.
+	LatencyHistogram string `json:"latency_histogram,omitempty"`
 
 	// Load runs only. LatencyMS then counts from when each turn should have
 	// been sent (open model), ServiceLatencyMS from when it was.

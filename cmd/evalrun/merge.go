@@ -11,6 +11,7 @@ import (
 	"github.com/evalrun/evalrun/load"
 	"github.com/evalrun/evalrun/report"
 	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/threshold"
 )
 
@@ -30,7 +31,8 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	var reports reportFlags
 	reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
 	var exprs repeated
-	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable)")
+	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
+	partial := fs.Bool("allow-partial", false, "merge `run --shard` records even when some shards of the set are missing")
 	paths, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(io.Out, fs, "merge --json OUT [flags] FILE.json...")
@@ -51,16 +53,24 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 		gates = append(gates, th)
 	}
 	var runs []*results.Run
-	for _, p := range paths {
+	for i, p := range paths {
 		run, err := readRecord(p)
 		if err != nil {
 			return exitUsage, usagef("merge: %v", err)
 		}
-		if run.Load == nil {
-			return exitUsage, usagef("merge: %s is the record of `evalrun run`; only load records carry histograms to merge", p)
+		if (run.Load == nil) != (len(runs) == 0 || runs[0].Load == nil) {
+			return exitUsage, usagef("merge: %s and %s: one is the record of `evalrun load`, the other of `evalrun run`; merge records of one kind", paths[0], paths[i])
 		}
 		runs = append(runs, run)
-		gates = append(gates, recordedThresholds(run)...)
+		if run.Load != nil {
+			gates = append(gates, recordedThresholds(run)...)
+		}
+	}
+	if runs[0].Load == nil {
+		if len(exprs) > 0 {
+			return exitUsage, usagef("merge: --threshold gates load records; these are records of `evalrun run`")
+		}
+		return mergeRuns(ctx, io, runs, paths, reports, *partial)
 	}
 	merged, err := load.Merge(runs...)
 	if err != nil {
@@ -71,6 +81,38 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 		return exitUsage, usagef("merge: %v", err)
 	}
 	return finishLoad(ctx, io, merged, gates, outputs)
+}
+
+// mergeRuns merges the records of `evalrun run` (the shards of a
+// `run --shard` set, typically) and exits as run would have for the
+// merged verdicts.
+func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths []string, reports reportFlags, partial bool) (int, error) {
+	merged, err := runner.Merge(runs, runner.MergeOptions{AllowPartial: partial})
+	if err != nil {
+		return exitUsage, usagef("merge: %v", err)
+	}
+	if e := runner.MissingShards(runs); e != nil {
+		fmt.Fprintf(io.Err, "evalrun: warning: --allow-partial: %v; their conversations are not in the merged record\n", e)
+	}
+	outputs, err := openOutputs(nil, paths, reports.wants()...)
+	if err != nil {
+		return exitUsage, usagef("merge: %v", err)
+	}
+	if merged.Interrupted != "" {
+		fmt.Fprintf(io.Err, "evalrun: a merged run stopped early: %s; unfinished conversations are marked as such\n", merged.Interrupted)
+	}
+	// The files first: a closed stdout (`| head`) must not cost the reports.
+	werr := outputs.write(merged)
+	if err := report.Table(io.Out, merged, report.TableOptions{}); err != nil && werr == nil {
+		werr = fmt.Errorf("print the table: %w", err)
+	}
+	if werr != nil {
+		return exitTrouble, werr
+	}
+	if code, ok := signalCode(ctx); ok {
+		return code, nil
+	}
+	return verdictCode(merged), nil
 }
 
 // recordedThresholds re-reads the thresholds a record was judged by, so a

@@ -31,6 +31,7 @@ type runOptions struct {
 	failFast    bool
 	baseline    string
 	failOn      string
+	shard       string
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
@@ -46,6 +47,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.BoolVar(&o.failFast, "fail-fast", false, "stop at the first conversation that fails or errors")
 	fs.StringVar(&o.baseline, "baseline", "", "compare with the JSON record in `FILE`: only regressions and errors fail the build")
 	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails the build: \"regressions\" (the default) or \"any\" failure")
+	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the conversations (K from 0), split by a hash of suite/name, for evalrun merge")
 	return fs
 }
 
@@ -85,6 +87,13 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 			return exitUsage, usagef("run: --filter: %v", err)
 		}
 	}
+	var shard runner.Shard
+	if o.shard != "" {
+		var err error
+		if shard, err = runner.ParseShard(o.shard); err != nil {
+			return exitUsage, usagef("run: %v", err)
+		}
+	}
 	if o.baseURL != "" {
 		if err := suites.CheckBaseURL(o.baseURL); err != nil {
 			return exitUsage, usagef("run: --base-url: %v", err)
@@ -115,7 +124,11 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 
 	total := 0
 	for _, s := range loaded {
-		total += len(s.Conversations)
+		for _, c := range s.Conversations {
+			if shard.Has(s.Name, c.Name) {
+				total++
+			}
+		}
 	}
 	progress := report.NewProgress(io, total, o.noProgress)
 	run, err := runner.Run(ctx, loaded, runner.Options{
@@ -126,6 +139,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 		Tags:        tags,
 		Filter:      filter,
 		FailFast:    o.failFast,
+		Shard:       shard,
 	})
 	progress.Wait()
 	if run != nil && run.Interrupted != "" {
