@@ -37,7 +37,7 @@ func (e *ShardSetError) Error() string {
 	if len(ks) > 1 {
 		what = "shards " + strings.Join(ks, ", ") + " are"
 	}
-	return fmt.Sprintf("%s missing from the set of %d (K counts from 0); merge every shard, or pass --allow-partial", what, e.Count)
+	return fmt.Sprintf("%s missing from the set of %d (K counts from 0)", what, e.Count)
 }
 
 // Merge combines the records of `evalrun run`, typically the shards of one

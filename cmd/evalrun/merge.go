@@ -89,6 +89,10 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths []string, reports reportFlags, partial bool) (int, error) {
 	merged, err := runner.Merge(runs, runner.MergeOptions{AllowPartial: partial})
 	if err != nil {
+		var set *runner.ShardSetError
+		if errors.As(err, &set) {
+			return exitUsage, usagef("merge: %v; merge every shard, or pass --allow-partial to merge these alone", err)
+		}
 		return exitUsage, usagef("merge: %v", err)
 	}
 	if e := runner.MissingShards(runs); e != nil {
