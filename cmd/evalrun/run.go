@@ -122,13 +122,18 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	}
 	defer outputs.discard() // a run that ends any other way leaves no temporary file
 
-	total := 0
+	total, all := 0, 0
 	for _, s := range loaded {
 		for _, c := range s.Conversations {
+			all++
 			if shard.Has(s.Name, c.Name) {
 				total++
 			}
 		}
+	}
+	if o.shard != "" {
+		// Says why the table is shorter than the suites, in the job's log.
+		fmt.Fprintf(io.Err, "evalrun: shard %v: %d of %d conversations\n", shard, total, all)
 	}
 	progress := report.NewProgress(io, total, o.noProgress)
 	run, err := runner.Run(ctx, loaded, runner.Options{

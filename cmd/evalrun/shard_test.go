@@ -52,6 +52,9 @@ func TestRunShardsMergeIntoOneRun(t *testing.T) {
 		if code != exitOK {
 			t.Fatalf("shard %d: exit %d\n%s%s", k, code, out, errOut)
 		}
+		if want := fmt.Sprintf("shard %d/3: ", k); !strings.Contains(errOut, want) || !strings.Contains(errOut, " of 6 conversations") {
+			t.Errorf("shard %d: stderr does not say how much of the run it holds:\n%s", k, errOut)
+		}
 		r := readRun(t, p)
 		if r.Shard == nil || *r.Shard != (results.Shard{Index: k, Count: 3}) {
 			t.Errorf("shard %d records shard %+v", k, r.Shard)
