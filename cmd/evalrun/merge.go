@@ -58,7 +58,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 		if err != nil {
 			return exitUsage, usagef("merge: %v", err)
 		}
-		if (run.Load == nil) != (len(runs) == 0 || runs[0].Load == nil) {
+		if len(runs) > 0 && (run.Load == nil) != (runs[0].Load == nil) {
 			return exitUsage, usagef("merge: %s and %s: one is the record of `evalrun load`, the other of `evalrun run`; merge records of one kind", paths[0], paths[i])
 		}
 		runs = append(runs, run)

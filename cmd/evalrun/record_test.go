@@ -135,7 +135,7 @@ func corruptions(t *testing.T) []struct {
 		{"null conversation", "conversations[1] is null", "", edit(func(m map[string]any) {
 			m["conversations"] = []any{map[string]any{"name": "x", "status": "failed"}, nil}
 		})},
-		{"null load", "", "only load records", edit(func(m map[string]any) { m["load"] = nil })},
+		{"null load", "", "no summary.latency_histogram", edit(func(m map[string]any) { m["load"] = nil })},
 		{"null load with null turns", "turns[0] is null", "", edit(func(m map[string]any) {
 			m["load"] = nil
 			m["conversations"] = []any{map[string]any{"turns": []any{nil}}}

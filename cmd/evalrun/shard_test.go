@@ -177,6 +177,7 @@ func TestShardAndMergeUsageErrors(t *testing.T) {
 		"K past N":                    {[]string{"run", "--shard", "3/3", quickstart}, "0 <= K < N"},
 		"not K/N":                     {[]string{"run", "--shard", "1", quickstart}, "want K/N"},
 		"run and load records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), rec, loadRec}, "merge records of one kind"},
+		"load and run records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), loadRec, rec}, "merge records of one kind"},
 		"thresholds on run records":   {[]string{"merge", "--threshold", "pass_rate>=1", "--json", filepath.Join(dir, "m.json"), rec}, "--threshold gates load records"},
 		"the same whole record twice": {[]string{"merge", "--json", filepath.Join(dir, "m.json"), rec, rec}, "both hold run"},
 		"a record both input and out": {[]string{"merge", "--json", rec, rec}, "--json"},
