@@ -51,8 +51,9 @@ func (e *ShardSetError) Error() string {
 //     turns and turn errors, and reads the latency percentiles from the
 //     records' latency histograms merged, so they are exact; a record
 //     without a histogram (from an older evalrun) cannot be merged;
-//   - every suite of any record is listed, with the longest of its
-//     durations: the shards ran side by side;
+//   - every suite of any record is listed once by name (as the first
+//     record has it), with the longest of its durations: the shards ran
+//     side by side;
 //   - the record runs from the first start to the last end, is interrupted
 //     if any record was (the causes joined), and lists in Merged the run id
 //     and shard of every record it was made from (or of the records a
@@ -140,15 +141,13 @@ func Merge(runs []*results.Run, opts MergeOptions) (*results.Run, error) {
 	}
 
 	// The order one run would have: suites as listed, conversations by line.
-	suiteAt := map[[2]string]int{}
+	suiteAt := map[string]int{}
 	for i, s := range out.Suites {
-		if _, ok := suiteAt[[2]string{s.Name, s.File}]; !ok {
-			suiteAt[[2]string{s.Name, s.File}] = i
-		}
+		suiteAt[s.Name] = i
 	}
 	slices.SortStableFunc(out.Conversations, func(a, b *results.Conversation) int {
-		ia, oka := suiteAt[[2]string{a.Suite, a.File}]
-		ib, okb := suiteAt[[2]string{b.Suite, b.File}]
+		ia, oka := suiteAt[a.Suite]
+		ib, okb := suiteAt[b.Suite]
 		if !oka {
 			ia = len(out.Suites)
 		}
@@ -279,12 +278,11 @@ func MissingShards(runs []*results.Run) *ShardSetError {
 }
 
 // widenSuites adds the suites of add that into lacks, and keeps the longest
-// duration of those it has.
+// duration of those it has. Suites are told apart by name, which is unique
+// across a run: CI jobs may check the files out at different paths.
 func widenSuites(into, add []results.Suite) []results.Suite {
 	for _, s := range add {
-		i := slices.IndexFunc(into, func(t results.Suite) bool {
-			return t.Name == s.Name && t.File == s.File && t.Provider == s.Provider
-		})
+		i := slices.IndexFunc(into, func(t results.Suite) bool { return t.Name == s.Name })
 		if i < 0 {
 			into = append(into, s)
 			continue

@@ -209,3 +209,24 @@ func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
 		t.Error("a whole set, or a whole run, misses no shard")
 	}
 }
+
+// TestMergeOfShardsCheckedOutElsewhere: CI jobs may run the same suites
+// from different paths; a suite is still one suite, by its name.
+func TestMergeOfShardsCheckedOutElsewhere(t *testing.T) {
+	ss := load(t, shardSuite)
+	whole := run(t, ss, runner.Options{})
+	p := shards(t, ss, 3, runner.Options{})
+	for i := range p[1].Suites {
+		p[1].Suites[i].File = "/builds/1/" + p[1].Suites[i].File
+	}
+	for _, c := range p[1].Conversations {
+		c.File = "/builds/1/" + c.File
+	}
+	m := merge(t, p, runner.MergeOptions{})
+	if len(m.Suites) != len(whole.Suites) {
+		t.Errorf("merged suites %+v, want one per name", m.Suites)
+	}
+	if got, want := keysOf(m), keysOf(whole); !slices.Equal(got, want) {
+		t.Errorf("merged conversations %v, one run's %v", got, want)
+	}
+}
