@@ -59,9 +59,9 @@ func (e *ShardSetError) Error() string {
 //     and shard of every record it was made from (or of the records a
 //     merged input was made from).
 //
-// Records carrying shard information must be shards of the same N with no
-// index twice and, unless opts.AllowPartial, none missing (a
-// *ShardSetError). A record that has no shard can be merged only with
+// Records carrying shard information must be shards of the same N, of the
+// same suites, with no index twice and, unless opts.AllowPartial, none
+// missing (a *ShardSetError). A record that has no shard can be merged only with
 // other such records: a whole run and a shard would overlap. Load records
 // are refused: load.Merge merges those. A run's comparison with a baseline
 // is not carried over; it describes that record alone.
@@ -186,9 +186,9 @@ func parts(r *results.Run) []results.MergedRun {
 }
 
 // checkShards refuses what would count a conversation twice or mix what
-// does not belong together: a run id twice, shards of different N, a shard
-// index twice, shards beside a whole run; and, unless partial is allowed, a
-// set of shards with one missing.
+// does not belong together: a run id twice, shards of different N or of
+// different suites, a shard index twice, shards beside a whole run; and,
+// unless partial is allowed, a set of shards with one missing.
 func checkShards(runs []*results.Run, partial bool) error {
 	type from struct {
 		record int
@@ -238,6 +238,22 @@ func checkShards(runs []*results.Run, partial bool) error {
 			return fmt.Errorf("records %d and %d are both shard %d of %d", held[sh.Index], f.record+1, sh.Index, n)
 		}
 		held[sh.Index] = f.record + 1
+	}
+	// Every shard lists every suite of the run, so shards that list
+	// different suites were run over different suite sets.
+	names := func(r *results.Run) []string {
+		var out []string
+		for _, s := range r.Suites {
+			out = append(out, s.Name)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	for i, r := range runs[1:] {
+		if a, b := names(runs[0]), names(r); !slices.Equal(a, b) {
+			return fmt.Errorf("record 1 (run %s) ran suites %s and record %d (run %s) suites %s; the shards of one set run the same suites",
+				runs[0].RunID, strings.Join(a, ", "), i+2, r.RunID, strings.Join(b, ", "))
+		}
 	}
 	if partial {
 		return nil

@@ -165,6 +165,8 @@ func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
 	old := viaJSON(t, three[1])
 	old.Summary.LatencyHistogram = ""
 	rerun := shards(t, ss, 3, runner.Options{})[0] // shard 0 again, another run id
+	fewer := viaJSON(t, three[2])
+	fewer.Suites = fewer.Suites[:1]
 
 	tests := []struct {
 		name string
@@ -176,6 +178,7 @@ func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
 		{"a record twice", []*results.Run{three[0], three[1], three[2], three[1]}, "both hold run"},
 		{"a shard run twice", []*results.Run{three[0], three[1], three[2], rerun}, "are both shard 0 of 3"},
 		{"shards of two sets", []*results.Run{three[0], two[1]}, "one of 3"},
+		{"shards of other suites", []*results.Run{three[0], three[1], fewer}, "the shards of one set run the same suites"},
 		{"a whole run and a shard", []*results.Run{whole, three[0]}, "is a whole run"},
 		{"two whole runs of the same suites", []*results.Run{whole, again}, "both hold conversation"},
 		{"a load record", []*results.Run{whole, loadRec}, "is a load record"},
