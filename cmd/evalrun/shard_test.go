@@ -68,7 +68,8 @@ func TestRunShardsMergeIntoOneRun(t *testing.T) {
 	}
 
 	merged, junit := filepath.Join(dir, "merged.json"), filepath.Join(dir, "merged.xml")
-	code, out, errOut := inProcess(t, append([]string{"merge", "--json", merged, "--junit", junit}, parts...)...)
+	md, html := filepath.Join(dir, "merged.md"), filepath.Join(dir, "merged.html")
+	code, out, errOut := inProcess(t, append([]string{"merge", "--json", merged, "--junit", junit, "--md", md, "--html", html}, parts...)...)
 	if code != exitOK {
 		t.Fatalf("merge: exit %d\n%s%s", code, out, errOut)
 	}
@@ -99,6 +100,12 @@ func TestRunShardsMergeIntoOneRun(t *testing.T) {
 	}
 	if x := read(t, junit); !strings.Contains(x, `tests="6"`) || !strings.Contains(x, `name="greeting"`) {
 		t.Errorf("merged JUnit:\n%s", x)
+	}
+	if !strings.Contains(read(t, md), "all 6 conversations passed") {
+		t.Errorf("the Markdown of the merged record:\n%s", read(t, md))
+	}
+	if !strings.Contains(read(t, html), "customer asks for a person") {
+		t.Error("the HTML of the merged record does not show every conversation")
 	}
 	if code, out, errOut := inProcess(t, "report", merged); code != exitOK || !strings.Contains(out, "6 conversations") {
 		t.Errorf("report of the merged record: exit %d\n%s%s", code, out, errOut)
