@@ -197,3 +197,29 @@ func TestShardAndMergeUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestShardAgainstAWholeBaseline: a shard is compared with its own part of
+// a whole run's record; the other shards' conversations are not "removed".
+func TestShardAgainstAWholeBaseline(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	if code, _, errOut := inProcess(t, "run", "--no-progress", "--json", base, quickstart); code != exitOK {
+		t.Fatalf("baseline run: exit %d\n%s", code, errOut)
+	}
+	rec := filepath.Join(dir, "shard.json")
+	code, _, errOut := inProcess(t, "run", "--no-progress", "--shard", "1/3", "--baseline", base, "--json", rec, quickstart)
+	if code != exitOK {
+		t.Fatalf("shard with a baseline: exit %d\n%s", code, errOut)
+	}
+	r := readRun(t, rec)
+	c := r.Comparison
+	if c == nil {
+		t.Fatal("no comparison in the record")
+	}
+	if len(c.Removed) != 0 || len(c.New) != 0 || c.Unchanged != len(r.Conversations) || len(r.Conversations) == 0 {
+		t.Errorf("removed %v, new %v, unchanged %d of %d conversations", c.Removed, c.New, c.Unchanged, len(r.Conversations))
+	}
+	if !slices.ContainsFunc(c.Notes, func(n string) bool { return strings.Contains(n, "shard 1/3 only") }) {
+		t.Errorf("the notes do not say the comparison is of one shard: %q", c.Notes)
+	}
+}
