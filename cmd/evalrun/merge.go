@@ -33,6 +33,8 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	var exprs repeated
 	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
 	partial := fs.Bool("allow-partial", false, "merge `run --shard` records even when some shards of the set are missing")
+	base := fs.String("baseline", "", "compare the merged run record with the earlier record in `FILE`")
+	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
 	paths, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(io.Out, fs, "merge --json OUT [flags] FILE.json...")
@@ -70,7 +72,14 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 		if len(exprs) > 0 {
 			return exitUsage, usagef("merge: --threshold gates load records; these are records of `evalrun run`")
 		}
-		return mergeRuns(ctx, io, runs, paths, reports, *partial)
+		gate, err := newGate("merge", *base, *failOn)
+		if err != nil {
+			return exitUsage, err
+		}
+		return mergeRuns(ctx, io, runs, paths, reports, gate, *partial)
+	}
+	if *base != "" || *failOn != "" {
+		return exitUsage, usagef("merge: --baseline and --fail-on compare records of `evalrun run`; these are load records")
 	}
 	merged, err := load.Merge(runs...)
 	if err != nil {
@@ -84,9 +93,9 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 }
 
 // mergeRuns merges the records of `evalrun run` (the shards of a
-// `run --shard` set, typically) and exits as run would have for the
-// merged verdicts.
-func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths []string, reports reportFlags, partial bool) (int, error) {
+// `run --shard` set, typically), compares the whole with the baseline if
+// there is one, and exits as run would have for the merged verdicts.
+func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths []string, reports reportFlags, gate *gate, partial bool) (int, error) {
 	merged, err := runner.Merge(runs, runner.MergeOptions{AllowPartial: partial})
 	if err != nil {
 		var set *runner.ShardSetError
@@ -98,7 +107,10 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 	if e := runner.MissingShards(runs); e != nil {
 		fmt.Fprintf(io.Err, "evalrun: warning: --allow-partial: %v; their conversations are not in the merged record\n", e)
 	}
-	outputs, err := openOutputs(nil, paths, reports.wants()...)
+	if err := gate.compare(merged); err != nil {
+		return exitUsage, usagef("merge: --baseline %s: %v", gate.path, err)
+	}
+	outputs, err := openOutputs(nil, append(paths, gate.inputs()...), reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
@@ -110,13 +122,16 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 	if err := report.Table(io.Out, merged, report.TableOptions{}); err != nil && werr == nil {
 		werr = fmt.Errorf("print the table: %w", err)
 	}
+	if err := gate.text(io.Out, merged); err != nil && werr == nil {
+		werr = fmt.Errorf("print the comparison: %w", err)
+	}
 	if werr != nil {
 		return exitTrouble, werr
 	}
 	if code, ok := signalCode(ctx); ok {
 		return code, nil
 	}
-	return verdictCode(merged), nil
+	return gate.code(merged), nil
 }
 
 // recordedThresholds re-reads the thresholds a record was judged by, so a

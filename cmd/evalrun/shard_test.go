@@ -111,6 +111,13 @@ func TestRunShardsMergeIntoOneRun(t *testing.T) {
 		t.Errorf("report of the merged record: exit %d\n%s%s", code, out, errOut)
 	}
 
+	// The merged whole compared with a whole run: nothing removed or new.
+	cmpRec := filepath.Join(dir, "compared.json")
+	code, out, errOut = inProcess(t, append([]string{"merge", "--baseline", whole, "--json", cmpRec}, parts...)...)
+	if c := readRun(t, cmpRec).Comparison; code != exitOK || c == nil || c.Unchanged != 6 || len(c.Removed)+len(c.New) != 0 {
+		t.Errorf("merge --baseline: exit %d, comparison %+v\n%s%s", code, c, out, errOut)
+	}
+
 	// Two of three shards are refused, unless asked for.
 	if code, _, errOut := inProcess(t, "merge", "--json", filepath.Join(dir, "two.json"), parts[0], parts[2]); code != exitUsage ||
 		!strings.Contains(errOut, "shard 1 is missing from the set of 3") {
@@ -185,6 +192,7 @@ func TestShardAndMergeUsageErrors(t *testing.T) {
 		"not K/N":                     {[]string{"run", "--shard", "1", quickstart}, "want K/N"},
 		"run and load records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), rec, loadRec}, "merge records of one kind"},
 		"load and run records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), loadRec, rec}, "merge records of one kind"},
+		"a baseline for load records": {[]string{"merge", "--baseline", rec, "--json", filepath.Join(dir, "m.json"), loadRec}, "compare records of `evalrun run`"},
 		"thresholds on run records":   {[]string{"merge", "--threshold", "pass_rate>=1", "--json", filepath.Join(dir, "m.json"), rec}, "--threshold gates load records"},
 		"the same whole record twice": {[]string{"merge", "--json", filepath.Join(dir, "m.json"), rec, rec}, "both hold run"},
 		"a record both input and out": {[]string{"merge", "--json", rec, rec}, "--json"},
