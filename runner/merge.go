@@ -61,10 +61,10 @@ func (e *ShardSetError) Error() string {
 //
 // Records carrying shard information must be shards of the same N, of the
 // same suites, with no index twice and, unless opts.AllowPartial, none
-// missing (a *ShardSetError). A record that has no shard can be merged only with
-// other such records: a whole run and a shard would overlap. Load records
-// are refused: load.Merge merges those. A run's comparison with a baseline
-// is not carried over; it describes that record alone.
+// missing (a *ShardSetError). A record that has no shard can be merged only
+// with other such records: a whole run and a shard would overlap. Load
+// records are refused: load.Merge merges those. A run's comparison with a
+// baseline is not carried over; it describes that record alone.
 func Merge(runs []*results.Run, opts MergeOptions) (*results.Run, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("runner: merge: no records")
