@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -346,12 +345,11 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 // shard keeps part K of N of the load: 1/N of every rate, or of the users,
 // and of the cap on conversations in flight.
 func shard(opts *load.Options, spec string) error {
-	ks, ns, ok := strings.Cut(spec, "/")
-	k, errK := strconv.Atoi(ks)
-	n, errN := strconv.Atoi(ns)
-	if !ok || errK != nil || errN != nil || n < 1 || k < 0 || k >= n {
-		return fmt.Errorf("--shard %q: want K/N with 0 <= K < N, such as 0/4 (Kubernetes' JOB_COMPLETION_INDEX is 0-based)", spec)
+	sh, err := runner.ParseShard(spec)
+	if err != nil {
+		return err
 	}
+	k, n := sh.Index, sh.Count
 	// part is shard k's share of a whole number, the first whole mod n
 	// shards taking one more, so that the shares add up to the whole.
 	part := func(whole int, what string) (int, error) {
@@ -364,7 +362,6 @@ func shard(opts *load.Options, spec string) error {
 		}
 		return share, nil
 	}
-	var err error
 	if opts.VUs > 0 {
 		opts.VUs, err = part(opts.VUs, "virtual users")
 		return err
