@@ -36,10 +36,10 @@ func TableOptionsFor(d term.Display) TableOptions {
 	return TableOptions{Color: d.Color, ASCII: d.ASCII, Width: d.Width}
 }
 
-// Longest names and failure messages the table prints; the JSON and JUnit
-// reports keep the whole text.
+// Longest threshold expressions and failure messages the tables print; the
+// JSON and JUnit reports keep the whole text. Suite and conversation names
+// are cut only to fit a width.
 const (
-	maxSuiteRunes   = 40
 	maxNameRunes    = 60
 	maxMessageRunes = 300
 )
@@ -132,8 +132,8 @@ func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 
 	shownTurns, passed, runCount := 0, 0, 0
 	for _, c := range convs {
-		suite.cells = append(suite.cells, truncateMark(oneLine(c.Suite), maxSuiteRunes, opts))
-		name.cells = append(name.cells, truncateMark(oneLine(c.Name), maxNameRunes, opts))
+		suite.cells = append(suite.cells, oneLine(c.Suite))
+		name.cells = append(name.cells, oneLine(c.Name))
 		verdict.cells = append(verdict.cells, verdictLabel(c.Status))
 		n := answeredTurns(c)
 		shownTurns += n
