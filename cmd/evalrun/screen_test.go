@@ -248,3 +248,17 @@ func TestTurnsAgreeWithTotalUnderRepeat(t *testing.T) {
 		t.Errorf("a note should say how many turns every run sent:\n%s", errOut)
 	}
 }
+
+func TestLoadTableFitsTheTerminal(t *testing.T) {
+	p := suiteFile(t, twoTurnSuite)
+	s, out, errOut := terminal(80, map[string]string{"LANG": "C.UTF-8"})
+	inStreams(s, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--threshold", "turn_latency.p95<1m", p)
+	if !strings.Contains(out.String(), "all turns") {
+		t.Fatalf("no load table:\n%s\n%s", out, errOut)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if w := twwidth.Width(line); w > 80 {
+			t.Errorf("a line of %d columns:\n%s", w, line)
+		}
+	}
+}
