@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"path/filepath"
@@ -42,15 +43,12 @@ func suiteFile(t *testing.T, text string) string {
 
 // terminal returns test streams that act as a terminal of width columns
 // in the environment env.
-func terminal(width int, env map[string]string) (*term.Streams, *strings.Builder, *strings.Builder) {
+func terminal(width int, env map[string]string) (*term.Streams, *bytes.Buffer, *bytes.Buffer) {
 	s, out, errOut := term.Test()
 	s.ReadEnv(func(k string) string { return env[k] })
 	s.SetTTY(true)
 	s.SetWidth(width)
-	o, e := &strings.Builder{}, &strings.Builder{}
-	s.Out, s.Err = o, e
-	_, _ = out, errOut
-	return s, o, e
+	return s, out, errOut
 }
 
 func TestQuietPrintsOnlyTheSummaryLine(t *testing.T) {
