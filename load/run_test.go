@@ -373,19 +373,23 @@ func TestInterrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if took := time.Since(began); took > 3*time.Second {
+	took := time.Since(began)
+	if took > 3*time.Second {
 		t.Errorf("the run took %s after an interrupt at 300ms", took)
 	}
 	s, l := r.Summary, r.Load
 	if r.Interrupted != "interrupt" {
 		t.Errorf("interrupted %q, want the cause", r.Interrupted)
 	}
-	// 6 due by 300ms, 3 slots: 3 started, the other 3 dropped.
-	if l.Started != 3 || s.Unfinished != 3 || s.Turns != 0 || l.Dropped < 1 || l.Dropped > 5 {
-		t.Errorf("started %d, unfinished %d, turns %d, dropped %d", l.Started, s.Unfinished, s.Turns, l.Dropped)
+	// At least 6 starts are due by the interrupt (300ms at 20/s, later on a
+	// slow machine) and 3 slots hold them: 3 started, the rest dropped. No
+	// more can have been due than the time the run took allows.
+	if l.Started != 3 || s.Unfinished != 3 || s.Turns != 0 || l.Dropped < 3 || float64(l.Started+l.Dropped) > 20*took.Seconds()+1 {
+		t.Errorf("started %d, unfinished %d, turns %d, dropped %d in %s", l.Started, s.Unfinished, s.Turns, l.Dropped, took)
 	}
-	if l.AchievedRate < 5 {
-		t.Errorf("achieved rate %g: it should count over the 300ms that ran, not the 10s planned", l.AchievedRate)
+	// Counted over the time that ran, not the 10s planned.
+	if min := 0.9 * float64(l.Started) / took.Seconds(); l.AchievedRate < min {
+		t.Errorf("achieved rate %g, want at least %g: it should count over the time that ran, not the 10s planned", l.AchievedRate, min)
 	}
 }
 

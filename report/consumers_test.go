@@ -4,23 +4,14 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/evalrun/evalrun/internal/testtool"
 )
 
-// The tools and files some report tests lean on are not part of a checkout:
-// the shared JUnit schema sits beside it (../shared), xmllint and
-// python3-junitparser are Debian packages. A fresh clone with none of them
-// must still pass `go test ./...`, so those tests skip and say why. CI sets
-// EVALRUN_REQUIRE_TOOLS=1 (see .ci/run), which turns every such skip into a
-// failure, so the checks cannot quietly stop running there.
-const requireToolsEnv = "EVALRUN_REQUIRE_TOOLS"
-
-// missing skips t, or fails it when CI requires the tools, with why.
+// missing skips t, or fails it when CI requires the tools (see testtool).
 func missing(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if os.Getenv(requireToolsEnv) != "" {
-		t.Fatalf(format+" ("+requireToolsEnv+" is set, so this is an error)", args...)
-	}
-	t.Skipf(format, args...)
+	testtool.Missing(t, format, args...)
 }
 
 // junitSchema returns the path of ../shared/schemas/junit.xsd, or skips t

@@ -53,13 +53,18 @@ type Comparison struct {
 	BaselineRunID string `json:"baseline_run_id"`
 	BaselineFile  string `json:"baseline_file,omitempty"`
 	// Regressed conversations passed (or were flaky) before and failed or
-	// errored now; only these, and errors, fail a build that has a baseline.
+	// errored now. They fail a build that has a baseline, as do errors,
+	// unfinished conversations and failures the baseline never judged
+	// (package baseline, Gate, has the rule).
 	Regressed    []Change `json:"regressed"`
 	Fixed        []Change `json:"fixed"`         // failed or errored before, passed or flaky now
 	New          []Change `json:"new"`           // not in the baseline
 	Removed      []Change `json:"removed"`       // in the baseline, not in this run
 	StillFailing []Change `json:"still_failing"` // failed or errored in both
-	Unchanged    int      `json:"unchanged"`     // same verdict, not failing
+	// NotCompared conversations are in both runs, but one side has no
+	// verdict on the bot: skipped or unfinished (and not skipped in both).
+	NotCompared []Change `json:"not_compared"`
+	Unchanged   int      `json:"unchanged"` // passing (passed or flaky) in both, or skipped in both
 	// Latency compares the turns at each index, over every conversation
 	// both runs have.
 	Latency []LatencyChange `json:"latency,omitempty"`

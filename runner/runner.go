@@ -159,7 +159,9 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 			opts.OnDone(t.result)
 		}
 	}
-	if ctx.Err() != nil {
+	// A stop that came once every conversation had ended cut nothing short:
+	// the run is complete, and says so.
+	if ctx.Err() != nil && slices.ContainsFunc(convs, func(t *tally) bool { return t.result.Status == results.Unfinished }) {
 		run.Interrupted = context.Cause(ctx).Error()
 	}
 	run.DurationMS = ms(time.Since(started))

@@ -39,7 +39,7 @@ type loadFlags struct {
 	thresholds  repeated
 	shard       string
 	baseURL     string
-	junit, json string
+	reports     reportFlags
 	noProgress  bool
 	quiet       bool
 	set         map[string]bool
@@ -57,8 +57,7 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	fs.Var(&o.thresholds, "threshold", "fail the run (exit 1) unless `EXPR` holds, e.g. turn_latency.p95<2s (repeatable)")
 	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): 1/N of the rate or users, for merging later")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\")")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report (a testcase per threshold) to `FILE`")
-	fs.StringVar(&o.json, "json", "", "write the JSON record with the mergeable histograms to `FILE`; - is standard output, and the table then goes to standard error")
+	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or status lines")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only a summary line: no table, no progress")
 	return fs
@@ -109,7 +108,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 			gates = append(gates, threshold.MustParse(t.Expr)) // checked when the suite loaded
 		}
 	}
-	outputs, err := openOutputs(redact, suiteFiles(loaded), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
+	outputs, err := openOutputs(redact, suiteFiles(loaded), o.reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
 	}
@@ -164,16 +163,22 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	stdoutTaken := outputs.bindStdout(io.Out)
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := printEnd(io, run, report.LoadTable, stdoutTaken, outputs.quiet); err != nil && werr == nil {
+	if err := printEnd(io, run, report.LoadTable, nil, stdoutTaken, outputs.quiet); err != nil && werr == nil {
 		werr = err
 	}
+	annotate(io, run, outputs.redact, false)
 	if werr != nil {
 		return exitTrouble, werr
 	}
 	code, signalled := signalCode(ctx)
 	switch {
-	case signalled:
+	case signalled && run.Interrupted != "":
 		return code, nil
+	case run.Interrupted != "":
+		// A merged shard was stopped early: the test did not run as
+		// planned, so its thresholds cannot pass it.
+		fmt.Fprintln(io.Err, "evalrun: a record was stopped early, so the run is incomplete and cannot pass")
+		return exitFailed, nil
 	case len(gates) > 0 && !passed:
 		return exitFailed, nil
 	case len(gates) == 0 && run.Summary.Failed+run.Summary.Errored+run.Summary.Unfinished > 0:

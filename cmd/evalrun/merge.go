@@ -26,8 +26,8 @@ func readRecord(path string) (*results.Run, error) {
 
 func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	out := fs.String("json", "", "write the merged record to `FILE` (required)")
-	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
+	var reports reportFlags
+	reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
 	var exprs repeated
 	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable)")
 	paths, err := parseArgs(fs, args)
@@ -38,7 +38,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	if err != nil {
 		return exitUsage, err
 	}
-	if *out == "" || len(paths) == 0 {
+	if reports.json == "" || len(paths) == 0 {
 		return exitUsage, usagef("merge: want --json OUT and at least one record to merge")
 	}
 	var gates []threshold.Threshold
@@ -65,7 +65,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
-	outputs, err := openOutputs(nil, paths, want{"--json", *out, report.JSON}, want{"--junit", *junit, report.JUnit})
+	outputs, err := openOutputs(nil, paths, reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
@@ -86,8 +86,10 @@ func recordedThresholds(run *results.Run) []threshold.Threshold {
 
 func reportCmd(args []string, io *term.Streams) (int, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	junit := fs.String("junit", "", "write a JUnit XML report to `FILE`")
-	js := fs.String("json", "", "write the record again to `FILE`")
+	var reports reportFlags
+	reports.register(fs, "write a JUnit XML report to `FILE`", "write the record again to `FILE`")
+	base := fs.String("baseline", "", "compare the record with the earlier record in `FILE`")
+	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
 	paths, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(io.Out, fs, "report [flags] FILE.json")
@@ -99,12 +101,22 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if len(paths) != 1 {
 		return exitUsage, usagef("report: name exactly one JSON record")
 	}
+	gate, err := newGate("report", *base, *failOn)
+	if err != nil {
+		return exitUsage, err
+	}
 	run, err := readRecord(paths[0])
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}
 	rejudge(run)
-	outputs, err := openOutputs(nil, paths, want{"--junit", *junit, report.JUnit}, want{"--json", *js, report.JSON})
+	if run.Load != nil && gate.base != nil {
+		return exitUsage, usagef("report: --baseline compares records of evalrun run; %s is a load record", paths[0])
+	}
+	if err := gate.compare(run); err != nil {
+		return exitUsage, usagef("report: --baseline %s: %v", *base, err)
+	}
+	outputs, err := openOutputs(nil, append(paths, gate.inputs()...), reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("report: %v", err)
 	}
@@ -115,11 +127,14 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	stdoutTaken := outputs.bindStdout(io.Out)
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := printEnd(io, run, table, stdoutTaken, false); err != nil && werr == nil {
+	if err := printEnd(io, run, table, gate.text, stdoutTaken, false); err != nil && werr == nil {
 		werr = err
 	}
 	if werr != nil {
 		return exitTrouble, werr
+	}
+	if run.Load == nil {
+		return gate.code(run), nil
 	}
 	return recordCode(run), nil
 }

@@ -23,14 +23,15 @@ import (
 type runOptions struct {
 	concurrency int
 	baseURL     string
-	junit       string
-	json        string
+	reports     reportFlags
 	noProgress  bool
 	quiet       bool
 	repeat      int
 	tags        string
 	filter      string
 	failFast    bool
+	baseline    string
+	failOn      string
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
@@ -38,14 +39,15 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.IntVar(&o.concurrency, "c", runner.DefaultConcurrency, "conversations at once (short for --concurrency)")
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "conversations at once; turns of one conversation stay in order")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\") instead of its provider.base_url")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `FILE`")
-	fs.StringVar(&o.json, "json", "", "write the JSON record (schema evalrun/v1) to `FILE`; - is standard output, and the table then goes to standard error")
+	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the JSON record (schema evalrun/v1) to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or progress lines")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only a summary line: no table, no progress")
 	fs.IntVar(&o.repeat, "repeat", 0, "run every conversation `N` times, overriding repeat in the suites")
 	fs.StringVar(&o.tags, "tags", "", "run only conversations with at least one of these comma-separated `tags`")
 	fs.StringVar(&o.filter, "filter", "", "run only conversations whose \"suite/name\" matches this `REGEX`")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "stop at the first conversation that fails or errors")
+	fs.StringVar(&o.baseline, "baseline", "", "compare with the JSON record in `FILE`: only regressions and errors fail the build")
+	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails the build: \"regressions\" (the default) or \"any\" failure")
 	return fs
 }
 
@@ -91,15 +93,23 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 		}
 	}
 
+	gate, err := newGate("run", o.baseline, o.failOn)
+	if err != nil {
+		return exitUsage, err
+	}
+
 	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL})
 	if err != nil {
 		return loadFailed(ctx, err, io.Err), nil
+	}
+	if err := gate.precheck("run", loaded); err != nil {
+		return exitUsage, err
 	}
 	redact := secretsOf(loaded, io.Err)
 	io, finish := hideSecrets(io, redact)
 	defer func() { err = finish(err) }()
 
-	outputs, err := openOutputs(redact, suiteFiles(loaded), want{"--junit", o.junit, report.JUnit}, want{"--json", o.json, report.JSON})
+	outputs, err := openOutputs(redact, append(suiteFiles(loaded), gate.inputs()...), o.reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("run: %v", err)
 	}
@@ -133,18 +143,26 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 		return exitTrouble, err
 	}
 
+	if err := gate.compare(run); err != nil {
+		outputs.discard()
+		return exitTrouble, err
+	}
+
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := printEnd(io, run, report.Table, stdoutTaken, o.quiet); err != nil && werr == nil {
+	if err := printEnd(io, run, report.Table, gate.text, stdoutTaken, o.quiet); err != nil && werr == nil {
 		werr = err
 	}
+	annotate(io, run, redact, gate.any)
 	if werr != nil {
 		return exitTrouble, werr
 	}
-	if code, ok := signalCode(ctx); ok {
+	// A signal that came after the last conversation ended cut nothing
+	// short: the verdicts stand, as the reports say.
+	if code, ok := signalCode(ctx); ok && run.Interrupted != "" {
 		return code, nil
 	}
-	return verdictCode(run), nil
+	return gate.code(run), nil
 }
 
 // verdictCode maps a run to its exit code: 1 when anything failed, errored
@@ -242,7 +260,7 @@ func secretsOf(loaded []*suites.Suite, warn io.Writer) *providers.Redactor {
 	for _, s := range loaded {
 		if tok := s.Provider.Token.Value(); tok != "" {
 			if len(tok) < providers.MinSecretLen {
-				fmt.Fprintf(warn, "evalrun: warning: suite %s: the provider token is shorter than %d characters, "+
+				fmt.Fprintf(warn, "evalrun: warning: suite %s: the provider token is shorter than %d bytes, "+
 					"too short to hide in output without garbling it; output may show it\n", s.Name, providers.MinSecretLen)
 			}
 			secrets = append(secrets, tok)

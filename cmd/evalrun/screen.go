@@ -27,11 +27,12 @@ func (outs outputs) bindStdout(w io.Writer) bool {
 type tableFunc func(w io.Writer, run *results.Run, opts report.TableOptions) error
 
 // printEnd prints what a command shows once its reports are written: the
-// table, fitted and coloured for the stream it goes to, or with quiet only
-// the summary line. Both go to standard output, unless a report took it
+// table, fitted and coloured for the stream it goes to, then what after
+// writes (the baseline comparison; nil for none), or with quiet only the
+// summary line. All of it goes to standard output, unless a report took it
 // (stdoutTaken), and then to standard error, which is where a person
 // reading `evalrun run --json - | jq` looks.
-func printEnd(streams *term.Streams, run *results.Run, table tableFunc, stdoutTaken, quiet bool) error {
+func printEnd(streams *term.Streams, run *results.Run, table tableFunc, after func(io.Writer, *results.Run) error, stdoutTaken, quiet bool) error {
 	w, d := streams.Out, streams.OutDisplay()
 	if stdoutTaken {
 		w, d = streams.Err, streams.ErrDisplay()
@@ -44,6 +45,11 @@ func printEnd(streams *term.Streams, run *results.Run, table tableFunc, stdoutTa
 	}
 	if err := table(w, run, report.TableOptionsFor(d)); err != nil {
 		return fmt.Errorf("print the table: %w", err)
+	}
+	if after != nil {
+		if err := after(w, run); err != nil {
+			return fmt.Errorf("print the comparison: %w", err)
+		}
 	}
 	return nil
 }

@@ -294,7 +294,7 @@ func TestShortTokenIsNotRedactedButWarned(t *testing.T) {
 	if code := Main(context.Background(), []string{"run", "--no-progress", p}, streams); code != exitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut.String(), "shorter than 4 characters") {
+	if !strings.Contains(errOut.String(), "shorter than 4 bytes") {
 		t.Errorf("a token too short to hide must be warned about: %q", errOut)
 	}
 	if strings.Contains(out.String(), providersRedacted) || !strings.Contains(out.String(), "text") {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evalrun/evalrun/internal/testtool"
 )
 
 // decodeWithJS is a node script that decodes each encoded histogram on
@@ -34,7 +36,7 @@ process.stdin.on("end", () => {
 func TestAgreesWithHdrHistogramJS(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: skipping the comparison with hdr-histogram-js")
+		testtool.Missing(t, "node is not installed: skipping the comparison with hdr-histogram-js")
 	}
 	qs := []float64{50, 90, 95, 99, 99.9, 100}
 	type histCase struct {
@@ -71,7 +73,7 @@ func TestAgreesWithHdrHistogramJS(t *testing.T) {
 		t.Fatalf("node: %v\n%s", err, stderr.String())
 	}
 	if strings.TrimSpace(string(out)) == "MISSING" {
-		t.Skip("the npm package hdr-histogram-js is not installed (npm install hdr-histogram-js; point NODE_PATH at its node_modules): skipping the comparison")
+		testtool.Missing(t, "the npm package hdr-histogram-js is not installed (npm install hdr-histogram-js; point NODE_PATH at its node_modules): skipping the comparison")
 	}
 	var got [][]int64
 	if err := json.Unmarshal(out, &got); err != nil {
