@@ -376,7 +376,8 @@ func verdictCounts(s results.Summary) string {
 }
 
 // SummaryLine is the whole run in one line, for --quiet: the verdict counts,
-// the turns and their p95, and for a load run what the thresholds said, as
+// the turns and their p95, for a load run what the thresholds said, and
+// what changed against a baseline, as
 // "9 conversations: 1 passed, 3 failed; 11 turns, p95 2.4s".
 func SummaryLine(run *results.Run) string {
 	if run == nil {
@@ -415,6 +416,21 @@ func SummaryLine(run *results.Run) string {
 				line += fmt.Sprintf(", %d without data", missing)
 			}
 		}
+	}
+	if c := run.Comparison; c != nil {
+		var changes []string
+		for _, n := range []struct {
+			n    int
+			what string
+		}{{len(c.Regressed), "regressed"}, {len(c.Fixed), "fixed"}, {len(c.StillFailing), "still failing"}, {len(c.New), "new"}, {len(c.Removed), "removed"}} {
+			if n.n > 0 {
+				changes = append(changes, strconv.Itoa(n.n)+" "+n.what)
+			}
+		}
+		if len(changes) == 0 {
+			changes = append(changes, "no change")
+		}
+		line += "; against the baseline: " + strings.Join(changes, ", ")
 	}
 	if run.Interrupted != "" {
 		line += "; stopped early: " + oneLine(run.Interrupted)

@@ -257,6 +257,11 @@ func TestSummaryLine(t *testing.T) {
 		{"full", fixtureRun(), "9 conversations: 1 passed, 3 failed, 2 errored, 1 flaky, 1 skipped, 1 unfinished; 11 turns (1 errored), p95 30.0s"},
 		{"empty", emptyRun(), "0 conversations; 0 turns"},
 		{"repeated", repeatedRun(), "2 conversations: 1 passed, 1 flaky; 12 turns, p95 200ms"},
+		{"baseline", func() *results.Run {
+			run := repeatedRun()
+			run.Comparison = &results.Comparison{Regressed: []results.Change{{}}, Fixed: []results.Change{{}, {}}}
+			return run
+		}(), "2 conversations: 1 passed, 1 flaky; 12 turns, p95 200ms; against the baseline: 1 regressed, 2 fixed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
