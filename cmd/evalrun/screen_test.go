@@ -260,3 +260,14 @@ func TestLoadTableFitsTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkdownDoesNotPointAtStdout(t *testing.T) {
+	r := reportFlags{md: "summary.md", json: "-"}
+	if got := r.markdown().FullReport; got != "" {
+		t.Errorf("FullReport = %q; a record on stdout is no file to link to", got)
+	}
+	r.html = "report.html"
+	if got := r.markdown().FullReport; got != "report.html" {
+		t.Errorf("FullReport = %q, want report.html", got)
+	}
+}
