@@ -271,3 +271,17 @@ func TestMarkdownDoesNotPointAtStdout(t *testing.T) {
 		t.Errorf("FullReport = %q, want report.html", got)
 	}
 }
+
+func TestMarkdownOnStdout(t *testing.T) {
+	p := suiteFile(t, twoTurnSuite)
+	code, out, errOut := inProcess(t, "run", "--md", "-", p)
+	if code != exitFailed {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out, "┌") || strings.Contains(out, "TOTAL ") {
+		t.Errorf("the table must not be mixed into the Markdown on stdout:\n%s", out)
+	}
+	if !strings.Contains(out, "fails") || !strings.Contains(errOut, "TOTAL") {
+		t.Errorf("want the Markdown on stdout and the table on stderr:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
