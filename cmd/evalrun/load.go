@@ -40,6 +40,7 @@ type loadFlags struct {
 	baseURL     string
 	reports     reportFlags
 	noProgress  bool
+	quiet       bool
 	set         map[string]bool
 }
 
@@ -55,8 +56,9 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	fs.Var(&o.thresholds, "threshold", "fail the run (exit 1) unless `EXPR` holds, e.g. turn_latency.p95<2s (repeatable)")
 	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): 1/N of the rate or users, for merging later")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\")")
-	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`")
+	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or status lines")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only a summary line: no table, no progress")
 	return fs
 }
 
@@ -110,6 +112,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 		return exitUsage, usagef("load: %v", err)
 	}
 	defer outputs.discard() // a run that ends any other way leaves no temporary file
+	outputs.quiet = o.quiet
 
 	if os.Getenv("GOGC") == "" {
 		// Thousands of conversations in flight hold little live memory, so
@@ -128,7 +131,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 	if window == 0 {
 		window = load.Ramp{Start: opts.Rate, Stages: opts.Stages}.End()
 	}
-	progress := report.NewLoadProgress(io, window, o.noProgress)
+	progress := report.NewLoadProgress(io, window, o.noProgress || o.quiet)
 	opts.OnTick = func(s load.Snapshot) {
 		progress.Update(report.LoadSnapshot{
 			Elapsed: s.Elapsed, Duration: s.Duration, TargetRate: s.TargetRate, AchievedRate: s.AchievedRate,
@@ -148,16 +151,19 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 
 // finishLoad applies the thresholds to a load record, prints its table,
 // writes the reports and returns the exit code; load and merge share it.
+//
+// With outputs.quiet, only the summary line is printed.
 func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates []threshold.Threshold, outputs outputs) (int, error) {
 	var passed bool
 	run.Load.Thresholds, passed = threshold.EvaluateAll(dedupe(gates), run)
 	if run.Interrupted != "" {
 		fmt.Fprintf(io.Err, "evalrun: stopped early: %s\n", run.Interrupted)
 	}
+	stdoutTaken := outputs.bindStdout(io.Out)
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := report.LoadTable(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
-		werr = fmt.Errorf("print the table: %w", err)
+	if err := printEnd(io, run, report.LoadTable, nil, stdoutTaken, outputs.quiet); err != nil && werr == nil {
+		werr = err
 	}
 	annotate(io, run, outputs.redact, false)
 	if werr != nil {

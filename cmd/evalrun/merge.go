@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 
 	"github.com/evalrun/evalrun/internal/term"
@@ -186,13 +185,11 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if run.Load != nil {
 		table = report.LoadTable
 	}
+	stdoutTaken := outputs.bindStdout(io.Out)
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := table(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
-		werr = fmt.Errorf("print the table: %w", err)
-	}
-	if err := gate.text(io.Out, run); err != nil && werr == nil {
-		werr = fmt.Errorf("print the comparison: %w", err)
+	if err := printEnd(io, run, table, gate.text, stdoutTaken, false); err != nil && werr == nil {
+		werr = err
 	}
 	if werr != nil {
 		return exitTrouble, werr

@@ -7,6 +7,7 @@ package outfile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -21,6 +22,9 @@ type Request struct {
 	Path string // "" means not asked
 }
 
+// Stdout is the path that asks for a report on standard output.
+const Stdout = "-"
+
 // File is a report file opened before a run and committed after it. Until
 // Commit, nothing exists at its path but what was there before.
 type File struct {
@@ -28,6 +32,10 @@ type File struct {
 	target string   // where the report lands: path with symlinks resolved
 	tmp    *os.File // the temporary file beside target; nil when direct
 	direct *os.File // a device or pipe such as /dev/stdout, written as is
+	// stdout marks the report asked for at "-", which Commit writes to
+	// stream (os.Stdout unless SetStdout said otherwise).
+	stdout bool
+	stream io.Writer
 }
 
 // OpenAll checks every requested path and opens it. It refuses, before
@@ -37,14 +45,24 @@ type File struct {
 //   - a path that names an existing YAML file, which is a suite the shell put
 //     there (`--json g/*.yaml` makes the first suite the report);
 //   - two reports that are the same file under different spellings;
-//   - a folder.
+//   - a folder;
+//   - two reports at "-" (Stdout): standard output holds one report, whole.
 //
 // On error nothing is left behind.
 func OpenAll(reqs []Request, inputs []string) ([]*File, error) {
 	var ids []identity
 	var asked []Request
+	var toStdout *Request
 	for _, r := range reqs {
 		if r.Path == "" {
+			continue
+		}
+		if r.Path == Stdout {
+			if toStdout != nil {
+				return nil, fmt.Errorf("%s - and %s - both ask for standard output, which can hold one report; give the other a file", toStdout.Flag, r.Flag)
+			}
+			toStdout = &r
+			ids, asked = append(ids, identity{}), append(asked, r)
 			continue
 		}
 		id := identify(r.Path)
@@ -69,6 +87,10 @@ func OpenAll(reqs []Request, inputs []string) ([]*File, error) {
 	}
 	var files []*File
 	for i, r := range asked {
+		if r.Path == Stdout {
+			files = append(files, &File{path: r.Path, stdout: true, stream: os.Stdout})
+			continue
+		}
 		f, err := open(r, ids[i])
 		if err != nil {
 			for _, f := range files {
@@ -180,11 +202,32 @@ func cause(err error) error {
 // Path returns the path as the user wrote it.
 func (f *File) Path() string { return f.path }
 
+// IsStdout reports whether the report goes to standard output ("-").
+func (f *File) IsStdout() bool { return f.stdout }
+
+// SetStdout gives a report at "-" the writer that is standard output, such
+// as a command's streams; it does nothing for any other report.
+func (f *File) SetStdout(w io.Writer) {
+	if f.stdout {
+		f.stream = w
+	}
+}
+
 // Commit writes data as the whole report and puts it in place. Whatever
 // happens, the temporary file is gone afterwards. Commit on a committed or
 // aborted File does nothing.
 func (f *File) Commit(data []byte) error {
 	switch {
+	case f.stdout:
+		if f.stream == nil {
+			return nil
+		}
+		_, err := f.stream.Write(data)
+		f.stream = nil
+		if err != nil {
+			return fmt.Errorf("write the report to standard output: %v", err)
+		}
+		return nil
 	case f.direct != nil:
 		_, err := f.direct.Write(data)
 		if cerr := f.direct.Close(); err == nil {
@@ -220,6 +263,7 @@ func (f *File) Commit(data []byte) error {
 // Abort gives the report up: nothing is written and the path keeps what it
 // had. Abort after Commit does nothing.
 func (f *File) Abort() {
+	f.stream = nil
 	if f.direct != nil {
 		f.direct.Close()
 		f.direct = nil

@@ -193,3 +193,53 @@ func TestDevicesAreWrittenInPlace(t *testing.T) {
 		t.Fatalf("%s must stay a device", os.DevNull)
 	}
 }
+
+func TestOpenAllStdout(t *testing.T) {
+	dir := t.TempDir()
+	chdir(t, dir)
+	files, err := OpenAll([]Request{{Flag: "--junit", Path: "r.xml"}, {Flag: "--json", Path: Stdout}}, []string{"suite.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].IsStdout() || !files[1].IsStdout() {
+		t.Fatalf("the files must come in the order asked, the second on stdout: %v", files)
+	}
+	var out strings.Builder
+	for _, f := range files {
+		f.SetStdout(&out)
+	}
+	must(t, files[1].Commit([]byte(`{"a":1}`)))
+	must(t, files[0].Commit([]byte("<x/>")))
+	if out.String() != `{"a":1}` {
+		t.Errorf("stdout got %q", out.String())
+	}
+	if got := content(t, "r.xml"); got != "<x/>" {
+		t.Errorf("the file report got %q", got)
+	}
+	if names := entries(t, dir); len(names) != 1 {
+		t.Errorf("only r.xml should be in the folder, not a file named -: %v", names)
+	}
+}
+
+func TestOpenAllRefusesTwoReportsOnStdout(t *testing.T) {
+	chdir(t, t.TempDir())
+	_, err := OpenAll([]Request{{Flag: "--json", Path: Stdout}, {Flag: "--junit", Path: "r.xml"}, {Flag: "--md", Path: Stdout}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "--json - and --md - both ask for standard output") {
+		t.Fatalf("err = %v", err)
+	}
+	if names := entries(t, "."); len(names) != 0 {
+		t.Errorf("a refusal leaves nothing behind: %v", names)
+	}
+}
+
+func TestAbortedStdoutReportWritesNothing(t *testing.T) {
+	files, err := OpenAll([]Request{{Flag: "--json", Path: Stdout}}, nil)
+	must(t, err)
+	var out strings.Builder
+	files[0].SetStdout(&out)
+	files[0].Abort()
+	must(t, files[0].Commit([]byte("late")))
+	if out.Len() != 0 {
+		t.Errorf("an aborted report wrote %q", out.String())
+	}
+}
