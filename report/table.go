@@ -152,7 +152,8 @@ func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 		default:
 			runs.cells = append(runs.cells, "")
 		}
-		if noTurns {
+		if noTurns || !measured(c) {
+			// Nothing was measured: a percentile of no samples is not 0ms.
 			p50.cells = append(p50.cells, "-")
 			p95.cells = append(p95.cells, "-")
 		} else {
@@ -166,7 +167,7 @@ func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 	verdict.footer = strings.Split(verdictCounts(sum), "\n")
 	turns.footer = []string{strconv.Itoa(shownTurns)}
 	runs.footer = []string{strconv.Itoa(passed) + "/" + strconv.Itoa(runCount)}
-	if sum.Turns == 0 {
+	if sum.Turns <= sum.TurnErrors {
 		p50.footer, p95.footer = []string{"-"}, []string{"-"}
 	} else {
 		p50.footer = []string{formatMS(sum.LatencyMS.P50)}
@@ -200,6 +201,17 @@ func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 // answeredTurns counts the turns of c's transcript that the service answered
 // or failed, as the summary counts them: a turn the run was stopped during
 // is neither.
+// measured reports whether any turn of c has a reply latency: one that got
+// an answer, neither errored nor stopped.
+func measured(c *results.Conversation) bool {
+	for _, t := range c.Turns {
+		if t != nil && t.Error == "" {
+			return true
+		}
+	}
+	return false
+}
+
 func answeredTurns(c *results.Conversation) int {
 	n := 0
 	for _, t := range c.Turns {
