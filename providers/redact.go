@@ -18,6 +18,10 @@ const Redacted = "[redacted]"
 // keeps environment values from this length on, so the two agree.
 const MinSecretLen = 4
 
+// MinCutPiece is the fewest characters of a secret that a Redactor hides
+// beside a cut mark; see Redactor.
+const MinCutPiece = 8
+
 // maxBackslashes bounds the run of backslashes that may introduce an escape
 // sequence: one per layer of quoting (JSON inside JSON, %q of a JSON body),
 // doubling each time, so 16 covers four layers.
@@ -38,10 +42,15 @@ const maxBackslashes = 16
 //     &#65; and &#x41;, as the JUnit report writes them.
 //
 // Where a message was shortened to fit, the secret is hidden in part: its
-// first MinSecretLen characters or more before a cut mark ("…", "..."), and
-// its last MinSecretLen characters or more after one ("…", "...", `..."`). A
-// match also takes the backslashes just before it, so replacing a secret
-// never leaves a dangling escape in a JSON or quoted string. The zero value
+// start just before a cut mark ("…", "..."), and its end just after one ("…",
+// "...", `..."`), but only a piece of at least MinCutPiece characters and at
+// least half the secret's characters, rounded up. Shorter pieces are
+// left alone: people and bots write "..." all the time, and "Let me test..."
+// must not lose its "test" to the token test_abcdef123456; a piece that long
+// is no longer a word by chance. A secret shorter than MinCutPiece characters
+// is therefore hidden only whole. A match also takes the backslashes just
+// before it, so replacing a secret never leaves a dangling escape in a JSON or
+// quoted string. The zero value
 // and nil remove nothing. A Redactor may be shared between goroutines.
 type Redactor struct {
 	secrets []secret // longest first, so a secret holding another goes whole
@@ -51,6 +60,10 @@ type Redactor struct {
 // secret is one value to hide, split into characters; bytes that are not
 // UTF-8 count as characters of their own.
 type secret []unit
+
+// minPiece is the fewest characters of s that count as s where a cut mark
+// shows the rest was left out.
+func (s secret) minPiece() int { return max(MinCutPiece, (len(s)+1)/2) }
 
 type unit struct {
 	r rune   // utf8.RuneError for a byte that is not UTF-8
@@ -132,9 +145,9 @@ func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held i
 				e, p = ms[j].at(i, 0)
 			}
 			if cut {
-				// After a cut the rest of a secret may show: its last
-				// MinSecretLen characters or more.
-				for k := 1; k+MinSecretLen <= len(r.secrets[j]); k++ {
+				// After a cut the rest of a secret may show, if enough
+				// of it to tell.
+				for k := 1; k+r.secrets[j].minPiece() <= len(r.secrets[j]); k++ {
 					te, tp := tails[j].at(i, k)
 					e, p = max(e, te), p || tp
 				}
@@ -167,7 +180,9 @@ func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held i
 
 // cutMarks end text that was shortened: evalrun's "…", and fasthttp's
 // snippet of headers it cannot parse, which quotes their first and last 200
-// bytes and joins them so: "start"..."end".
+// bytes and joins them so: "start"..."end". A bare "..." counts too, since
+// services shorten what they echo with it; the length a piece must have
+// (secret.minPiece) is what keeps a bot's everyday "..." safe.
 var cutMarks = [][]byte{[]byte("…"), []byte("..."), []byte(`..."`)}
 
 // longestCutMark is the most context a RedactWriter keeps to find a mark.
@@ -248,7 +263,7 @@ func (m *matcher) search(i, k int) (end int, partial bool) {
 		}
 		partial = partial || p
 	}
-	if end < 0 && k >= MinSecretLen && !m.whole {
+	if end < 0 && k >= m.s.minPiece() && !m.whole {
 		// Where a message was shortened to fit, the start of a secret cut
 		// there is hidden too.
 		cut, p := cutAt(m.text, i)

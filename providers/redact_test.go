@@ -131,24 +131,65 @@ func TestRedactorMinimumLength(t *testing.T) {
 	}
 }
 
+// TestRedactorHidesASecretCutShort uses a secret of 27 characters, so a piece
+// of it beside a cut mark counts from 14 characters (half, rounded up) on.
 func TestRedactorHidesASecretCutShort(t *testing.T) {
 	r := NewRedactor("ocx_live_SHOULD_NOT_LEAK_42")
 	for text, want := range map[string]string{
-		"got ocx_live_SHO… (400 bytes)":             "got " + Redacted + "… (400 bytes)",
-		`"got ocx_live_SHO\u2026"`:                  `"got ` + Redacted + `\u2026"`,
-		"ocx_… is a prefix":                         Redacted + "… is a prefix",
-		"ocx… is too short to tell":                 "ocx… is too short to tell",
-		"ocx_live_SHO without a mark":               "ocx_live_SHO without a mark",
-		`contents: "X-Key: ocx_live_SH"..."TP/1.1"`: `contents: "X-Key: ` + Redacted + `"..."TP/1.1"`,
-		"ocx_live_S... and so on":                   Redacted + "... and so on",
-		`"start"..."_NOT_LEAK_42\r\n"`:              `"start"..."` + Redacted + `\r\n"`,
-		"…LEAK_42 after a cut":                      "…" + Redacted + " after a cut",
-		"...K_42 is long enough":                    "..." + Redacted + " is long enough",
-		"..._42 is too short to tell":               "..._42 is too short to tell",
-		"LEAK_42 without a cut":                     "LEAK_42 without a cut",
+		"got ocx_live_SHOULD… (400 bytes)":               "got " + Redacted + "… (400 bytes)",
+		`"got ocx_live_SHOULD\u2026"`:                    `"got ` + Redacted + `\u2026"`,
+		"ocx_live_SHOUL… is half of it":                  Redacted + "… is half of it",
+		"ocx_live_SHOU… is too short to tell":            "ocx_live_SHOU… is too short to tell",
+		"ocx_live_SHOULD without a mark":                 "ocx_live_SHOULD without a mark",
+		`contents: "X-Key: ocx_live_SHOULD"..."TP/1.1"`:  `contents: "X-Key: ` + Redacted + `"..."TP/1.1"`,
+		"ocx_live_SHOULD_N... and so on":                 Redacted + "... and so on",
+		`"start"..."D_NOT_LEAK_42\r\n"`:                  `"start"..."D_NOT_LEAK_42\r\n"`, // 13 characters
+		`"start"..."LD_NOT_LEAK_42\r\n"`:                 `"start"..."` + Redacted + `\r\n"`,
+		"…LD_NOT_LEAK_42 after a cut":                    "…" + Redacted + " after a cut",
+		"...LD_NOT_LEAK_42 is long enough":               "..." + Redacted + " is long enough",
+		"...D_NOT_LEAK_42 is too short to tell":          "...D_NOT_LEAK_42 is too short to tell",
+		"LD_NOT_LEAK_42 without a cut":                   "LD_NOT_LEAK_42 without a cut",
+		"ocx_… was hidden when 4 characters were enough": "ocx_… was hidden when 4 characters were enough",
 	} {
 		if got := r.String(text); got != want {
 			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+}
+
+// TestRedactorKeepsWordsBeforeAnEllipsis is text a bot writes every day: a
+// word that happens to begin or end a secret, next to "..." or "…", is not a
+// piece of the secret cut short.
+func TestRedactorKeepsWordsBeforeAnEllipsis(t *testing.T) {
+	r := NewRedactor("test_abcdef123456") // 17 characters: pieces count from 9
+	for _, text := range []string{
+		"Let me test... ok",
+		"I will test…",
+		"wait...3456 done",
+		"test_abc... is 8",
+		"...ef123456 is 8",
+		`"test_abc"..."ef123456"`,
+	} {
+		if got := r.String(text); got != text {
+			t.Errorf("%q became %q", text, got)
+		}
+	}
+	for text, want := range map[string]string{
+		"test_abcd... is 9":           Redacted + "... is 9",
+		"token test_abcdef1…":         "token " + Redacted + "…",
+		"...def123456 is 9":           "..." + Redacted + " is 9",
+		`"X: test_abcd"..."x"`:        `"X: ` + Redacted + `"..."x"`,
+		"the whole test_abcdef123456": "the whole " + Redacted,
+	} {
+		if got := r.String(text); got != want {
+			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+	// A secret shorter than MinCutPiece can only be hidden whole.
+	short := NewRedactor("abcdefg")
+	for _, text := range []string{"abcdef… a", "…bcdefg b"} {
+		if got := short.String(text); got != text {
+			t.Errorf("%q became %q", text, got)
 		}
 	}
 }
@@ -170,7 +211,7 @@ func TestRedactWriterSplitWrites(t *testing.T) {
 			text.WriteString("line with " + form + " in it\n")
 		}
 	}
-	text.WriteString("cut " + testSecrets[1][:8] + "… here\n")
+	text.WriteString("cut " + testSecrets[1][:16] + "… here\n")
 	text.WriteString(`snippet "start"..."` + testSecrets[0][5:] + "\"\n")
 	text.WriteString("tail …" + testSecrets[1][3:] + "\n")
 	text.WriteString(testSecrets[0][:10]) // an unfinished secret at the very end
@@ -211,7 +252,7 @@ func TestRedactWriterDoesNotHoldOrdinaryLines(t *testing.T) {
 func FuzzRedactor(f *testing.F) {
 	f.Add("before ocx_live_SHOULD_NOT_LEAK_42 after", 3)
 	f.Add(`\\\u006fcx%5f&amp;`, 1)
-	f.Add(`x"..."_NOT_LEAK_42 …LEAK_42 ocx_live_SH...`, 2)
+	f.Add(`x"..."LD_NOT_LEAK_42 …LD_NOT_LEAK_42 ocx_live_SHOUL...`, 2)
 	f.Fuzz(func(t *testing.T, text string, chunk int) {
 		r := NewRedactor(testSecrets...)
 		whole := r.String(text)
