@@ -53,8 +53,9 @@ const maxBackslashes = 16
 // quoted string. The zero value
 // and nil remove nothing. A Redactor may be shared between goroutines.
 type Redactor struct {
-	secrets []secret // longest first, so a secret holding another goes whole
-	starts  [256]bool
+	secrets  []secret // longest first, so a secret holding another goes whole
+	starts   [256]bool
+	maxMatch int // see MaxMatchLen
 }
 
 // secret is one value to hide, split into characters; bytes that are not
@@ -87,6 +88,7 @@ func NewRedactor(secrets ...string) *Redactor {
 			i += n
 		}
 		r.secrets = append(r.secrets, sec)
+		r.maxMatch = max(r.maxMatch, sec.maxLen()+maxCutMarkLen)
 		r.starts[s[0]] = true
 		if s[0] == ' ' {
 			r.starts['+'] = true // QueryEscape's space
@@ -97,6 +99,29 @@ func NewRedactor(secrets ...string) *Redactor {
 		r.starts[c] = true
 	}
 	return r
+}
+
+// MaxMatchLen returns the most bytes one secret can take up in text in any
+// form the Redactor finds, with a cut mark after a piece of it: 0 for a
+// Redactor without secrets. How text is redacted up to some point is settled
+// by the text up to MaxMatchLen bytes after it.
+func (r *Redactor) MaxMatchLen() int {
+	if r == nil {
+		return 0
+	}
+	return r.maxMatch
+}
+
+// Head returns b, the start of a longer text, without the secrets, and
+// without the end of b that the rest of the text could make part of a
+// secret: what it returns is how redacting the whole text begins. It leaves
+// out at most MaxMatchLen bytes and the backslashes just before them.
+func (r *Redactor) Head(b []byte) []byte {
+	if r == nil || len(r.secrets) == 0 {
+		return b
+	}
+	out, _ := r.redact(b, 0, false)
+	return out
 }
 
 // String returns s without the secrets.
@@ -154,18 +179,19 @@ func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held i
 			}
 			end, partial = max(end, e), partial || p
 		}
-		if partial && !final {
-			// A secret may be on its way; keep the rest for the next write
-			// rather than print its first half now. A full match found here
-			// is redone then too.
-			return append(b, text[done:i]...), len(text) - i
-		}
-		if end < 0 {
-			continue
-		}
 		start := i
 		for start > done && text[start-1] == '\\' {
 			start--
+		}
+		if partial && !final {
+			// A secret may be on its way; keep the rest for the next write
+			// rather than print its first half now. A full match found here
+			// is redone then too. The backslashes before it are kept with
+			// it, since a match takes them.
+			return append(b, text[done:start]...), len(text) - start
+		}
+		if end < 0 {
+			continue
 		}
 		b = append(b, text[done:start]...)
 		b = append(b, Redacted...)
@@ -307,6 +333,22 @@ type step struct {
 	next    int
 	partial bool
 }
+
+// maxLen bounds the bytes any form of s may take, from the forms below: a
+// byte of a character is at most maxBackslashes backslashes and xXX; a
+// character as a whole is at most a pair of \uXXXX behind maxBackslashes
+// each, or a character reference of up to 11 bytes behind them.
+func (s secret) maxLen() int {
+	n := 0
+	for _, u := range s {
+		n += max(len(u.b)*(maxBackslashes+len("x41")), 2*(maxBackslashes+len("uD83D")), maxBackslashes+11)
+	}
+	return n
+}
+
+// maxCutMarkLen bounds the bytes of a cut mark in any form cutAt takes: each
+// byte of "…" as \xXX behind maxBackslashes backslashes.
+const maxCutMarkLen = len("…") * (maxBackslashes + len("x41"))
 
 // forms lists the ways u may be written at text[i:].
 func (u unit) forms(text []byte, i int) []step {

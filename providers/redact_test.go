@@ -214,7 +214,8 @@ func TestRedactWriterSplitWrites(t *testing.T) {
 	text.WriteString("cut " + testSecrets[1][:16] + "… here\n")
 	text.WriteString(`snippet "start"..."` + testSecrets[0][5:] + "\"\n")
 	text.WriteString("tail …" + testSecrets[1][3:] + "\n")
-	text.WriteString(testSecrets[0][:10]) // an unfinished secret at the very end
+	text.WriteString(`escaped \\\\` + testSecrets[0] + "\n") // the backslashes go with the secret
+	text.WriteString(testSecrets[0][:10])                    // an unfinished secret at the very end
 	whole := string(r.Bytes([]byte(text.String())))
 	rng := rand.New(rand.NewSource(1))
 	for round := 0; round < 50; round++ {
@@ -299,5 +300,64 @@ func TestRedactorBackslashSecretStaysFast(t *testing.T) {
 	}
 	if got := r.String(strings.Repeat(`\`, 40) + "x"); got != Redacted {
 		t.Errorf("escaped secret: %q", got)
+	}
+}
+
+// TestRedactorMaxMatchLen checks the bound against the longest forms the
+// Redactor finds: every byte as \xXX behind the most backslashes it takes,
+// and a piece of the secret before "…" written so too.
+func TestRedactorMaxMatchLen(t *testing.T) {
+	escapeBytes := func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			fmt.Fprintf(&b, `%sx%02x`, strings.Repeat(`\`, maxBackslashes), s[i])
+		}
+		return b.String()
+	}
+	for _, secret := range testSecrets {
+		r := NewRedactor(secret)
+		mark := escapeBytes("…")
+		longest := map[string][2]string{
+			"every byte as \\x": {escapeBytes(secret), Redacted},
+			"a piece before …":  {escapeBytes(secret[:len(secret)-1]) + mark, Redacted + mark},
+		}
+		for name, form := range forms(secret) {
+			longest[name] = [2]string{form, Redacted}
+		}
+		for name, fw := range longest {
+			form := fw[0]
+			if got := r.String(form); got != fw[1] {
+				t.Errorf("%q as %s is not found: %q", secret, name, got)
+			}
+			if len(form) > r.MaxMatchLen() {
+				t.Errorf("%q as %s takes %d bytes, more than MaxMatchLen %d", secret, name, len(form), r.MaxMatchLen())
+			}
+		}
+	}
+	if n := NewRedactor().MaxMatchLen(); n != 0 {
+		t.Errorf("without secrets MaxMatchLen is %d", n)
+	}
+}
+
+// TestRedactorHead redacts the start of a text: it must agree with
+// redacting the whole, and leave out no more than MaxMatchLen bytes.
+func TestRedactorHead(t *testing.T) {
+	r := NewRedactor(testSecrets...)
+	text := "a " + testSecrets[0][:20] + "… b …" + testSecrets[1][4:] + " c"
+	for _, secret := range testSecrets {
+		for _, form := range forms(secret) {
+			text += " " + form + strings.Repeat(`\`, 20) + form
+		}
+	}
+	whole := r.String(text)
+	for n := 0; n <= len(text); n++ {
+		head := string(r.Head([]byte(text[:n])))
+		if !strings.HasPrefix(whole, head) {
+			t.Fatalf("Head of %q is %q, which does not begin %q", text[:n], head, whole)
+		}
+		_, held := r.redact([]byte(text[:n]), 0, false)
+		if held -= len(text[n-held:]) - len(strings.TrimLeft(text[n-held:], `\`)); held > r.MaxMatchLen() {
+			t.Fatalf("Head of %q left out %d bytes, more than MaxMatchLen", text[:n], held)
+		}
 	}
 }
