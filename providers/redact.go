@@ -44,13 +44,14 @@ const maxBackslashes = 16
 // Where a message was shortened to fit, the secret is hidden in part: its
 // start just before a cut mark ("…", "..."), and its end just after one ("…",
 // "...", `..."`), but only a piece of at least MinCutPiece characters and at
-// least half the secret's characters, rounded up. Shorter pieces are
-// left alone: people and bots write "..." all the time, and "Let me test..."
-// must not lose its "test" to the token test_abcdef123456; a piece that long
-// is no longer a word by chance. A secret shorter than MinCutPiece characters
-// is therefore hidden only whole. A match also takes the backslashes just
-// before it, so replacing a secret never leaves a dangling escape in a JSON or
-// quoted string. The zero value
+// least half the secret's characters, rounded up (9 of 17). Shorter pieces
+// are left alone: people and bots write "..." all the time, and "Let me
+// test..." must keep its "test" beside the token test_abcdef123456, while a
+// piece of the length required does not match a secret by chance. A secret
+// shorter than MinCutPiece characters is therefore hidden only whole.
+//
+// A match also takes the backslashes just before it, so replacing a secret
+// never leaves a dangling escape in a JSON or quoted string. The zero value
 // and nil remove nothing. A Redactor may be shared between goroutines.
 type Redactor struct {
 	secrets  []secret // longest first, so a secret holding another goes whole
@@ -179,6 +180,11 @@ func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held i
 			}
 			end, partial = max(end, e), partial || p
 		}
+		if end < 0 && !(partial && !final) {
+			continue
+		}
+		// Walked back only here: at every backslash of a long run it
+		// would cost the square of the run.
 		start := i
 		for start > done && text[start-1] == '\\' {
 			start--
@@ -189,9 +195,6 @@ func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held i
 			// is redone then too. The backslashes before it are kept with
 			// it, since a match takes them.
 			return append(b, text[done:start]...), len(text) - start
-		}
-		if end < 0 {
-			continue
 		}
 		b = append(b, text[done:start]...)
 		b = append(b, Redacted...)

@@ -301,6 +301,12 @@ func TestRedactorBackslashSecretStaysFast(t *testing.T) {
 	if got := r.String(strings.Repeat(`\`, 40) + "x"); got != Redacted {
 		t.Errorf("escaped secret: %q", got)
 	}
+	// A long run before what may begin a secret is walked back once, not
+	// at each of its backslashes.
+	long := strings.Repeat(`\`, 1<<18)
+	if got := NewRedactor(testSecrets...).Head([]byte("a" + long + "ocx_")); string(got) != "a" {
+		t.Errorf("Head kept %d bytes, want the text before the run", len(got))
+	}
 }
 
 // TestRedactorMaxMatchLen checks the bound against the longest forms the
