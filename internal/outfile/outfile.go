@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Request is a report file asked for on the command line.
@@ -165,8 +166,7 @@ func open(r Request, id identity) (*File, error) {
 	if id.info != nil {
 		// Replacing a report keeps its permissions.
 		if err := tmp.Chmod(id.info.Mode().Perm()); err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			removeTemp(tmp)
 			return nil, fmt.Errorf("%s %s: %v", r.Flag, r.Path, cause(err))
 		}
 	}
@@ -174,10 +174,42 @@ func open(r Request, id identity) (*File, error) {
 	return f, nil
 }
 
+// temps holds the names of the temporary files not yet committed or
+// aborted, for RemoveTemps. Once RemoveTemps has run, no more are made.
+var temps = struct {
+	sync.Mutex
+	names   map[string]bool
+	removed bool
+}{names: map[string]bool{}}
+
+// errExiting refuses a report asked for after RemoveTemps.
+var errExiting = errors.New("the process is exiting")
+
+// RemoveTemps removes the temporary file of every File not yet committed or
+// aborted, and makes opening any more fail. It is for a process about to
+// exit at once, such as on a second Ctrl-C, and may be called from any
+// goroutine, while others write: a report it cuts off fails to commit and is
+// not written, and reports already committed stay.
+func RemoveTemps() {
+	temps.Lock()
+	defer temps.Unlock()
+	temps.removed = true
+	for name := range temps.names {
+		os.Remove(name)
+		delete(temps.names, name)
+	}
+}
+
 // createTemp creates a new file beside target, named after it. Unlike
 // os.CreateTemp it asks for mode 0666, so that the umask decides, as it does
 // for a file os.Create makes: a user with umask 077 keeps transcripts private.
+// The lock is held while the file is made so that RemoveTemps cannot miss it.
 func createTemp(target string) (*os.File, error) {
+	temps.Lock()
+	defer temps.Unlock()
+	if temps.removed {
+		return nil, errExiting
+	}
 	dir, base := filepath.Split(target)
 	for try := 0; ; try++ {
 		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
@@ -185,8 +217,26 @@ func createTemp(target string) (*os.File, error) {
 		if errors.Is(err, fs.ErrExist) && try < 100 {
 			continue
 		}
+		if err == nil {
+			temps.names[name] = true
+		}
 		return f, err
 	}
+}
+
+// forget takes a temporary file that is gone, renamed or removed, out of
+// temps.
+func forget(name string) {
+	temps.Lock()
+	delete(temps.names, name)
+	temps.Unlock()
+}
+
+// removeTemp closes and removes a temporary file.
+func removeTemp(tmp *os.File) {
+	tmp.Close()
+	os.Remove(tmp.Name())
+	forget(tmp.Name())
 }
 
 // cause drops the temporary file's name from an error about it, which
@@ -255,6 +305,9 @@ func (f *File) Commit(data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+	}
+	forget(tmp.Name())
+	if err != nil {
 		return fmt.Errorf("write %s: %v", f.path, cause(err))
 	}
 	return nil
@@ -269,8 +322,7 @@ func (f *File) Abort() {
 		f.direct = nil
 	}
 	if f.tmp != nil {
-		f.tmp.Close()
-		os.Remove(f.tmp.Name())
+		removeTemp(f.tmp)
 		f.tmp = nil
 	}
 }

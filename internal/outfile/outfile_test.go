@@ -243,3 +243,59 @@ func TestAbortedStdoutReportWritesNothing(t *testing.T) {
 		t.Errorf("an aborted report wrote %q", out.String())
 	}
 }
+
+// TestRemoveTempsLeavesOnlyCommittedReports is what a second Ctrl-C does:
+// one report is in place, another is still being written.
+func TestRemoveTempsLeavesOnlyCommittedReports(t *testing.T) {
+	t.Cleanup(func() {
+		temps.Lock()
+		temps.removed = false
+		temps.Unlock()
+	})
+	dir := t.TempDir()
+	done, pending := filepath.Join(dir, "done.json"), filepath.Join(dir, "pending.xml")
+	write(t, pending, "previous run")
+	files, err := OpenAll([]Request{{"--json", done}, {"--junit", pending}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, files[0].Commit([]byte("record")))
+	if got := entries(t, dir); len(got) != 3 {
+		t.Fatalf("want the report, the earlier one and a temporary file: %v", got)
+	}
+
+	RemoveTemps()
+	if got := entries(t, dir); strings.Join(got, " ") != "done.json pending.xml" {
+		t.Errorf("after RemoveTemps: %v, want the two reports only", got)
+	}
+	if content(t, done) != "record" || content(t, pending) != "previous run" {
+		t.Error("RemoveTemps must leave the reports as they were")
+	}
+	// The report cut off cannot land any more, and no new one can start.
+	if err := files[1].Commit([]byte("late")); err == nil || content(t, pending) != "previous run" {
+		t.Errorf("a Commit after RemoveTemps: %v, %q", err, content(t, pending))
+	}
+	if _, err := OpenAll([]Request{{"--json", filepath.Join(dir, "new.json")}}, nil); err == nil || !strings.Contains(err.Error(), "exiting") {
+		t.Errorf("OpenAll after RemoveTemps: %v", err)
+	}
+	if got := entries(t, dir); len(got) != 2 {
+		t.Errorf("left behind: %v", got)
+	}
+}
+
+// TestCommittedAndAbortedFilesLeaveTheRegistry keeps RemoveTemps from
+// touching a name that is no longer its file's.
+func TestCommittedAndAbortedFilesLeaveTheRegistry(t *testing.T) {
+	dir := t.TempDir()
+	files, err := OpenAll([]Request{{"--json", filepath.Join(dir, "a.json")}, {"--junit", filepath.Join(dir, "b.xml")}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, files[0].Commit([]byte("a")))
+	files[1].Abort()
+	temps.Lock()
+	defer temps.Unlock()
+	if len(temps.names) != 0 {
+		t.Errorf("still registered: %v", temps.names)
+	}
+}
