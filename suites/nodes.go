@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/evalrun/evalrun/internal/suggest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -258,7 +259,7 @@ func (l *loader) mergeSources(v *yaml.Node, depth int) []field {
 }
 
 func (l *loader) unknownKey(key *yaml.Node, name, section string, known []string) {
-	if s := suggest(name, known); s != "" {
+	if s := suggest.Nearest(name, known); s != "" {
 		l.errorf(key, "unknown key %s in %s; did you mean %q?", quoteShort(name), section, s)
 		return
 	}
