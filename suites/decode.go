@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/internal/jsonpath"
+	"github.com/evalrun/evalrun/internal/suggest"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/providers/opencx"
 	"github.com/evalrun/evalrun/sim"
@@ -168,8 +169,8 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 			switch {
 			case known:
 				p.Type = typ
-			case suggest(typ, ProviderTypes()) != "":
-				l.errorf(v.val, "type: unknown provider type %s; did you mean %q?", shown(v.val), suggest(typ, ProviderTypes()))
+			case suggest.Nearest(typ, ProviderTypes()) != "":
+				l.errorf(v.val, "type: unknown provider type %s; did you mean %q?", shown(v.val), suggest.Nearest(typ, ProviderTypes()))
 			default:
 				l.errorf(v.val, "type: unknown provider type %s; want one of %s", shown(v.val), strings.Join(ProviderTypes(), ", "))
 			}
@@ -1081,7 +1082,7 @@ func (l *loader) enum(n *yaml.Node, label string, values []string) *string {
 		return &s
 	}
 	msg := fmt.Sprintf("%s: want one of %s, got %s", label, strings.Join(values, ", "), shown(l.resolve(n)))
-	if guess := suggest(s, values); guess != "" {
+	if guess := suggest.Nearest(s, values); guess != "" {
 		msg += fmt.Sprintf("; did you mean %q?", guess)
 	}
 	l.errorf(n, "%s", msg)

@@ -343,9 +343,40 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 	// The bounds are load's, the same for flags and suite values, and hold
 	// per process: after --shard has taken this machine's part.
 	if err := opts.Validate(); err != nil {
-		return opts, err
+		return opts, o.named(err)
 	}
 	return opts, nil
+}
+
+// flagOf is the flag of each suite load: key that Validate may refuse.
+var flagOf = map[string]string{
+	"rate": "rate", "vus": "vus", "max_in_flight": "max-in-flight",
+	"duration": "duration", "think_time": "think-time", "grace": "grace",
+}
+
+// named renames each setting Validate refused after the flag that gave it
+// (--max-in-flight for max_in_flight), so the user knows what to change; a
+// value from a suite keeps its load: key. A value --shard divided says so,
+// since it is not the one typed.
+func (o *loadFlags) named(err error) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+		var se *load.SettingError
+		if !errors.As(e, &se) || !o.set[flagOf[se.Key]] {
+			continue
+		}
+		value := se.Value
+		if o.shard != "" && (se.Key == "rate" || se.Key == "vus" || se.Key == "max_in_flight") {
+			value += " (this shard's part)"
+		}
+		out[i] = fmt.Errorf("--%s %s: %s", flagOf[se.Key], value, se.Want)
+	}
+	return errors.Join(out...)
 }
 
 // shard keeps part K of N of the load: 1/N of every rate, or of the users,

@@ -138,9 +138,30 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 // merge judges the whole by the same gates.
 func recordedThresholds(run *results.Run) []threshold.Threshold {
 	var out []threshold.Threshold
-	for _, t := range run.Load.Thresholds {
+	for _, r := range readRecorded(run) {
+		out = append(out, r.th)
+	}
+	return out
+}
+
+// recorded is a threshold of a load record that this evalrun can read, and
+// where the record keeps its verdict.
+type recorded struct {
+	i  int // in run.Load.Thresholds
+	th threshold.Threshold
+}
+
+// readRecorded parses the thresholds of a load record. One this evalrun
+// cannot read (a newer one wrote it, or a hand edit) is left out: its
+// recorded verdict is all there is to go on.
+func readRecorded(run *results.Run) []recorded {
+	if run.Load == nil {
+		return nil
+	}
+	var out []recorded
+	for i, t := range run.Load.Thresholds {
 		if th, err := threshold.Parse(t.Expr); err == nil {
-			out = append(out, th)
+			out = append(out, recorded{i, th})
 		}
 	}
 	return out
@@ -206,13 +227,8 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 // at a rounded rank must fail here if the standard value crosses it. A
 // threshold this evalrun cannot read stays as recorded.
 func rejudge(run *results.Run) {
-	if run.Load == nil {
-		return
-	}
-	for i, t := range run.Load.Thresholds {
-		if th, err := threshold.Parse(t.Expr); err == nil {
-			run.Load.Thresholds[i] = th.Evaluate(run)
-		}
+	for _, r := range readRecorded(run) {
+		run.Load.Thresholds[r.i] = r.th.Evaluate(run)
 	}
 }
 
