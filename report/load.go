@@ -161,12 +161,7 @@ var loadDropOrder = []string{"P90", "SVC P99", "MAX", "SVC P95", "PER S", "P50",
 // table is wider than opts.Width.
 func writeLatencyTable(b *bytes.Buffer, load *results.Load, opts TableOptions) error {
 	rows := loadRows(load)
-	service := false
-	for _, s := range rows {
-		if s.stats.ServiceMS != s.stats.LatencyMS {
-			service = true
-		}
-	}
+	service := showsService(rows)
 
 	header := []string{"", "COUNT", "ERR %", "P50", "P90", "P95", "P99", "MAX"}
 	if service {
@@ -239,17 +234,7 @@ func writeLatencyTable(b *bytes.Buffer, load *results.Load, opts TableOptions) e
 		aligns[i] = tw.AlignRight
 	}
 	aligns[0] = tw.AlignLeft
-	options := []tablewriter.Option{
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithFooterAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-	}
-	if opts.ASCII {
-		options = append(options, tablewriter.WithSymbols(tw.NewSymbols(tw.StyleASCII)))
-	}
-	table := tablewriter.NewTable(b, options...)
+	table := newTable(b, aligns, opts.ASCII)
 	headerCells := make([]any, len(shown))
 	for i, h := range shown {
 		headerCells[i] = h
@@ -617,4 +602,16 @@ func colorize(opts TableOptions, code, text string) string {
 		return text
 	}
 	return code + text + "\x1b[0m"
+}
+
+// showsService reports whether any row's service latency differs from its
+// latency (the open model's lateness), which is when the service columns
+// say something.
+func showsService(rows []loadRow) bool {
+	for _, r := range rows {
+		if r.stats.ServiceMS != r.stats.LatencyMS {
+			return true
+		}
+	}
+	return false
 }

@@ -308,17 +308,7 @@ func renderColumns(b *bytes.Buffer, cols []*column, verdict *column, convs []*re
 	for i, c := range cols {
 		header[i], aligns[i] = c.header, c.align
 	}
-	options := []tablewriter.Option{
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithFooterAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-	}
-	if opts.ASCII {
-		options = append(options, tablewriter.WithSymbols(tw.NewSymbols(tw.StyleASCII)))
-	}
-	table := tablewriter.NewTable(b, options...)
+	table := newTable(b, aligns, opts.ASCII)
 	table.Header(header...)
 	for r, conv := range convs {
 		row := make([]string, len(cols))
@@ -636,4 +626,20 @@ func paint(opts TableOptions, s results.Status, text string) string {
 		return text
 	}
 	return code + text + "\x1b[0m"
+}
+
+// newTable is a boxed table that writes cells as given (no auto-format, no
+// wrapping), aligned per column, in ASCII when the terminal needs it.
+func newTable(w io.Writer, aligns []tw.Align, ascii bool) *tablewriter.Table {
+	options := []tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithFooterAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+	}
+	if ascii {
+		options = append(options, tablewriter.WithSymbols(tw.NewSymbols(tw.StyleASCII)))
+	}
+	return tablewriter.NewTable(w, options...)
 }
