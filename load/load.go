@@ -240,7 +240,7 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{plan: pl, player: p, rec: newRecorder(pl.SampleLimit, pl.open)}
+	e := &engine{plan: pl, player: p}
 	for _, s := range ss {
 		for _, c := range s.Conversations {
 			if c.Skip == "" {
@@ -265,6 +265,7 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
 	defer e.cancel(nil)
 	e.start = time.Now()
+	e.rec = newRecorder(pl.SampleLimit, pl.open, e.start)
 	startedAt := e.start.UTC()
 	var interruptedAt atomic.Int64
 	defer context.AfterFunc(ctx, func() { interruptedAt.Store(int64(time.Since(e.start))) })()
@@ -564,6 +565,9 @@ func (e *engine) record(ss []*suites.Suite, runID string, startedAt time.Time, w
 		*x.to, err = Stats(0, x.m.count, x.m.errors, x.m.co, x.m.service)
 		errs = append(errs, err)
 	}
+	var err error
+	l.IntervalMS, l.Timeline, err = r.timeline.record(wall)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

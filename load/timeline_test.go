@@ -1,0 +1,264 @@
+package load
+
+import (
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/evalrun/evalrun/internal/latency"
+	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// The coarse buckets are HdrHistogram's at two digits: every value lies in
+// the bucket whose top stands for it, under 1% above it.
+func TestCoarseBuckets(t *testing.T) {
+	last := -1
+	for v := int64(1); v < latency.Highest; v += 1 + v/300 {
+		i := coarseIndex(v)
+		if i < last {
+			t.Fatalf("coarseIndex(%d) = %d, below coarseIndex of a smaller value (%d)", v, i, last)
+		}
+		last = i
+		top := coarseTop(i)
+		if top < v || float64(top-v) > float64(v)/128 {
+			t.Fatalf("value %d: top of its bucket %d is %d", v, i, top)
+		}
+		if coarseIndex(top) != i {
+			t.Fatalf("the top %d of bucket %d is in bucket %d", top, i, coarseIndex(top))
+		}
+	}
+	if top := coarseTop(coarseIndex(latency.Highest)); top != latency.Highest {
+		t.Errorf("the top of the highest bucket is %d, want the histograms' highest %d", top, latency.Highest)
+	}
+}
+
+// synthetic is a conversation for the recorder: when it began, and
+// its turns' latencies (a negative one errored).
+type synthetic struct {
+	began time.Duration
+	turns []time.Duration
+	// sessionFailed: the provider could not open the session, after session.
+	sessionFailed bool
+	session       time.Duration
+	lateness      time.Duration
+}
+
+func (p synthetic) outcome() runner.Outcome {
+	o := runner.Outcome{Status: results.Passed, Session: p.session}
+	if p.sessionFailed {
+		o.Status = results.Errored
+		return o
+	}
+	for _, l := range p.turns {
+		t := runner.TurnOutcome{Latency: l}
+		if l < 0 {
+			t.Latency, t.Errored = -l, true
+			o.Status = results.Errored
+		}
+		o.Turns = append(o.Turns, t)
+		o.Duration += t.Latency
+	}
+	return o
+}
+
+var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+
+// recordPlays builds the record of an open run that began at start and
+// played ps for wall, with the timeline width set to width (0: the
+// default), through the engine's assembly, as Run does.
+func recordPlays(t testing.TB, runID string, start time.Time, wall, width time.Duration, ps []synthetic) *results.Run {
+	t.Helper()
+	pl, err := Options{Rate: 100, Duration: wall}.plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &engine{plan: pl, rec: newRecorder(pl.SampleLimit, pl.open, start)}
+	if width > 0 {
+		e.rec.timeline.width = width
+	}
+	s := opencxFixture()
+	for _, p := range ps {
+		o := p.outcome()
+		began := start.Add(p.began)
+		e.rec.record(s, s.Conversations[0], &o, p.lateness, began, began.Add(o.Session+o.Duration))
+		e.started.Add(1)
+	}
+	run, err := e.record([]*suites.Suite{s}, runID, start, wall, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// opencxFixture is the test suite with a provider that opens sessions, so
+// that failed session creations count as errors.
+func opencxFixture() *suites.Suite {
+	s := *fixture
+	s.Provider.Type = suites.OpenCX
+	return &s
+}
+
+// A service that freezes for 2 s: every conversation that begins in the
+// freeze, or just before it, has its reply only when it ends. The timeline
+// shows two intervals in which nothing finished, then the backlog at once,
+// slow, while conversations kept beginning.
+func TestTimelineShowsAFreeze(t *testing.T) {
+	var ps []synthetic
+	freezeFrom, freezeTo := 4*time.Second, 6*time.Second
+	for at := time.Duration(0); at < 10*time.Second; at += 10 * time.Millisecond {
+		reply := 50 * time.Millisecond
+		if end := at + reply; end >= freezeFrom && end < freezeTo {
+			reply = freezeTo + 20*time.Millisecond - at
+		}
+		ps = append(ps, synthetic{began: at, turns: []time.Duration{reply}})
+	}
+	// The last replies come after the 10 s of starts, in the grace period.
+	run := recordPlays(t, "freeze", t0, 10500*time.Millisecond, 0, ps)
+	l := run.Load
+	if l.IntervalMS != 1000 || len(l.Timeline) != 11 {
+		t.Fatalf("timeline of %d intervals of %gms, want 11 of 1000ms", len(l.Timeline), l.IntervalMS)
+	}
+	for i, iv := range l.Timeline {
+		if want := int64(100) * int64(min(10-i, 1)); iv.StartMS != float64(i)*1000 || iv.Started != want {
+			t.Errorf("interval %d: starts at %gms with %d begun, want %dms and %d", i, iv.StartMS, iv.Started, i*1000, want)
+		}
+		switch i {
+		case 4, 5:
+			if iv.Turns != 0 || iv.Histogram != "" || iv.LatencyMS != (results.Percentiles{}) {
+				t.Errorf("interval %d, in the freeze: %d turns, p99 %gms, want none", i, iv.Turns, iv.LatencyMS.P99)
+			}
+		case 6:
+			if iv.Turns < 200 || iv.LatencyMS.P99 < 1900 || iv.LatencyMS.Max < 2000 {
+				t.Errorf("interval 6, after the freeze: %d turns, p99 %gms, max %gms; want the backlog (> 200) and a spike (p99 ≥ 1.9s)", iv.Turns, iv.LatencyMS.P99, iv.LatencyMS.Max)
+			}
+		default:
+			if iv.Turns == 0 || iv.LatencyMS.P99 < 50 || iv.LatencyMS.P99 > 50*1.01 {
+				t.Errorf("interval %d: %d turns, p99 %gms, want some at 50ms", i, iv.Turns, iv.LatencyMS.P99)
+			}
+		}
+	}
+	checkTotals(t, run)
+}
+
+// checkTotals checks that the timeline adds up to the run's totals.
+func checkTotals(t *testing.T, run *results.Run) {
+	t.Helper()
+	l := run.Load
+	var started, turns, errs, latencies int64
+	for i, iv := range l.Timeline {
+		started += iv.Started
+		turns += iv.Turns
+		errs += iv.Errors
+		h, err := latency.Decode(iv.Histogram)
+		if err != nil {
+			t.Fatalf("interval %d: %v", i, err)
+		}
+		latencies += h.TotalCount()
+	}
+	if started != int64(l.Started) {
+		t.Errorf("the timeline has %d conversations begun, the run %d", started, l.Started)
+	}
+	if turns != l.Overall.Count {
+		t.Errorf("the timeline has %d turns, the run %d", turns, l.Overall.Count)
+	}
+	if want := l.Overall.Errors + l.Session.Errors; errs != want {
+		t.Errorf("the timeline has %d errors, the run %d", errs, want)
+	}
+	co, _, err := Histograms(l.Overall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latencies != co.TotalCount() {
+		t.Errorf("the timeline's histograms hold %d latencies, the run's %d", latencies, co.TotalCount())
+	}
+}
+
+// longRun is ps over span: a conversation every step of three turns, some
+// of which error, and some whose session fails, with latencies over a few
+// octaves.
+func longRun(span, step time.Duration) []synthetic {
+	var ps []synthetic
+	for i, at := 0, time.Duration(0); at < span; i, at = i+1, at+step {
+		p := synthetic{began: at, session: time.Duration(i%7) * time.Millisecond, lateness: time.Duration(i%5) * time.Millisecond}
+		switch {
+		case i%97 == 0:
+			p.sessionFailed = true
+		default:
+			for j := range 3 {
+				l := time.Duration(20+(i*7919+j*104729)%4000) * time.Millisecond
+				if (i+j)%41 == 0 {
+					l = -l
+				}
+				p.turns = append(p.turns, l)
+				if l < 0 {
+					break
+				}
+			}
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+// A run longer than TimelineLimit intervals widens its timeline by
+// doubling, and merging pairs loses nothing: the widened timeline is the
+// one a recorder would have kept at that width from the start, and it adds
+// up to the run's totals.
+func TestTimelineWidensExactly(t *testing.T) {
+	span := 3 * time.Hour
+	ps := longRun(span, 1700*time.Millisecond)
+	run := recordPlays(t, "long", t0, span, 0, ps)
+	l := run.Load
+	// 3 h: 1 s up to 600 s, then 2, 4, 8, 16 and 32 s (10,800 s in 338).
+	if l.IntervalMS != 32000 || len(l.Timeline) != 338 {
+		t.Fatalf("timeline of %d intervals of %gms, want 338 of 32s", len(l.Timeline), l.IntervalMS)
+	}
+	checkTotals(t, run)
+	want := recordPlays(t, "long", t0, span, 32*time.Second, ps).Load.Timeline
+	if !reflect.DeepEqual(l.Timeline, want) {
+		t.Error("the widened timeline differs from one kept at 32s from the start")
+	}
+}
+
+// A day's timeline stays within the bound, in intervals and in memory.
+func TestTimelineIsBounded(t *testing.T) {
+	tl := newTimeline(t0)
+	for at := time.Duration(0); at < 24*time.Hour; at += 100 * time.Millisecond {
+		tl.at(t0.Add(at)).lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
+	}
+	if len(tl.slots) > TimelineLimit || tl.width != 256*time.Second {
+		t.Errorf("%d intervals of %v after 24h, want at most %d of 256s", len(tl.slots), tl.width, TimelineLimit)
+	}
+	// Latencies from 1 ms to 10 s in every interval: about 13 octaves of
+	// 128 coarse buckets, 8 bytes each.
+	bytes := 0
+	for _, s := range tl.slots {
+		bytes += 8 * cap(s.lat.counts)
+	}
+	if limit := TimelineLimit * 13 * 128 * 8 * 2; bytes > limit {
+		t.Errorf("the timeline's histograms hold %d bytes, more than %d", bytes, limit)
+	}
+}
+
+// BenchmarkTimelineMemory reports the heap a day's timeline holds, with
+// replies from 1 ms to 10 s (wider than most services spread).
+func BenchmarkTimelineMemory(b *testing.B) {
+	var heap uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		tl := newTimeline(t0)
+		for at := time.Duration(0); at < 24*time.Hour; at += 100 * time.Millisecond {
+			tl.at(t0.Add(at)).lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		heap = after.HeapAlloc - before.HeapAlloc
+		runtime.KeepAlive(tl)
+	}
+	b.ReportMetric(float64(heap), "heap-B/day")
+}
