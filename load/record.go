@@ -127,12 +127,14 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 		behind += o.SessionPaced
 	}
 	sessionBehind := behind
-	// When each request ended, for the timeline: the play's requests follow
-	// one another with nothing measured in between.
-	at := began.Add(o.SessionPaced + o.Session)
+	// When each request ended, as an offset from the test start, for the
+	// timeline: the play's requests follow one another with nothing
+	// measured in between.
+	from := max(began.Sub(r.timeline.start), 0)
+	at := from + o.SessionPaced + o.Session
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.timeline.at(began).started++
+	r.timeline.cover(from).started++
 	for i, t := range turns {
 		for len(r.turns) <= i {
 			r.turns = append(r.turns, newMetric())
@@ -140,8 +142,8 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 		if r.open {
 			behind += t.Paced
 		}
-		at = at.Add(t.Paced + t.Latency)
-		sl := r.timeline.at(at)
+		at += t.Paced + t.Latency
+		sl := r.timeline.cover(at)
 		sl.turns++
 		if t.Errored {
 			r.turns[i].fail()
@@ -162,7 +164,7 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 			}
 		case o.Status == results.Errored:
 			r.session.fail()
-			r.timeline.at(began.Add(o.SessionPaced+o.Session)).errors++
+			r.timeline.cover(from+o.SessionPaced+o.Session).errors++
 		}
 	}
 	switch o.Status {

@@ -227,7 +227,7 @@ func TestTimelineWidensExactly(t *testing.T) {
 func TestTimelineIsBounded(t *testing.T) {
 	tl := newTimeline(t0)
 	for at := time.Duration(0); at < 24*time.Hour; at += 100 * time.Millisecond {
-		tl.at(t0.Add(at)).lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
+		tl.cover(at).lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
 	}
 	if len(tl.slots) > TimelineLimit || tl.width != 256*time.Second {
 		t.Errorf("%d intervals of %v after 24h, want at most %d of 256s", len(tl.slots), tl.width, TimelineLimit)
@@ -253,7 +253,7 @@ func BenchmarkTimelineMemory(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		tl := newTimeline(t0)
 		for at := time.Duration(0); at < 24*time.Hour; at += 100 * time.Millisecond {
-			tl.at(t0.Add(at)).lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
+			tl.cover(at).lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -261,4 +261,21 @@ func BenchmarkTimelineMemory(b *testing.B) {
 		runtime.KeepAlive(tl)
 	}
 	b.ReportMetric(float64(heap), "heap-B/day")
+}
+
+// BenchmarkTimelineRecord measures writing a full timeline into the record,
+// as the end of a long run does: 600 intervals of replies from 1 ms to 10 s.
+func BenchmarkTimelineRecord(b *testing.B) {
+	tl := newTimeline(t0)
+	for at := time.Duration(0); at < 600*time.Second; at += 10 * time.Millisecond {
+		s := tl.cover(at)
+		s.turns++
+		s.lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := tl.record(600 * time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
