@@ -1,8 +1,11 @@
 package load
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,6 +266,114 @@ func BenchmarkTimelineMemory(b *testing.B) {
 	b.ReportMetric(float64(heap), "heap-B/day")
 }
 
+// split deals ps to two shards in turn, the second beginning off after the
+// first, and keeps to each shard the plays that begin before its end.
+func split(ps []synthetic, off, endA, endB time.Duration) (a, b []synthetic) {
+	for i, p := range ps {
+		switch {
+		case i%2 == 0 && p.began < endA:
+			a = append(a, p)
+		case i%2 == 1 && p.began >= off && p.began-off < endB:
+			p.began -= off
+			b = append(b, p)
+		}
+	}
+	return a, b
+}
+
+// Shards that began together, or a whole number of intervals apart, merge
+// into the timeline one recorder would have kept of all their plays, even
+// when one ran long enough to widen its intervals and the other did not.
+func TestMergedTimelineIsTheCombinedOne(t *testing.T) {
+	all := longRun(700*time.Second, 230*time.Millisecond)
+	for _, off := range []time.Duration{0, 4 * time.Second} {
+		a, b := split(all, off, 700*time.Second, 300*time.Second)
+		ra := recordPlays(t, "a", t0, 700*time.Second, 0, a)
+		rb := recordPlays(t, "b", t0.Add(off), 300*time.Second, 0, b)
+		if ra.Load.IntervalMS != 2000 || rb.Load.IntervalMS != 1000 {
+			t.Fatalf("shard widths %g and %gms, want 2000 and 1000", ra.Load.IntervalMS, rb.Load.IntervalMS)
+		}
+		var both []synthetic
+		both = append(both, a...)
+		for _, p := range b {
+			p.began += off
+			both = append(both, p)
+		}
+		want := recordPlays(t, "ab", t0, 700*time.Second, 0, both)
+		got, err := Merge(roundTrip(t, ra), roundTrip(t, rb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Load.IntervalMS != want.Load.IntervalMS || !reflect.DeepEqual(got.Load.Timeline, want.Load.Timeline) {
+			t.Errorf("shards %v apart: the merged timeline (%d of %gms) differs from the combined one (%d of %gms)",
+				off, len(got.Load.Timeline), got.Load.IntervalMS, len(want.Load.Timeline), want.Load.IntervalMS)
+		}
+		checkTotals(t, got)
+	}
+}
+
+// Shards that began part of an interval apart cannot be merged onto one
+// grid without splitting intervals: each goes whole to the merged one that
+// holds its middle, and the totals stay exact.
+func TestMergedTimelineOfShardsOutOfStep(t *testing.T) {
+	all := longRun(60*time.Second, 50*time.Millisecond)
+	a, b := split(all, 1300*time.Millisecond, 60*time.Second, 50*time.Second)
+	ra := recordPlays(t, "a", t0, 60*time.Second, 0, a)
+	rb := recordPlays(t, "b", t0.Add(1300*time.Millisecond), 50*time.Second, 0, b)
+	got, err := Merge(ra, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Load.IntervalMS != 1000 || len(got.Load.Timeline) < 60 {
+		t.Errorf("merged timeline of %d intervals of %gms, want 60 or more of 1s", len(got.Load.Timeline), got.Load.IntervalMS)
+	}
+	checkTotals(t, got)
+	// B's interval from 1.3 s to 2.3 s holds its middle, 1.8 s, in the
+	// merged interval from 1 s.
+	if got, want := got.Load.Timeline[1].Started, ra.Load.Timeline[1].Started+rb.Load.Timeline[0].Started; got != want {
+		t.Errorf("merged interval 1 has %d begun, want %d (a's interval 1 and b's first)", got, want)
+	}
+
+	// A record without a timeline leaves the merge without one: a timeline
+	// short of a shard would show a dip that never happened.
+	old := roundTrip(t, rb)
+	old.Load.IntervalMS, old.Load.Timeline = 0, nil
+	if got, err := Merge(ra, old); err != nil || got.Load.Timeline != nil || got.Load.IntervalMS != 0 {
+		t.Errorf("merge with a record without timeline: %v, %d intervals; want none", err, len(got.Load.Timeline))
+	}
+}
+
+func TestMergeRefusesACorruptTimeline(t *testing.T) {
+	good := recordPlays(t, "a", t0, 5*time.Second, 0, longRun(5*time.Second, 100*time.Millisecond))
+	other := recordPlays(t, "b", t0, 5*time.Second, 0, longRun(5*time.Second, 100*time.Millisecond))
+	busiest := 0
+	for i, iv := range other.Load.Timeline {
+		if iv.Turns > other.Load.Timeline[busiest].Turns {
+			busiest = i
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		spoil func(l *results.Load)
+		want  string
+	}{
+		{"negative count", func(l *results.Load) { l.Timeline[2].Turns = -1 }, "load.timeline[2]: counts must not be negative"},
+		{"no width", func(l *results.Load) { l.IntervalMS = 0 }, "needs a positive width"},
+		{"negative start", func(l *results.Load) { l.Timeline[1].StartMS = -5 }, "load.timeline[1]: start_ms -5"},
+		{"bad histogram", func(l *results.Load) { l.Timeline[3].Histogram = "bm90IGEgaGlzdG9ncmFt" }, "load.timeline[3]: decode histogram"},
+		{"more latencies than turns", func(l *results.Load) { l.Timeline[busiest].Turns = 1 }, fmt.Sprintf("load.timeline[%d]: the histogram holds", busiest)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bad := roundTrip(t, other)
+			c.spoil(bad.Load)
+			_, err := Merge(good, bad)
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "record 2 (run b)") {
+				t.Errorf("err = %v, want one that says %q of record 2", err, c.want)
+			}
+		})
+	}
+}
+
 // BenchmarkTimelineRecord measures writing a full timeline into the record,
 // as the end of a long run does: 600 intervals of replies from 1 ms to 10 s.
 func BenchmarkTimelineRecord(b *testing.B) {
@@ -276,6 +387,34 @@ func BenchmarkTimelineRecord(b *testing.B) {
 	for b.Loop() {
 		if _, _, err := tl.record(600 * time.Second); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// The percentiles the recorder writes for an interval are those anyone
+// reads from its histogram (report.ReadRecord, merge): latency.Percentiles.
+func TestCoarsePercentilesAreTheHistograms(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := range 200 {
+		var c coarse
+		for _, d := range latencies(rng, 1+n*7, time.Duration(1+rng.IntN(5000))*time.Millisecond) {
+			c.add(latency.Micros(d), int64(1+rng.IntN(3)))
+		}
+		c.add(int64(rng.IntN(3000)), 1) // and one of the µs exact below 256
+		h := latency.New()
+		if err := c.hdr(h); err != nil {
+			t.Fatal(err)
+		}
+		enc, err := latency.Encode(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := latency.Decode(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.percentiles(), latency.Percentiles(back); got != want {
+			t.Fatalf("case %d: coarse percentiles %+v, the histogram's %+v", n, got, want)
 		}
 	}
 }
