@@ -1,6 +1,8 @@
 package load
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/internal/latency"
+	"github.com/evalrun/evalrun/report"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/suites"
@@ -416,5 +419,53 @@ func TestCoarsePercentilesAreTheHistograms(t *testing.T) {
 		if got, want := c.percentiles(), latency.Percentiles(back); got != want {
 			t.Fatalf("case %d: coarse percentiles %+v, the histogram's %+v", n, got, want)
 		}
+	}
+}
+
+// report.ReadRecord takes a record with a timeline as the recorder wrote
+// it, percentiles and all, and refuses one whose timeline no run could
+// have written.
+func TestReadRecordChecksTheTimeline(t *testing.T) {
+	run := recordPlays(t, "a", t0, 20*time.Second, 0, longRun(20*time.Second, 100*time.Millisecond))
+	b, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := report.ReadRecord(bytes.NewReader(b), "a.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Load.IntervalMS != run.Load.IntervalMS || !reflect.DeepEqual(back.Load.Timeline, run.Load.Timeline) {
+		t.Error("the timeline read back differs from the one written")
+	}
+	busiest := 0
+	for i, iv := range run.Load.Timeline {
+		if iv.Turns > run.Load.Timeline[busiest].Turns {
+			busiest = i
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		spoil func(l *results.Load)
+		want  string
+	}{
+		{"negative count", func(l *results.Load) { l.Timeline[2].Errors = -1 }, "load.timeline[2]: counts must not be negative"},
+		{"negative width", func(l *results.Load) { l.IntervalMS = -1000 }, "load.interval_ms is -1000"},
+		{"negative start", func(l *results.Load) { l.Timeline[1].StartMS = -5 }, "load.timeline[1]: start_ms -5"},
+		{"bad histogram", func(l *results.Load) { l.Timeline[3].Histogram = "bm90IGEgaGlzdG9ncmFt" }, "load.timeline[3]: decode histogram"},
+		{"more latencies than turns", func(l *results.Load) { l.Timeline[busiest].Turns = 1 }, fmt.Sprintf("load.timeline[%d]: the histogram holds", busiest)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bad := roundTrip(t, run)
+			c.spoil(bad.Load)
+			b, err := json.Marshal(bad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = report.ReadRecord(bytes.NewReader(b), "a.json")
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "a.json: corrupt record") {
+				t.Errorf("err = %v, want a corrupt record that says %q", err, c.want)
+			}
+		})
 	}
 }
