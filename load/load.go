@@ -61,6 +61,15 @@
 // errored + unfinished): a conversation the grace period cut short did not
 // pass. ErrorRate is errored requests (turns and session creations) over
 // requests sent. Both are 0 with nothing to divide by.
+//
+// # Over time
+//
+// Load.Timeline holds the same counts interval by interval from the test
+// start (TimelineInterval, widened to stay within TimelineLimit
+// intervals), so that a stall of a few seconds, which the run's
+// percentiles average away, shows as intervals in which nothing finished;
+// see TimelineInterval for how turns are placed in time and why their
+// histograms are coarser.
 package load
 
 import (
