@@ -73,17 +73,17 @@ func (p synthetic) outcome() runner.Outcome {
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 
 // recordPlays builds the record of an open run that began at start and
-// played ps for wall, with the timeline width set to width (0: the
-// default), through the engine's assembly, as Run does.
-func recordPlays(t testing.TB, runID string, start time.Time, wall, width time.Duration, ps []synthetic) *results.Run {
+// played ps for wall, through the engine's assembly, as Run does; tune,
+// when set, changes the timeline's settings first.
+func recordPlays(t testing.TB, runID string, start time.Time, wall time.Duration, ps []synthetic, tune func(*timeline)) *results.Run {
 	t.Helper()
 	pl, err := Options{Rate: 100, Duration: wall}.plan()
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &engine{plan: pl, rec: newRecorder(pl.SampleLimit, pl.open, start)}
-	if width > 0 {
-		e.rec.timeline.width = width
+	if tune != nil {
+		tune(&e.rec.timeline)
 	}
 	s := opencxFixture()
 	for _, p := range ps {
@@ -122,7 +122,7 @@ func TestTimelineShowsAFreeze(t *testing.T) {
 		ps = append(ps, synthetic{began: at, turns: []time.Duration{reply}})
 	}
 	// The last replies come after the 10 s of starts, in the grace period.
-	run := recordPlays(t, "freeze", t0, 10500*time.Millisecond, 0, ps)
+	run := recordPlays(t, "freeze", t0, 10500*time.Millisecond, ps, nil)
 	l := run.Load
 	if l.IntervalMS != 1000 || len(l.Timeline) != 11 {
 		t.Fatalf("timeline of %d intervals of %gms, want 11 of 1000ms", len(l.Timeline), l.IntervalMS)
@@ -216,14 +216,14 @@ func longRun(span, step time.Duration) []synthetic {
 func TestTimelineWidensExactly(t *testing.T) {
 	span := 3 * time.Hour
 	ps := longRun(span, 1700*time.Millisecond)
-	run := recordPlays(t, "long", t0, span, 0, ps)
+	run := recordPlays(t, "long", t0, span, ps, nil)
 	l := run.Load
 	// 3 h: 1 s up to 600 s, then 2, 4, 8, 16 and 32 s (10,800 s in 338).
 	if l.IntervalMS != 32000 || len(l.Timeline) != 338 {
 		t.Fatalf("timeline of %d intervals of %gms, want 338 of 32s", len(l.Timeline), l.IntervalMS)
 	}
 	checkTotals(t, run)
-	want := recordPlays(t, "long", t0, span, 32*time.Second, ps).Load.Timeline
+	want := recordPlays(t, "long", t0, span, ps, func(tl *timeline) { tl.width = 32 * time.Second }).Load.Timeline
 	if !reflect.DeepEqual(l.Timeline, want) {
 		t.Error("the widened timeline differs from one kept at 32s from the start")
 	}
@@ -287,14 +287,16 @@ func split(ps []synthetic, off, endA, endB time.Duration) (a, b []synthetic) {
 // Shards that began together, or a whole number of intervals apart, merge
 // into the timeline one recorder would have kept of all their plays, even
 // when one ran long enough to widen its intervals and the other did not.
+// (The limit is lowered to 40 intervals so that a 70 s run widens.)
 func TestMergedTimelineIsTheCombinedOne(t *testing.T) {
-	all := longRun(700*time.Second, 230*time.Millisecond)
+	limit := func(tl *timeline) { tl.limit = 40 }
+	all := longRun(70*time.Second, 50*time.Millisecond)
 	for _, off := range []time.Duration{0, 4 * time.Second} {
-		a, b := split(all, off, 700*time.Second, 300*time.Second)
-		ra := recordPlays(t, "a", t0, 700*time.Second, 0, a)
-		rb := recordPlays(t, "b", t0.Add(off), 300*time.Second, 0, b)
-		if ra.Load.IntervalMS != 2000 || rb.Load.IntervalMS != 1000 {
-			t.Fatalf("shard widths %g and %gms, want 2000 and 1000", ra.Load.IntervalMS, rb.Load.IntervalMS)
+		a, b := split(all, off, 70*time.Second, 20*time.Second)
+		ra := recordPlays(t, "a", t0, 70*time.Second, a, limit)
+		rb := recordPlays(t, "b", t0.Add(off), 20*time.Second, b, limit)
+		if ra.Load.IntervalMS <= rb.Load.IntervalMS {
+			t.Fatalf("shard widths %g and %gms, want the longer run's wider", ra.Load.IntervalMS, rb.Load.IntervalMS)
 		}
 		var both []synthetic
 		both = append(both, a...)
@@ -302,7 +304,7 @@ func TestMergedTimelineIsTheCombinedOne(t *testing.T) {
 			p.began += off
 			both = append(both, p)
 		}
-		want := recordPlays(t, "ab", t0, 700*time.Second, 0, both)
+		want := recordPlays(t, "ab", t0, 70*time.Second, both, limit)
 		got, err := Merge(roundTrip(t, ra), roundTrip(t, rb))
 		if err != nil {
 			t.Fatal(err)
@@ -319,16 +321,16 @@ func TestMergedTimelineIsTheCombinedOne(t *testing.T) {
 // grid without splitting intervals: each goes whole to the merged one that
 // holds its middle, and the totals stay exact.
 func TestMergedTimelineOfShardsOutOfStep(t *testing.T) {
-	all := longRun(60*time.Second, 50*time.Millisecond)
-	a, b := split(all, 1300*time.Millisecond, 60*time.Second, 50*time.Second)
-	ra := recordPlays(t, "a", t0, 60*time.Second, 0, a)
-	rb := recordPlays(t, "b", t0.Add(1300*time.Millisecond), 50*time.Second, 0, b)
+	all := longRun(20*time.Second, 50*time.Millisecond)
+	a, b := split(all, 1300*time.Millisecond, 20*time.Second, 15*time.Second)
+	ra := recordPlays(t, "a", t0, 20*time.Second, a, nil)
+	rb := recordPlays(t, "b", t0.Add(1300*time.Millisecond), 15*time.Second, b, nil)
 	got, err := Merge(ra, rb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Load.IntervalMS != 1000 || len(got.Load.Timeline) < 60 {
-		t.Errorf("merged timeline of %d intervals of %gms, want 60 or more of 1s", len(got.Load.Timeline), got.Load.IntervalMS)
+	if got.Load.IntervalMS != 1000 || len(got.Load.Timeline) < 20 {
+		t.Errorf("merged timeline of %d intervals of %gms, want 20 or more of 1s", len(got.Load.Timeline), got.Load.IntervalMS)
 	}
 	checkTotals(t, got)
 	// B's interval from 1.3 s to 2.3 s holds its middle, 1.8 s, in the
@@ -347,8 +349,8 @@ func TestMergedTimelineOfShardsOutOfStep(t *testing.T) {
 }
 
 func TestMergeRefusesACorruptTimeline(t *testing.T) {
-	good := recordPlays(t, "a", t0, 5*time.Second, 0, longRun(5*time.Second, 100*time.Millisecond))
-	other := recordPlays(t, "b", t0, 5*time.Second, 0, longRun(5*time.Second, 100*time.Millisecond))
+	good := recordPlays(t, "a", t0, 3*time.Second, longRun(3*time.Second, 100*time.Millisecond), nil)
+	other := recordPlays(t, "b", t0, 3*time.Second, longRun(3*time.Second, 100*time.Millisecond), nil)
 	busiest := 0
 	for i, iv := range other.Load.Timeline {
 		if iv.Turns > other.Load.Timeline[busiest].Turns {
@@ -398,9 +400,9 @@ func BenchmarkTimelineRecord(b *testing.B) {
 // reads from its histogram (report.ReadRecord, merge): latency.Percentiles.
 func TestCoarsePercentilesAreTheHistograms(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for n := range 200 {
+	for n := range 40 {
 		var c coarse
-		for _, d := range latencies(rng, 1+n*7, time.Duration(1+rng.IntN(5000))*time.Millisecond) {
+		for _, d := range latencies(rng, 1+n*31, time.Duration(1+rng.IntN(5000))*time.Millisecond) {
 			c.add(latency.Micros(d), int64(1+rng.IntN(3)))
 		}
 		c.add(int64(rng.IntN(3000)), 1) // and one of the µs exact below 256
@@ -426,7 +428,7 @@ func TestCoarsePercentilesAreTheHistograms(t *testing.T) {
 // it, percentiles and all, and refuses one whose timeline no run could
 // have written.
 func TestReadRecordChecksTheTimeline(t *testing.T) {
-	run := recordPlays(t, "a", t0, 20*time.Second, 0, longRun(20*time.Second, 100*time.Millisecond))
+	run := recordPlays(t, "a", t0, 5*time.Second, longRun(5*time.Second, 100*time.Millisecond), nil)
 	b, err := json.Marshal(run)
 	if err != nil {
 		t.Fatal(err)
