@@ -29,7 +29,8 @@ import (
 // run outlasts TimelineLimit intervals, the width doubles and each pair of
 // neighbours merges into one. Counts and histograms add up exactly, so the
 // timeline's turns, errors and histograms always sum to the run's totals; a
-// 24 h run ends with 338 intervals of 256 s.
+// 24 h run ends with 338 intervals of 256 s. The limit leaves a 10-minute
+// run, with its 30 s of default grace, second by second.
 //
 // An interval's histogram is kept at two significant digits (1/128, under
 // 1%): a full-precision one (three digits, about 184 KiB) per interval
@@ -41,7 +42,7 @@ import (
 // the percentiles read from it err on the high side, as HDR ones do.
 const (
 	TimelineInterval = time.Second
-	TimelineLimit    = 600
+	TimelineLimit    = 640
 )
 
 // coarseHalf is the number of coarse buckets per octave above 2·coarseHalf

@@ -218,7 +218,7 @@ func TestTimelineWidensExactly(t *testing.T) {
 	ps := longRun(span, 1700*time.Millisecond)
 	run := recordPlays(t, "long", t0, span, ps, nil)
 	l := run.Load
-	// 3 h: 1 s up to 600 s, then 2, 4, 8, 16 and 32 s (10,800 s in 338).
+	// 3 h: 1 s up to 640 s, then 2, 4, 8, 16 and 32 s (10,800 s in 338).
 	if l.IntervalMS != 32000 || len(l.Timeline) != 338 {
 		t.Fatalf("timeline of %d intervals of %gms, want 338 of 32s", len(l.Timeline), l.IntervalMS)
 	}
@@ -380,19 +380,26 @@ func TestMergeRefusesACorruptTimeline(t *testing.T) {
 }
 
 // BenchmarkTimelineRecord measures writing a full timeline into the record,
-// as the end of a long run does: 600 intervals of replies from 1 ms to 10 s.
+// as the end of a long run does: 640 intervals of replies from 1 ms to 10 s,
+// and how many bytes their histograms take in the record.
 func BenchmarkTimelineRecord(b *testing.B) {
 	tl := newTimeline(t0)
-	for at := time.Duration(0); at < 600*time.Second; at += 10 * time.Millisecond {
+	for at := time.Duration(0); at < 640*time.Second; at += 10 * time.Millisecond {
 		s := tl.cover(at)
 		s.turns++
 		s.lat.add(latency.Micros(time.Duration(1+int64(at)%9973)*time.Millisecond), 1)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := tl.record(600 * time.Second); err != nil {
+		_, ivs, err := tl.record(640 * time.Second)
+		if err != nil {
 			b.Fatal(err)
 		}
+		size := 0
+		for _, iv := range ivs {
+			size += len(iv.Histogram)
+		}
+		b.ReportMetric(float64(size), "histogram-B")
 	}
 }
 
@@ -469,5 +476,20 @@ func TestReadRecordChecksTheTimeline(t *testing.T) {
 				t.Errorf("err = %v, want a corrupt record that says %q", err, c.want)
 			}
 		})
+	}
+}
+
+// BenchmarkMergeTimelines measures merging the timelines of four shards of
+// 640 intervals each, with a few dozen turns in every interval.
+func BenchmarkMergeTimelines(b *testing.B) {
+	var runs []*results.Run
+	for i := range 4 {
+		runs = append(runs, recordPlays(b, fmt.Sprint("shard-", i), t0, 640*time.Second, longRun(630*time.Second, 100*time.Millisecond), nil))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := mergeTimelines(runs, t0); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
