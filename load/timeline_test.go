@@ -147,6 +147,15 @@ func TestTimelineShowsAFreeze(t *testing.T) {
 		}
 	}
 	checkTotals(t, run)
+
+	// And the report's plot shades it.
+	var page bytes.Buffer
+	if err := report.HTML(&page, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), "no turn finished for 2s") {
+		t.Error("the HTML report does not shade the 2s freeze")
+	}
 }
 
 // checkTotals checks that the timeline adds up to the run's totals.
