@@ -159,6 +159,72 @@ func (c *coarse) percentiles() results.Percentiles {
 	}
 }
 
+// addEncoded adds the latencies of enc, an encoded histogram, to c, each
+// in its coarse bucket, and returns how many there were. evalrun's own
+// histograms (three digits from 1 µs) are read straight from their counts,
+// whose buckets nest in the coarse ones; any other goes through
+// latency.Decode. Either way, a value past evalrun's histograms is an
+// error, as latency.Decode makes it.
+func (c *coarse) addEncoded(enc string) (int64, error) {
+	d, err := hdrhistogram.Decode([]byte(enc))
+	if err != nil {
+		return 0, fmt.Errorf("decode histogram: %w: %v", latency.ErrCorrupt, err)
+	}
+	var total int64
+	add := func(v, n int64) error {
+		if n > math.MaxInt64-total {
+			return fmt.Errorf("decode histogram: %w: counts past int64", latency.ErrCorrupt)
+		}
+		total += n
+		c.add(v, n)
+		return nil
+	}
+	if snap := d.Export(); snap.LowestTrackableValue == latency.Lowest && snap.SignificantFigures == latency.Digits {
+		if len(snap.Counts) > fineLen {
+			for _, n := range snap.Counts[fineLen:] {
+				if n != 0 {
+					return 0, fmt.Errorf("decode histogram: %w: values past 1h", latency.ErrCorrupt)
+				}
+			}
+		}
+		for i, n := range snap.Counts[:min(len(snap.Counts), fineLen)] {
+			if n < 0 {
+				return 0, fmt.Errorf("decode histogram: %w: a negative count", latency.ErrCorrupt)
+			}
+			if n > 0 {
+				if err := add(fineValue(i), n); err != nil {
+					return 0, err
+				}
+			}
+		}
+		return total, nil
+	}
+	h, err := latency.Decode(enc)
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range h.Distribution() {
+		if b.Count > 0 {
+			if err := add(b.From, b.Count); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// fineLen is the number of buckets of an evalrun histogram.
+var fineLen = len(latency.New().Export().Counts)
+
+// fineValue is the lowest value of bucket i of an evalrun histogram (its
+// counts' layout: exact below 2048 µs, then 1024 buckets per octave).
+func fineValue(i int) int64 {
+	if i < 2048 {
+		return int64(i)
+	}
+	return int64(i&1023+1024) << (i>>10 - 1)
+}
+
 // slot is one interval of the timeline as the recorder keeps it.
 type slot struct {
 	started, turns, errors int64
@@ -283,8 +349,10 @@ func checkTimeline(l *results.Load) error {
 // middle. Shards that began together (or a whole number of intervals apart)
 // merge into exactly the timeline one recorder would have made of all their
 // turns; others move by at most half an interval. Counts and histograms add
-// up exactly either way. A histogram that does not decode, or holds more
-// latencies than its interval has turns, is an error that names its record.
+// up exactly either way. The merged histograms are coarse, as the
+// recorder's are (a finer one, from a record built by hand, is coarsened);
+// a histogram that does not decode, or holds more latencies than its
+// interval has turns, is an error that names its record.
 //
 // When a record has no timeline (one from before timelines, or a record
 // built by hand) while others do, the merged record has none either: a
@@ -323,9 +391,10 @@ func mergeTimelines(runs []*results.Run, start time.Time) (float64, []results.In
 	}
 	out := make([]results.Interval, n)
 	h := latency.New()
+	var acc coarse
 	for k, g := range groups {
-		h.Reset()
-		var started, turns, errs int64
+		acc.counts = acc.counts[:0]
+		var started, turns, errs, latencies int64
 		for _, p := range g {
 			iv := runs[p.run].Load.Timeline[p.iv]
 			started += iv.Started
@@ -335,18 +404,23 @@ func mergeTimelines(runs []*results.Run, start time.Time) (float64, []results.In
 				continue
 			}
 			r := runs[p.run]
-			d, err := latency.Decode(iv.Histogram)
+			n, err := acc.addEncoded(iv.Histogram)
 			if err != nil {
 				return 0, nil, fmt.Errorf("record %d (run %s): load.timeline[%d]: %w", p.run+1, r.RunID, p.iv, err)
 			}
-			if n := d.TotalCount(); n > iv.Turns {
+			if n > iv.Turns {
 				return 0, nil, fmt.Errorf("record %d (run %s): load.timeline[%d]: the histogram holds %d latencies, but only %d turns finished", p.run+1, r.RunID, p.iv, n, iv.Turns)
 			}
-			if h.Merge(d) > 0 {
+			if n > math.MaxInt64-latencies {
 				return 0, nil, fmt.Errorf("timeline histogram counts add up past %d", int64(math.MaxInt64))
 			}
+			latencies += n
 		}
-		iv, err := interval(float64(k)*width, started, turns, errs, h, func() results.Percentiles { return latency.Percentiles(h) })
+		h.Reset()
+		if err := acc.hdr(h); err != nil {
+			return 0, nil, err
+		}
+		iv, err := interval(float64(k)*width, started, turns, errs, h, acc.percentiles)
 		if err != nil {
 			return 0, nil, err
 		}

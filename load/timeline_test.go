@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/report"
 	"github.com/evalrun/evalrun/results"
@@ -500,5 +502,54 @@ func BenchmarkMergeTimelines(b *testing.B) {
 		if _, _, err := mergeTimelines(runs, t0); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Merge reads any histogram a timeline may carry into the coarse buckets:
+// evalrun's at full precision (a record built by hand, say) from its
+// counts, others through latency.Decode; the totals stay exact, the
+// percentiles within the coarse buckets, and a value past an hour is
+// refused.
+func TestMergeCoarsensForeignTimelineHistograms(t *testing.T) {
+	vals := latencies(rand.New(rand.NewPCG(5, 6)), 500, 300*time.Millisecond)
+	fine, foreign := latency.New(), hdrhistogram.New(1, 10_000_000, 2)
+	for _, d := range vals {
+		_ = fine.RecordValue(latency.Micros(d))
+		_ = foreign.RecordValue(min(latency.Micros(d), 10_000_000))
+	}
+	huge := hdrhistogram.New(1, 1<<40, 3)
+	_ = huge.RecordValue(1 << 39)
+	for _, c := range []struct {
+		name string
+		h    *hdrhistogram.Histogram
+		want string
+	}{{"evalrun's", fine, ""}, {"another geometry", foreign, ""}, {"past an hour", huge, "values past 1h"}} {
+		t.Run(c.name, func(t *testing.T) {
+			enc, err := latency.Encode(c.h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := recordPlays(t, "a", t0, time.Second, nil, nil)
+			run.Load.Timeline[0].Turns, run.Load.Timeline[0].Histogram = c.h.TotalCount(), enc
+			m, err := Merge(run)
+			if c.want != "" {
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("err = %v, want one that says %q", err, c.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			iv := m.Load.Timeline[0]
+			back, err := latency.Decode(iv.Histogram)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := latency.Percentiles(c.h)
+			if back.TotalCount() != c.h.TotalCount() || iv.LatencyMS.P99 < want.P99 || iv.LatencyMS.P99 > want.P99*1.01 {
+				t.Errorf("merged %d latencies, p99 %gms; want %d, p99 %gms to 1%%", back.TotalCount(), iv.LatencyMS.P99, c.h.TotalCount(), want.P99)
+			}
+		})
 	}
 }
