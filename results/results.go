@@ -192,16 +192,18 @@ type Load struct {
 	Timeline   []Interval `json:"timeline,omitempty"`
 }
 
-// Interval is one slice of a load run's timeline, counted by when things
-// ended (a turn by when its reply came).
+// Interval is one slice of a load run's timeline: conversations counted by
+// when they began, turns and errors by when the reply or the error came.
 type Interval struct {
 	StartMS   float64     `json:"start_ms"` // from the run's start
 	Started   int64       `json:"started"`  // conversations begun
 	Turns     int64       `json:"turns"`    // turns finished
 	Errors    int64       `json:"errors"`   // turns and session creations that errored
 	LatencyMS Percentiles `json:"latency_ms"`
-	// Histogram holds the interval's turn latencies (encoded like
-	// TurnStats.Histogram), so merge combines timelines exactly.
+	// Histogram holds the interval's turn latencies, encoded like
+	// TurnStats.Histogram but at 2 significant digits (each latency at the
+	// top of its coarse bucket), so merge combines timelines exactly and a
+	// day's timeline stays within a few MB.
 	Histogram string `json:"histogram,omitempty"`
 }
 
