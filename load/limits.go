@@ -28,50 +28,60 @@ const (
 
 // Validate checks every number of o against the bounds above and against
 // sense (negative counts, NaN or infinite rates), and says what is wrong in
-// words that fit both where a setting comes from: the flag (--rate) and the
-// suite's load: key (rate). It is the one rule both pass through; Run
-// applies it too, before the rules of the two models.
+// words that fit both where a setting comes from. It is the one rule flags
+// and suites pass through; Run applies it too, before the rules of the two
+// models. A refused setting other than the stages is a *SettingError, named
+// by its suite key, which a command can rename after the flag that set it.
 func (o Options) Validate() error {
 	shard := " (split a bigger load across machines with --shard)"
-	rate := func(what string, r float64) error {
+	// Each of rate, span and count returns the value as typed and what
+	// would be right, or "" and "" when the value is fine.
+	rate := func(r float64) (string, string) {
 		switch {
 		case math.IsNaN(r) || math.IsInf(r, 0):
-			return fmt.Errorf("%s %v: want a number of new conversations per second, such as 50", what, r)
+			return fmt.Sprint(r), "want a number of new conversations per second, such as 50"
 		case r < 0:
-			return fmt.Errorf("%s %s: want at least 0 new conversations per second", what, formatFloat(r))
+			return formatFloat(r), "want at least 0 new conversations per second"
 		case r > MaxRate:
-			return fmt.Errorf("%s %s: want at most %d new conversations per second in one evalrun%s", what, formatFloat(r), MaxRate, shard)
+			return formatFloat(r), fmt.Sprintf("want at most %d new conversations per second in one evalrun%s", MaxRate, shard)
 		}
-		return nil
+		return "", ""
 	}
-	span := func(what string, d, most time.Duration) error {
+	span := func(d, most time.Duration) (string, string) {
 		switch {
 		case d < 0:
-			return fmt.Errorf("%s %s: want a duration of at least 0", what, d)
+			return d.String(), "want a duration of at least 0"
 		case d > most:
-			return fmt.Errorf("%s %s: want at most %s", what, d, most)
+			return d.String(), "want at most " + most.String()
 		}
-		return nil
+		return "", ""
 	}
-	count := func(what string, n, most int, unit string) error {
+	count := func(n, most int, unit string) (string, string) {
 		switch {
 		case n < 0:
-			return fmt.Errorf("%s %d: want at least 0 %s", what, n, unit)
+			return strconv.Itoa(n), "want at least 0 " + unit
 		case n > most:
-			return fmt.Errorf("%s %d: want at most %d %s in one evalrun%s", what, n, most, unit, shard)
+			return strconv.Itoa(n), fmt.Sprintf("want at most %d %s in one evalrun%s", most, unit, shard)
 		}
-		return nil
+		return "", ""
 	}
-	if err := errors.Join(
-		rate("rate", o.Rate),
-		count("vus", o.VUs, MaxVUs, "virtual users"),
-		count("max in flight", o.MaxInFlight, MaxInFlightLimit, "conversations in flight"),
-		span("duration", o.Duration, MaxDuration),
-		span("think time", o.ThinkTime, MaxThinkTime),
-		// A negative grace means none (see Options.Grace).
-		span("grace", max(o.Grace, 0), MaxGrace),
-	); err != nil {
-		return err
+	var errs []error
+	check := func(key string) func(value, want string) {
+		return func(value, want string) {
+			if want != "" {
+				errs = append(errs, &SettingError{key, value, want})
+			}
+		}
+	}
+	check("rate")(rate(o.Rate))
+	check("vus")(count(o.VUs, MaxVUs, "virtual users"))
+	check("max_in_flight")(count(o.MaxInFlight, MaxInFlightLimit, "conversations in flight"))
+	check("duration")(span(o.Duration, MaxDuration))
+	check("think_time")(span(o.ThinkTime, MaxThinkTime))
+	// A negative grace means none (see Options.Grace).
+	check("grace")(span(max(o.Grace, 0), MaxGrace))
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	if len(o.Stages) > MaxStages {
 		return fmt.Errorf("%d stages: want at most %d", len(o.Stages), MaxStages)
@@ -79,11 +89,11 @@ func (o Options) Validate() error {
 	var total time.Duration
 	for i, s := range o.Stages {
 		what := "stage " + strconv.Itoa(i+1) + " (" + s.Duration.String() + ":" + formatFloat(s.Target) + ")"
-		if err := span(what+" duration", s.Duration, MaxDuration); err != nil {
-			return err
+		if v, want := span(s.Duration, MaxDuration); want != "" {
+			return fmt.Errorf("%s duration %s: %s", what, v, want)
 		}
-		if err := rate(what+" target", s.Target); err != nil {
-			return err
+		if v, want := rate(s.Target); want != "" {
+			return fmt.Errorf("%s target %s: %s", what, v, want)
 		}
 		if total += s.Duration; total > MaxDuration {
 			return fmt.Errorf("the stages last %s up to stage %d: want at most %s in all", total, i+1, MaxDuration)
@@ -91,6 +101,15 @@ func (o Options) Validate() error {
 	}
 	return nil
 }
+
+// A SettingError is a setting of Options that Validate refused.
+type SettingError struct {
+	Key   string // as a suite's load: section spells it: rate, vus, max_in_flight, duration, think_time, grace
+	Value string // as it would be typed: NaN, -3, 25h0m0s
+	Want  string // what would be right: "want at least 0 virtual users"
+}
+
+func (e *SettingError) Error() string { return e.Key + " " + e.Value + ": " + e.Want }
 
 // formatFloat prints a rate as it would be typed: 50, 0.5, 1e+12.
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -2,6 +2,7 @@ package load_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"sync/atomic"
@@ -47,9 +48,9 @@ func TestOptionsOutOfBoundsAreRefused(t *testing.T) {
 		{"duration absurd", load.Options{Rate: 1, Duration: 1_000_000 * time.Hour}, "duration 1000000h0m0s: want at most 168h0m0s"},
 		{"vus huge", load.Options{VUs: 1_000_000_000, Duration: sec}, "vus 1000000000: want at most 100000 virtual users"},
 		{"vus negative", load.Options{VUs: -2, Duration: sec}, "vus -2: want at least 0"},
-		{"max in flight huge", load.Options{Rate: 1, Duration: sec, MaxInFlight: math.MaxInt}, "max in flight 9223372036854775807: want at most 100000"},
+		{"max in flight huge", load.Options{Rate: 1, Duration: sec, MaxInFlight: math.MaxInt}, "max_in_flight 9223372036854775807: want at most 100000"}, // named as the suite key, no longer "max in flight"
 		{"grace huge", load.Options{Rate: 1, Duration: sec, Grace: 1000 * time.Hour}, "grace 1000h0m0s: want at most 24h0m0s"},
-		{"think time huge", load.Options{VUs: 1, Duration: sec, ThinkTime: 25 * time.Hour}, "think time 25h0m0s: want at most 24h0m0s"},
+		{"think time huge", load.Options{VUs: 1, Duration: sec, ThinkTime: 25 * time.Hour}, "think_time 25h0m0s: want at most 24h0m0s"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -66,6 +67,18 @@ func TestOptionsOutOfBoundsAreRefused(t *testing.T) {
 				t.Error("Validate accepts what Run refuses")
 			}
 		})
+	}
+	// Each refused setting says which, for a command to name its flag.
+	err := load.Options{Rate: math.NaN(), VUs: -1, ThinkTime: -time.Second}.Validate()
+	var keys []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		var se *load.SettingError
+		if errors.As(e, &se) {
+			keys = append(keys, se.Key+"="+se.Value)
+		}
+	}
+	if got := strings.Join(keys, " "); got != "rate=NaN vus=-1 think_time=-1s" {
+		t.Errorf("setting errors %q", got)
 	}
 	// The bounds themselves are allowed.
 	for _, o := range []load.Options{

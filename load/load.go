@@ -61,6 +61,15 @@
 // errored + unfinished): a conversation the grace period cut short did not
 // pass. ErrorRate is errored requests (turns and session creations) over
 // requests sent. Both are 0 with nothing to divide by.
+//
+// # Over time
+//
+// Load.Timeline holds the same counts interval by interval from the test
+// start (TimelineInterval, widened to stay within TimelineLimit
+// intervals), so that a stall of a few seconds, which the run's
+// percentiles average away, shows as intervals in which nothing finished;
+// see TimelineInterval for how turns are placed in time and why their
+// histograms are coarser.
 package load
 
 import (
@@ -240,7 +249,7 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{plan: pl, player: p, rec: newRecorder(pl.SampleLimit, pl.open)}
+	e := &engine{plan: pl, player: p}
 	for _, s := range ss {
 		for _, c := range s.Conversations {
 			if c.Skip == "" {
@@ -265,6 +274,7 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
 	defer e.cancel(nil)
 	e.start = time.Now()
+	e.rec = newRecorder(pl.SampleLimit, pl.open, e.start)
 	startedAt := e.start.UTC()
 	var interruptedAt atomic.Int64
 	defer context.AfterFunc(ctx, func() { interruptedAt.Store(int64(time.Since(e.start))) })()
@@ -564,6 +574,9 @@ func (e *engine) record(ss []*suites.Suite, runID string, startedAt time.Time, w
 		*x.to, err = Stats(0, x.m.count, x.m.errors, x.m.co, x.m.service)
 		errs = append(errs, err)
 	}
+	var err error
+	l.IntervalMS, l.Timeline, err = r.timeline.record(wall)
+	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

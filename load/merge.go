@@ -24,7 +24,8 @@ import (
 // start to the last end. Load.Shards lists the run ids merged (those of the
 // shards of a record that was itself merged), the sampled conversations are
 // all of the shards', and Load.Thresholds is left empty, to be evaluated
-// again on the merged values.
+// again on the merged values. The timelines are laid on one grid by
+// absolute time (see mergeTimelines).
 func Merge(runs ...*results.Run) (*results.Run, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("load: merge: no records")
@@ -44,6 +45,9 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 
 	for i, r := range runs {
 		if err := checkStats(r.Load); err != nil {
+			return nil, fmt.Errorf("load: merge: record %d (run %s): %w", i+1, r.RunID, err)
+		}
+		if err := checkTimeline(r.Load); err != nil {
 			return nil, fmt.Errorf("load: merge: record %d (run %s): %w", i+1, r.RunID, err)
 		}
 	}
@@ -158,6 +162,9 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 	l.Session, e = mergeStats(0, pick(func(l *results.Load) results.TurnStats { return l.Session }))
 	err = errors.Join(err, e)
 	if err != nil {
+		return nil, fmt.Errorf("load: merge: %w", err)
+	}
+	if l.IntervalMS, l.Timeline, err = mergeTimelines(runs, out.StartedAt); err != nil {
 		return nil, fmt.Errorf("load: merge: %w", err)
 	}
 	summarise(out)

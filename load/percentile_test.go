@@ -54,7 +54,7 @@ func TestLoadPercentilesAtTheStandardRank(t *testing.T) {
 
 	// So does the progress line: p95 of 99 is the 95th sample (rank
 	// ceil(94.05)), where rounding would take the 94th.
-	r := newRecorder(0, true)
+	r := newRecorder(0, true, time.Now())
 	for i := range os {
 		r.record(fixture, fixture.Conversations[0], &os[i], 0, time.Now(), time.Now())
 	}

@@ -72,9 +72,12 @@ func Histograms(ts results.TurnStats) (co, service *hdrhistogram.Histogram, err 
 }
 
 // recorder folds outcomes into the record as they arrive and keeps nothing
-// per turn: its memory is fixed by the longest conversation and SampleLimit.
+// per turn: its memory is fixed by the longest conversation, SampleLimit
+// and the timeline's bound (TimelineLimit).
 type recorder struct {
 	mu sync.Mutex
+
+	timeline timeline
 
 	turns                          []*metric // turns[i] is turn index i+1
 	overall, conversation, session *metric
@@ -93,10 +96,13 @@ type recorder struct {
 // span is when a suite's first conversation began and its last one ended.
 type span struct{ first, last time.Time }
 
-func newRecorder(sampleLimit int, open bool) *recorder {
+// newRecorder returns a recorder whose timeline starts at start, the test
+// start.
+func newRecorder(sampleLimit int, open bool, start time.Time) *recorder {
 	return &recorder{
-		open:    open,
-		overall: newMetric(), conversation: newMetric(), session: newMetric(),
+		timeline: newTimeline(start),
+		open:     open,
+		overall:  newMetric(), conversation: newMetric(), session: newMetric(),
 		sampleLimit: sampleLimit,
 		spans:       map[*suites.Suite]*span{},
 	}
@@ -121,8 +127,14 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 		behind += o.SessionPaced
 	}
 	sessionBehind := behind
+	// When each request ended, as an offset from the test start, for the
+	// timeline: the play's requests follow one another with nothing
+	// measured in between.
+	from := max(began.Sub(r.timeline.start), 0)
+	at := from + o.SessionPaced + o.Session
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.timeline.cover(from).started++
 	for i, t := range turns {
 		for len(r.turns) <= i {
 			r.turns = append(r.turns, newMetric())
@@ -130,13 +142,18 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 		if r.open {
 			behind += t.Paced
 		}
+		at += t.Paced + t.Latency
+		sl := r.timeline.cover(at)
+		sl.turns++
 		if t.Errored {
 			r.turns[i].fail()
 			r.overall.fail()
+			sl.errors++
 			continue
 		}
 		r.turns[i].add(t.Latency, behind)
 		r.overall.add(t.Latency, behind)
+		sl.lat.add(latency.Micros(t.Latency+behind), 1)
 	}
 	if opensSession(s) {
 		switch {
@@ -147,6 +164,7 @@ func (r *recorder) record(s *suites.Suite, c *suites.Conversation, o *runner.Out
 			}
 		case o.Status == results.Errored:
 			r.session.fail()
+			r.timeline.cover(from+o.SessionPaced+o.Session).errors++
 		}
 	}
 	switch o.Status {

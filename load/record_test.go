@@ -140,9 +140,9 @@ func recordOf(t *testing.T, runID string, os []runner.Outcome, lateness []time.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &engine{plan: pl, rec: newRecorder(pl.SampleLimit, pl.open)}
-	c := fixture.Conversations[0]
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	e := &engine{plan: pl, rec: newRecorder(pl.SampleLimit, pl.open, now)}
+	c := fixture.Conversations[0]
 	for i := range os {
 		e.rec.record(fixture, c, &os[i], lateness[i], now, now.Add(os[i].Duration))
 		e.started.Add(1)
@@ -328,7 +328,7 @@ func BenchmarkLoadRecord(b *testing.B) {
 	c := fixture.Conversations[0]
 	now := time.Now()
 	b.Run("serial", func(b *testing.B) {
-		r := newRecorder(DefaultSampleLimit, true)
+		r := newRecorder(DefaultSampleLimit, true, now)
 		b.ReportAllocs()
 		i := 0
 		for b.Loop() {
@@ -338,7 +338,7 @@ func BenchmarkLoadRecord(b *testing.B) {
 		}
 	})
 	b.Run("parallel", func(b *testing.B) {
-		r := newRecorder(DefaultSampleLimit, true)
+		r := newRecorder(DefaultSampleLimit, true, now)
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			i := 0
@@ -364,7 +364,7 @@ func TestRecordPacedWaitsCountFromTheDueTime(t *testing.T) {
 		return time.Duration(latency.At(h, 99)) * time.Microsecond
 	}
 	for _, open := range []bool{true, false} {
-		r := newRecorder(DefaultSampleLimit, open)
+		r := newRecorder(DefaultSampleLimit, open, time.Now())
 		r.record(fixture, fixture.Conversations[0], &o, 7*ms, time.Now(), time.Now())
 		wantCO := []time.Duration{10*ms + 107*ms, 20*ms + 407*ms, 30*ms + 407*ms}
 		wantSession := 5*ms + 107*ms

@@ -207,6 +207,13 @@ conversations:
 	if r.RunID != p.RunID() || r.Interrupted != "" || len(r.Conversations) != 0 || len(r.Suites) != 1 || r.Suites[0].DurationMS <= 0 {
 		t.Errorf("run id %q (player's %q), interrupted %q, %d samples, suites %+v", r.RunID, p.RunID(), r.Interrupted, len(r.Conversations), r.Suites)
 	}
+	var started, turns int64
+	for _, iv := range l.Timeline {
+		started, turns = started+iv.Started, turns+iv.Turns
+	}
+	if l.IntervalMS != 1000 || len(l.Timeline) == 0 || started != 50 || turns != 150 {
+		t.Errorf("timeline of %d intervals of %gms with %d begun and %d turns, want 1s ones with 50 and 150", len(l.Timeline), l.IntervalMS, started, turns)
+	}
 	if _, err := json.Marshal(r); err != nil {
 		t.Errorf("the record does not marshal: %v", err)
 	}

@@ -357,23 +357,44 @@ func (c *Caller) hint(status int) string {
 // Redact removes the token and every other secret of the provider from s,
 // in the escaped forms a server may echo them in too (see Redactor), so no
 // message evalrun prints can carry them.
-func (c *Caller) Redact(s string) string {
+func (c *Caller) Redact(s string) string { return c.secrets().String(s) }
+
+// secrets returns the Redactor for the provider's token and other secrets.
+func (c *Caller) secrets() *Redactor {
 	c.redactOnce.Do(func() {
 		c.redactor = NewRedactor(append([]string{c.Config.Token}, c.Config.Secrets...)...)
 	})
-	return c.redactor.String(s)
+	return c.redactor
 }
 
 // Excerpt returns the start of a reply body for an error message. The token
 // is replaced before the body is cut, so no part of it can survive at the cut.
+//
+// Only the start of a body can reach the excerpt, and redacting costs far
+// more than reading, so only a prefix is redacted: the excerpt and the most a
+// secret may take beyond it, doubled while collapsed white space and
+// replaced secrets leave it too short. Redactor.Head keeps back the end of
+// the prefix that could begin a secret, so the cut falls in text already
+// redacted as if the whole body had been.
 func (c *Caller) Excerpt(body []byte) string {
-	return excerpt(c.Redact(string(body)), len(body))
+	r := c.secrets()
+	for n := bodyExcerpt + 1 + r.MaxMatchLen(); n < len(body); n *= 2 {
+		if s := collapseSpace(string(r.Head(body[:n]))); len(s) > bodyExcerpt {
+			return excerpt(s, len(body))
+		}
+	}
+	return excerpt(string(r.Bytes(body)), len(body))
 }
+
+// collapseSpace trims s and turns every run of white space in it into one
+// space. Collapsing the start of a text gives the start of the collapsed
+// text.
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // excerpt shortens s, a body of size bytes, to its first bodyExcerpt bytes
 // with white space collapsed.
 func excerpt(s string, size int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = collapseSpace(s)
 	if len(s) > bodyExcerpt {
 		cut := bodyExcerpt
 		for cut > 0 && !utf8Start(s[cut]) {

@@ -18,6 +18,10 @@ const Redacted = "[redacted]"
 // keeps environment values from this length on, so the two agree.
 const MinSecretLen = 4
 
+// MinCutPiece is the fewest characters of a secret that a Redactor hides
+// beside a cut mark; see Redactor.
+const MinCutPiece = 8
+
 // maxBackslashes bounds the run of backslashes that may introduce an escape
 // sequence: one per layer of quoting (JSON inside JSON, %q of a JSON body),
 // doubling each time, so 16 covers four layers.
@@ -38,19 +42,30 @@ const maxBackslashes = 16
 //     &#65; and &#x41;, as the JUnit report writes them.
 //
 // Where a message was shortened to fit, the secret is hidden in part: its
-// first MinSecretLen characters or more before a cut mark ("…", "..."), and
-// its last MinSecretLen characters or more after one ("…", "...", `..."`). A
-// match also takes the backslashes just before it, so replacing a secret
+// start just before a cut mark ("…", "..."), and its end just after one ("…",
+// "...", `..."`), but only a piece of at least MinCutPiece characters and at
+// least half the secret's characters, rounded up (9 of 17). Shorter pieces
+// are left alone: people and bots write "..." all the time, and "Let me
+// test..." must keep its "test" beside the token test_abcdef123456, while a
+// piece of the length required does not match a secret by chance. A secret
+// shorter than MinCutPiece characters is therefore hidden only whole.
+//
+// A match also takes the backslashes just before it, so replacing a secret
 // never leaves a dangling escape in a JSON or quoted string. The zero value
 // and nil remove nothing. A Redactor may be shared between goroutines.
 type Redactor struct {
-	secrets []secret // longest first, so a secret holding another goes whole
-	starts  [256]bool
+	secrets  []secret // longest first, so a secret holding another goes whole
+	starts   [256]bool
+	maxMatch int // see MaxMatchLen
 }
 
 // secret is one value to hide, split into characters; bytes that are not
 // UTF-8 count as characters of their own.
 type secret []unit
+
+// minPiece is the fewest characters of s that count as s where a cut mark
+// shows the rest was left out.
+func (s secret) minPiece() int { return max(MinCutPiece, (len(s)+1)/2) }
 
 type unit struct {
 	r rune   // utf8.RuneError for a byte that is not UTF-8
@@ -74,6 +89,7 @@ func NewRedactor(secrets ...string) *Redactor {
 			i += n
 		}
 		r.secrets = append(r.secrets, sec)
+		r.maxMatch = max(r.maxMatch, sec.maxLen()+maxCutMarkLen)
 		r.starts[s[0]] = true
 		if s[0] == ' ' {
 			r.starts['+'] = true // QueryEscape's space
@@ -84,6 +100,29 @@ func NewRedactor(secrets ...string) *Redactor {
 		r.starts[c] = true
 	}
 	return r
+}
+
+// MaxMatchLen returns the most bytes one secret can take up in text in any
+// form the Redactor finds, with a cut mark after a piece of it: 0 for a
+// Redactor without secrets. How text is redacted up to some point is settled
+// by the text up to MaxMatchLen bytes after it.
+func (r *Redactor) MaxMatchLen() int {
+	if r == nil {
+		return 0
+	}
+	return r.maxMatch
+}
+
+// Head returns b, the start of a longer text, without the secrets, and
+// without the end of b that the rest of the text could make part of a
+// secret: what it returns is how redacting the whole text begins. It leaves
+// out at most MaxMatchLen bytes and the backslashes just before them.
+func (r *Redactor) Head(b []byte) []byte {
+	if r == nil || len(r.secrets) == 0 {
+		return b
+	}
+	out, _ := r.redact(b, 0, false)
+	return out
 }
 
 // String returns s without the secrets.
@@ -132,27 +171,30 @@ func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held i
 				e, p = ms[j].at(i, 0)
 			}
 			if cut {
-				// After a cut the rest of a secret may show: its last
-				// MinSecretLen characters or more.
-				for k := 1; k+MinSecretLen <= len(r.secrets[j]); k++ {
+				// After a cut the rest of a secret may show, if enough
+				// of it to tell.
+				for k := 1; k+r.secrets[j].minPiece() <= len(r.secrets[j]); k++ {
 					te, tp := tails[j].at(i, k)
 					e, p = max(e, te), p || tp
 				}
 			}
 			end, partial = max(end, e), partial || p
 		}
-		if partial && !final {
-			// A secret may be on its way; keep the rest for the next write
-			// rather than print its first half now. A full match found here
-			// is redone then too.
-			return append(b, text[done:i]...), len(text) - i
-		}
-		if end < 0 {
+		if end < 0 && !(partial && !final) {
 			continue
 		}
+		// Walked back only here: at every backslash of a long run it
+		// would cost the square of the run.
 		start := i
 		for start > done && text[start-1] == '\\' {
 			start--
+		}
+		if partial && !final {
+			// A secret may be on its way; keep the rest for the next write
+			// rather than print its first half now. A full match found here
+			// is redone then too. The backslashes before it are kept with
+			// it, since a match takes them.
+			return append(b, text[done:start]...), len(text) - start
 		}
 		b = append(b, text[done:start]...)
 		b = append(b, Redacted...)
@@ -167,7 +209,9 @@ func (r *Redactor) redact(text []byte, from int, final bool) (out []byte, held i
 
 // cutMarks end text that was shortened: evalrun's "…", and fasthttp's
 // snippet of headers it cannot parse, which quotes their first and last 200
-// bytes and joins them so: "start"..."end".
+// bytes and joins them so: "start"..."end". A bare "..." counts too, since
+// services shorten what they echo with it; the length a piece must have
+// (secret.minPiece) is what keeps a bot's everyday "..." safe.
 var cutMarks = [][]byte{[]byte("…"), []byte("..."), []byte(`..."`)}
 
 // longestCutMark is the most context a RedactWriter keeps to find a mark.
@@ -248,7 +292,7 @@ func (m *matcher) search(i, k int) (end int, partial bool) {
 		}
 		partial = partial || p
 	}
-	if end < 0 && k >= MinSecretLen && !m.whole {
+	if end < 0 && k >= m.s.minPiece() && !m.whole {
 		// Where a message was shortened to fit, the start of a secret cut
 		// there is hidden too.
 		cut, p := cutAt(m.text, i)
@@ -292,6 +336,22 @@ type step struct {
 	next    int
 	partial bool
 }
+
+// maxLen bounds the bytes any form of s may take, from the forms below: a
+// byte of a character is at most maxBackslashes backslashes and xXX; a
+// character as a whole is at most a pair of \uXXXX behind maxBackslashes
+// each, or a character reference of up to 11 bytes behind them.
+func (s secret) maxLen() int {
+	n := 0
+	for _, u := range s {
+		n += max(len(u.b)*(maxBackslashes+len("x41")), 2*(maxBackslashes+len("uD83D")), maxBackslashes+11)
+	}
+	return n
+}
+
+// maxCutMarkLen bounds the bytes of a cut mark in any form cutAt takes: each
+// byte of "…" as \xXX behind maxBackslashes backslashes.
+const maxCutMarkLen = len("…") * (maxBackslashes + len("x41"))
 
 // forms lists the ways u may be written at text[i:].
 func (u unit) forms(text []byte, i int) []step {

@@ -131,24 +131,65 @@ func TestRedactorMinimumLength(t *testing.T) {
 	}
 }
 
+// TestRedactorHidesASecretCutShort uses a secret of 27 characters, so a piece
+// of it beside a cut mark counts from 14 characters (half, rounded up) on.
 func TestRedactorHidesASecretCutShort(t *testing.T) {
 	r := NewRedactor("ocx_live_SHOULD_NOT_LEAK_42")
 	for text, want := range map[string]string{
-		"got ocx_live_SHO… (400 bytes)":             "got " + Redacted + "… (400 bytes)",
-		`"got ocx_live_SHO\u2026"`:                  `"got ` + Redacted + `\u2026"`,
-		"ocx_… is a prefix":                         Redacted + "… is a prefix",
-		"ocx… is too short to tell":                 "ocx… is too short to tell",
-		"ocx_live_SHO without a mark":               "ocx_live_SHO without a mark",
-		`contents: "X-Key: ocx_live_SH"..."TP/1.1"`: `contents: "X-Key: ` + Redacted + `"..."TP/1.1"`,
-		"ocx_live_S... and so on":                   Redacted + "... and so on",
-		`"start"..."_NOT_LEAK_42\r\n"`:              `"start"..."` + Redacted + `\r\n"`,
-		"…LEAK_42 after a cut":                      "…" + Redacted + " after a cut",
-		"...K_42 is long enough":                    "..." + Redacted + " is long enough",
-		"..._42 is too short to tell":               "..._42 is too short to tell",
-		"LEAK_42 without a cut":                     "LEAK_42 without a cut",
+		"got ocx_live_SHOULD… (400 bytes)":               "got " + Redacted + "… (400 bytes)",
+		`"got ocx_live_SHOULD\u2026"`:                    `"got ` + Redacted + `\u2026"`,
+		"ocx_live_SHOUL… is half of it":                  Redacted + "… is half of it",
+		"ocx_live_SHOU… is too short to tell":            "ocx_live_SHOU… is too short to tell",
+		"ocx_live_SHOULD without a mark":                 "ocx_live_SHOULD without a mark",
+		`contents: "X-Key: ocx_live_SHOULD"..."TP/1.1"`:  `contents: "X-Key: ` + Redacted + `"..."TP/1.1"`,
+		"ocx_live_SHOULD_N... and so on":                 Redacted + "... and so on",
+		`"start"..."D_NOT_LEAK_42\r\n"`:                  `"start"..."D_NOT_LEAK_42\r\n"`, // 13 characters
+		`"start"..."LD_NOT_LEAK_42\r\n"`:                 `"start"..."` + Redacted + `\r\n"`,
+		"…LD_NOT_LEAK_42 after a cut":                    "…" + Redacted + " after a cut",
+		"...LD_NOT_LEAK_42 is long enough":               "..." + Redacted + " is long enough",
+		"...D_NOT_LEAK_42 is too short to tell":          "...D_NOT_LEAK_42 is too short to tell",
+		"LD_NOT_LEAK_42 without a cut":                   "LD_NOT_LEAK_42 without a cut",
+		"ocx_… was hidden when 4 characters were enough": "ocx_… was hidden when 4 characters were enough",
 	} {
 		if got := r.String(text); got != want {
 			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+}
+
+// TestRedactorKeepsWordsBeforeAnEllipsis is text a bot writes every day: a
+// word that happens to begin or end a secret, next to "..." or "…", is not a
+// piece of the secret cut short.
+func TestRedactorKeepsWordsBeforeAnEllipsis(t *testing.T) {
+	r := NewRedactor("test_abcdef123456") // 17 characters: pieces count from 9
+	for _, text := range []string{
+		"Let me test... ok",
+		"I will test…",
+		"wait...3456 done",
+		"test_abc... is 8",
+		"...ef123456 is 8",
+		`"test_abc"..."ef123456"`,
+	} {
+		if got := r.String(text); got != text {
+			t.Errorf("%q became %q", text, got)
+		}
+	}
+	for text, want := range map[string]string{
+		"test_abcd... is 9":           Redacted + "... is 9",
+		"token test_abcdef1…":         "token " + Redacted + "…",
+		"...def123456 is 9":           "..." + Redacted + " is 9",
+		`"X: test_abcd"..."x"`:        `"X: ` + Redacted + `"..."x"`,
+		"the whole test_abcdef123456": "the whole " + Redacted,
+	} {
+		if got := r.String(text); got != want {
+			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+	// A secret shorter than MinCutPiece can only be hidden whole.
+	short := NewRedactor("abcdefg")
+	for _, text := range []string{"abcdef… a", "…bcdefg b"} {
+		if got := short.String(text); got != text {
+			t.Errorf("%q became %q", text, got)
 		}
 	}
 }
@@ -170,10 +211,11 @@ func TestRedactWriterSplitWrites(t *testing.T) {
 			text.WriteString("line with " + form + " in it\n")
 		}
 	}
-	text.WriteString("cut " + testSecrets[1][:8] + "… here\n")
+	text.WriteString("cut " + testSecrets[1][:16] + "… here\n")
 	text.WriteString(`snippet "start"..."` + testSecrets[0][5:] + "\"\n")
 	text.WriteString("tail …" + testSecrets[1][3:] + "\n")
-	text.WriteString(testSecrets[0][:10]) // an unfinished secret at the very end
+	text.WriteString(`escaped \\\\` + testSecrets[0] + "\n") // the backslashes go with the secret
+	text.WriteString(testSecrets[0][:10])                    // an unfinished secret at the very end
 	whole := string(r.Bytes([]byte(text.String())))
 	rng := rand.New(rand.NewSource(1))
 	for round := 0; round < 50; round++ {
@@ -211,7 +253,7 @@ func TestRedactWriterDoesNotHoldOrdinaryLines(t *testing.T) {
 func FuzzRedactor(f *testing.F) {
 	f.Add("before ocx_live_SHOULD_NOT_LEAK_42 after", 3)
 	f.Add(`\\\u006fcx%5f&amp;`, 1)
-	f.Add(`x"..."_NOT_LEAK_42 …LEAK_42 ocx_live_SH...`, 2)
+	f.Add(`x"..."LD_NOT_LEAK_42 …LD_NOT_LEAK_42 ocx_live_SHOUL...`, 2)
 	f.Fuzz(func(t *testing.T, text string, chunk int) {
 		r := NewRedactor(testSecrets...)
 		whole := r.String(text)
@@ -258,5 +300,70 @@ func TestRedactorBackslashSecretStaysFast(t *testing.T) {
 	}
 	if got := r.String(strings.Repeat(`\`, 40) + "x"); got != Redacted {
 		t.Errorf("escaped secret: %q", got)
+	}
+	// A long run before what may begin a secret is walked back once, not
+	// at each of its backslashes.
+	long := strings.Repeat(`\`, 1<<18)
+	if got := NewRedactor(testSecrets...).Head([]byte("a" + long + "ocx_")); string(got) != "a" {
+		t.Errorf("Head kept %d bytes, want the text before the run", len(got))
+	}
+}
+
+// TestRedactorMaxMatchLen checks the bound against the longest forms the
+// Redactor finds: every byte as \xXX behind the most backslashes it takes,
+// and a piece of the secret before "…" written so too.
+func TestRedactorMaxMatchLen(t *testing.T) {
+	escapeBytes := func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			fmt.Fprintf(&b, `%sx%02x`, strings.Repeat(`\`, maxBackslashes), s[i])
+		}
+		return b.String()
+	}
+	for _, secret := range testSecrets {
+		r := NewRedactor(secret)
+		mark := escapeBytes("…")
+		longest := map[string][2]string{
+			"every byte as \\x": {escapeBytes(secret), Redacted},
+			"a piece before …":  {escapeBytes(secret[:len(secret)-1]) + mark, Redacted + mark},
+		}
+		for name, form := range forms(secret) {
+			longest[name] = [2]string{form, Redacted}
+		}
+		for name, fw := range longest {
+			form := fw[0]
+			if got := r.String(form); got != fw[1] {
+				t.Errorf("%q as %s is not found: %q", secret, name, got)
+			}
+			if len(form) > r.MaxMatchLen() {
+				t.Errorf("%q as %s takes %d bytes, more than MaxMatchLen %d", secret, name, len(form), r.MaxMatchLen())
+			}
+		}
+	}
+	if n := NewRedactor().MaxMatchLen(); n != 0 {
+		t.Errorf("without secrets MaxMatchLen is %d", n)
+	}
+}
+
+// TestRedactorHead redacts the start of a text: it must agree with
+// redacting the whole, and leave out no more than MaxMatchLen bytes.
+func TestRedactorHead(t *testing.T) {
+	r := NewRedactor(testSecrets...)
+	text := "a " + testSecrets[0][:20] + "… b …" + testSecrets[1][4:] + " c"
+	for _, secret := range testSecrets {
+		for _, form := range forms(secret) {
+			text += " " + form + strings.Repeat(`\`, 20) + form
+		}
+	}
+	whole := r.String(text)
+	for n := 0; n <= len(text); n++ {
+		head := string(r.Head([]byte(text[:n])))
+		if !strings.HasPrefix(whole, head) {
+			t.Fatalf("Head of %q is %q, which does not begin %q", text[:n], head, whole)
+		}
+		_, held := r.redact([]byte(text[:n]), 0, false)
+		if held -= len(text[n-held:]) - len(strings.TrimLeft(text[n-held:], `\`)); held > r.MaxMatchLen() {
+			t.Fatalf("Head of %q left out %d bytes, more than MaxMatchLen", text[:n], held)
+		}
 	}
 }

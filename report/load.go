@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/evalrun/evalrun/results"
@@ -50,9 +51,15 @@ func LoadTable(w io.Writer, run *results.Run, opts TableOptions) error {
 	}
 
 	var buf bytes.Buffer
-	writeWorkload(&buf, run)
+	var workload bytes.Buffer
+	writeWorkload(&workload, run)
+	for _, line := range strings.Split(strings.TrimSuffix(workload.String(), "\n"), "\n") {
+		for _, l := range wrap(line, opts.Width, "  ") {
+			buf.WriteString(l + "\n")
+		}
+	}
 	buf.WriteByte('\n')
-	if err := writeLatencyTable(&buf, load); err != nil {
+	if err := writeLatencyTable(&buf, load, opts); err != nil {
 		return fmt.Errorf("report: load table: %w", err)
 	}
 	if len(load.Thresholds) > 0 {
@@ -141,39 +148,26 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 	b.WriteString(line + "\n")
 }
 
+// Columns of the latency table that go, in this order, when it is wider
+// than the screen: P90 sits between P50 and P95; the service-time tail and
+// the maximum matter less than the latency's percentiles; rates and counts
+// are in the workload lines above. The label, ERR %, P95 and P99 stay.
+var loadDropOrder = []string{"P90", "SVC P99", "MAX", "SVC P95", "PER S", "P50", "COUNT"}
+
 // writeLatencyTable writes a row per turn index and a footer with all turns,
 // whole conversations and session creation. The service-time columns are
 // left out when they would repeat the latency (the closed model, where every
-// turn is sent when it is due).
-func writeLatencyTable(b *bytes.Buffer, load *results.Load) error {
+// turn is sent when it is due), and columns go in loadDropOrder while the
+// table is wider than opts.Width.
+func writeLatencyTable(b *bytes.Buffer, load *results.Load, opts TableOptions) error {
 	rows := loadRows(load)
-	service := false
-	for _, s := range rows {
-		if s.stats.ServiceMS != s.stats.LatencyMS {
-			service = true
-		}
-	}
+	service := showsService(rows)
 
-	header := []any{"", "COUNT", "ERR %", "P50", "P90", "P95", "P99", "MAX"}
+	header := []string{"", "COUNT", "ERR %", "P50", "P90", "P95", "P99", "MAX"}
 	if service {
 		header = append(header, "SVC P95", "SVC P99")
 	}
 	header = append(header, "PER S")
-	aligns := make([]tw.Align, len(header))
-	for i := range aligns {
-		aligns[i] = tw.AlignRight
-	}
-	aligns[0] = tw.AlignLeft
-
-	table := tablewriter.NewTable(b,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithFooterAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-	)
-	table.Header(header...)
-
 	seconds := measuredSeconds(load)
 	row := func(r loadRow) []string {
 		s := r.stats
@@ -210,10 +204,9 @@ func writeLatencyTable(b *bytes.Buffer, load *results.Load) error {
 		return append(cells, perSecond)
 	}
 
+	var body [][]string
 	for _, r := range rows[:len(load.Turns)] {
-		if err := table.Append(row(r)); err != nil {
-			return err
-		}
+		body = append(body, row(r))
 	}
 	// The aggregates go in the footer, one cell of three lines per column,
 	// so a rule separates them from the per-turn rows.
@@ -226,19 +219,100 @@ func writeLatencyTable(b *bytes.Buffer, load *results.Load) error {
 			footer[i] = append(footer[i], c)
 		}
 	}
-	cells := make([]string, len(footer))
-	for i, lines := range footer {
-		cells[i] = strings.Join(lines, "\n")
+
+	keep := keptColumns(header, body, footer, opts.Width)
+	pick := func(cells []string) []string {
+		out := make([]string, 0, len(keep))
+		for _, i := range keep {
+			out = append(out, cells[i])
+		}
+		return out
+	}
+	shown := pick(header)
+	aligns := make([]tw.Align, len(shown))
+	for i := range aligns {
+		aligns[i] = tw.AlignRight
+	}
+	aligns[0] = tw.AlignLeft
+	table := newTable(b, aligns, opts.ASCII)
+	headerCells := make([]any, len(shown))
+	for i, h := range shown {
+		headerCells[i] = h
+	}
+	table.Header(headerCells...)
+	for _, cells := range body {
+		if err := table.Append(pick(cells)); err != nil {
+			return err
+		}
+	}
+	cells := make([]string, 0, len(keep))
+	for _, i := range keep {
+		cells = append(cells, strings.Join(footer[i], "\n"))
 	}
 	table.Footer(cells)
 	if err := table.Render(); err != nil {
 		return err
 	}
+	service = slices.Contains(shown, "SVC P95") || slices.Contains(shown, "SVC P99")
 	if service {
-		b.WriteString("Latency counts from when a turn was due, so a backed-up generator cannot hide\n" +
-			"waiting (coordinated omission); SVC counts from when it was sent.\n")
+		note := "Latency counts from when a turn was due, so a backed-up generator cannot hide " +
+			"waiting (coordinated omission); SVC counts from when it was sent."
+		if opts.Width <= 0 || opts.Width >= 80 {
+			// The usual two lines, as they read best.
+			b.WriteString("Latency counts from when a turn was due, so a backed-up generator cannot hide\n" +
+				"waiting (coordinated omission); SVC counts from when it was sent.\n")
+		} else {
+			for _, line := range wrap(note, opts.Width, "") {
+				b.WriteString(line + "\n")
+			}
+		}
 	}
 	return nil
+}
+
+// keptColumns returns the indexes of the columns of the latency table to
+// show: all of them when the table fits in width (0: anything fits), else
+// all but those loadDropOrder takes away first, as few as make it fit, or
+// as many as it names when nothing does.
+func keptColumns(header []string, body, footer [][]string, width int) []int {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = twwidth.Width(h)
+		for _, cells := range body {
+			widths[i] = max(widths[i], twwidth.Width(cells[i]))
+		}
+		for _, l := range footer[i] {
+			widths[i] = max(widths[i], twwidth.Width(l))
+		}
+	}
+	dropped := map[string]bool{}
+	kept := func() []int {
+		var keep []int
+		for i, h := range header {
+			if !dropped[h] {
+				keep = append(keep, i)
+			}
+		}
+		return keep
+	}
+	fits := func(keep []int) bool {
+		ws := make([]int, len(keep))
+		for j, i := range keep {
+			ws[j] = widths[i]
+		}
+		return tableWidth(ws...) <= width
+	}
+	keep := kept()
+	for _, name := range loadDropOrder {
+		if width <= 0 || fits(keep) {
+			break
+		}
+		if slices.Contains(header, name) {
+			dropped[name] = true
+			keep = kept()
+		}
+	}
+	return keep
 }
 
 type loadRow struct {
@@ -274,30 +348,55 @@ func measuredSeconds(load *results.Load) float64 {
 }
 
 // writeThresholds writes a table of every threshold, what was measured and
-// whether it held, then a line counting them.
+// whether it held, then a line counting them. Expressions are cut, keeping
+// their start, to fit opts.Width.
 func writeThresholds(b *bytes.Buffer, ths []results.Threshold, opts TableOptions) error {
 	aligns := []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignLeft}
-	table := tablewriter.NewTable(b,
+	options := []tablewriter.Option{
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-	)
+	}
+	if opts.ASCII {
+		options = append(options, tablewriter.WithSymbols(tw.NewSymbols(tw.StyleASCII)))
+	}
+	table := tablewriter.NewTable(b, options...)
 	table.Header("THRESHOLD", "MEASURED", "RESULT")
-	passed, failed, missing := 0, 0, 0
+	pass, fail, missing := "✓ PASS", "✗ FAIL", "? MISSING"
+	if opts.ASCII {
+		pass, fail, missing = "PASS", "FAIL", "MISSING"
+	}
+	type line struct {
+		expr, measured, verdict string
+		status                  results.Status
+	}
+	var lines []line
+	exprWidth, measuredWidth, verdictWidth := len("THRESHOLD"), len("MEASURED"), len("RESULT")
+	passed, failed, absent := 0, 0, 0
 	for _, th := range ths {
-		var verdict string
+		l := line{expr: truncateMark(oneLine(th.Expr), maxNameRunes, opts), measured: formatMeasured(th)}
 		switch {
 		case th.Missing:
-			missing++
-			verdict = colorize(opts, verdictColors[results.Flaky], "? MISSING")
+			absent++
+			l.verdict, l.status = missing, results.Flaky
 		case th.Passed:
 			passed++
-			verdict = colorize(opts, verdictColors[results.Passed], "✓ PASS")
+			l.verdict, l.status = pass, results.Passed
 		default:
 			failed++
-			verdict = colorize(opts, verdictColors[results.Failed], "✗ FAIL")
+			l.verdict, l.status = fail, results.Failed
 		}
-		if err := table.Append([]string{truncate(oneLine(th.Expr), maxNameRunes), formatMeasured(th), verdict}); err != nil {
+		exprWidth = max(exprWidth, twwidth.Width(l.expr))
+		measuredWidth = max(measuredWidth, twwidth.Width(l.measured))
+		verdictWidth = max(verdictWidth, twwidth.Width(l.verdict))
+		lines = append(lines, l)
+	}
+	if opts.Width > 0 {
+		exprWidth = max(len("THRESHOLD"), min(exprWidth, opts.Width-tableWidth(measuredWidth, verdictWidth)-3))
+	}
+	for _, l := range lines {
+		row := []string{cut(l.expr, exprWidth, opts), l.measured, colorize(opts, verdictColors[l.status], l.verdict)}
+		if err := table.Append(row); err != nil {
 			return err
 		}
 	}
@@ -305,8 +404,8 @@ func writeThresholds(b *bytes.Buffer, ths []results.Threshold, opts TableOptions
 		return err
 	}
 	summary := []string{strconv.Itoa(passed) + " passed", strconv.Itoa(failed) + " failed"}
-	if missing > 0 {
-		summary = append(summary, strconv.Itoa(missing)+" without data")
+	if absent > 0 {
+		summary = append(summary, strconv.Itoa(absent)+" without data")
 	}
 	b.WriteString("Thresholds: " + strings.Join(summary, ", ") + "\n")
 	return nil
@@ -332,13 +431,17 @@ func writeSample(b *bytes.Buffer, run *results.Run, opts TableOptions) {
 		fmt.Fprintf(b, " (%d of %d)", len(sample), total)
 	}
 	b.WriteString(":\n")
+	room := maxSampleRunes
+	if opts.Width > 0 {
+		room = max(min(room, opts.Width-len(sampleIndent)), 1)
+	}
 	for _, c := range sample {
 		label := verdictLabel(c.Status)
 		pad := strings.Repeat(" ", max(len(sampleIndent)-3-len(label), 0))
 		b.WriteString("  " + paint(opts, c.Status, label) + pad + " " +
-			truncate(oneLine(c.Suite)+" / "+oneLine(c.Name), maxSampleRunes) + "\n")
+			cut(oneLine(c.Suite)+" / "+oneLine(c.Name), room, opts) + "\n")
 		if why := sampleReason(c); why != "" {
-			b.WriteString(sampleIndent + truncate(oneLine(why), maxSampleRunes) + "\n")
+			b.WriteString(sampleIndent + cut(oneLine(why), room, opts) + "\n")
 		}
 	}
 }
@@ -499,4 +602,16 @@ func colorize(opts TableOptions, code, text string) string {
 		return text
 	}
 	return code + text + "\x1b[0m"
+}
+
+// showsService reports whether any row's service latency differs from its
+// latency (the open model's lateness), which is when the service columns
+// say something.
+func showsService(rows []loadRow) bool {
+	for _, r := range rows {
+		if r.stats.ServiceMS != r.stats.LatencyMS {
+			return true
+		}
+	}
+	return false
 }

@@ -911,12 +911,7 @@ func mdLoad(run *results.Run) *mdSection {
 	head.WriteString("\n")
 
 	rows := loadRows(load)
-	service := false
-	for _, r := range rows {
-		if r.stats.ServiceMS != r.stats.LatencyMS {
-			service = true
-		}
-	}
+	service := showsService(rows)
 	cols := []string{"", "Count", "Err %", "p50", "p90", "p95", "p99", "max"}
 	if service {
 		cols = append(cols, "svc p95", "svc p99")

@@ -166,12 +166,16 @@ func TestTable(t *testing.T) {
 		}
 	})
 
-	t.Run("long names are shortened", func(t *testing.T) {
+	t.Run("long names are shortened to fit a width, and only then", func(t *testing.T) {
 		run := fixtureRun()
 		run.Conversations[0].Name = strings.Repeat("very long name ", 10)
-		out := render(t, run, TableOptions{})
-		if want := strings.TrimSpace(strings.Repeat("very long name ", 4)) + "…"; !strings.Contains(out, want) {
+		out := render(t, run, TableOptions{Width: 100})
+		if want := "│ very long name very long name very… "; !strings.Contains(out, want) {
 			t.Errorf("long name not cut to %q:\n%s", want, out)
+		}
+		out = render(t, run, TableOptions{})
+		if want := strings.TrimSpace(strings.Repeat("very long name ", 10)) + " │"; !strings.Contains(out, want) {
+			t.Errorf("without a width the name stays whole:\n%s", out)
 		}
 	})
 

@@ -7,33 +7,109 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/evalrun/evalrun/internal/term"
 	"github.com/evalrun/evalrun/results"
 )
 
 // TableOptions controls the terminal table.
 type TableOptions struct {
 	// Color paints verdicts with ANSI colours. Leave it off unless the output
-	// is a terminal that wants them (see term.Streams.ColorEnabled).
+	// is a terminal that wants them (see term.Display).
 	Color bool
+	// ASCII draws the table and its marks ("...", not "…") in ASCII only,
+	// for a locale that is not UTF-8. Text from the suites and the bot is
+	// printed as it is.
+	ASCII bool
+	// Width is the number of columns every line must fit in; 0 means no
+	// limit, and the table is as wide as its widest cells.
+	Width int
 }
 
-// Longest names and failure messages the table prints; the JSON and JUnit
-// reports keep the whole text.
+// TableOptionsFor returns the options that suit a stream, as term decided.
+func TableOptionsFor(d term.Display) TableOptions {
+	return TableOptions{Color: d.Color, ASCII: d.ASCII, Width: d.Width}
+}
+
+// Longest threshold expressions and failure messages the tables print; the
+// JSON and JUnit reports keep the whole text. Suite and conversation names
+// are cut only to fit a width.
 const (
-	maxSuiteRunes   = 40
 	maxNameRunes    = 60
 	maxMessageRunes = 300
 )
+
+// When the table is too wide for the screen, the suite and conversation
+// names are cut first, down to these widths; only then are whole columns
+// left out.
+const (
+	comfortableSuiteWidth = 10
+	comfortableNameWidth  = 20
+	// narrowestNameWidth is how far a conversation name is cut once every
+	// column that may go has gone; below it the table becomes a list.
+	narrowestNameWidth = 8
+)
+
+// column is one column of the conversation table, before it is fitted.
+type column struct {
+	header string
+	align  tw.Align
+	cells  []string // one per row, plain text
+	footer []string // the TOTAL cell, one entry a line
+	// cut marks the name columns, which may be shortened to fit.
+	cut bool
+	// drop is the order in which columns are left out when the names
+	// cannot be shortened enough: 1 goes first; 0 never goes.
+	drop  int
+	width int // as fitted
+}
+
+// natural is the width the column takes when nothing is cut.
+func (c *column) natural() int {
+	w := twwidth.Width(c.header)
+	for _, s := range c.cells {
+		w = max(w, twwidth.Width(s))
+	}
+	for _, s := range c.footer {
+		w = max(w, twwidth.Width(s))
+	}
+	return w
+}
+
+// least is the narrowest the column may be cut to, never narrower than its
+// header or its TOTAL cell, nor than it needs to be.
+func (c *column) least(comfortable int) int {
+	w := twwidth.Width(c.header)
+	for _, s := range c.footer {
+		w = max(w, twwidth.Width(s))
+	}
+	return max(w, min(c.natural(), comfortable))
+}
 
 // Table writes a table with a row per conversation (suite, name, verdict,
 // turns, pass count when conversations were repeated, latency p50 and p95)
 // and a totals row, followed by the details of every conversation that did
 // not simply pass. The output holds no timestamps: the same run always
 // renders the same bytes.
+//
+// With opts.Width set, no line is wider. The names are cut first (keeping
+// their start, marked with an ellipsis), the suite's before the
+// conversation's; then columns are left out in this order: P95 (of a few
+// turns it is close to the slowest one, which the details below name
+// anyway), SUITE (the details say it), P50, RUNS, TURNS. Name and verdict
+// always stay; on a screen too narrow even for those, the table becomes a
+// list of one line per conversation. The details below the table are
+// wrapped, not cut: what failed is the point of reading them.
+//
+// With repeats, a row shows the run the record kept (the first that did not
+// pass, or the last); its TURNS are that run's, and so is the TOTAL row's
+// sum, while the latencies are over every run. When the runs together sent
+// another number of turns, a note under the table says how many.
 func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 	if run == nil {
 		return errors.New("report: table: no run")
@@ -46,76 +122,233 @@ func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 		}
 	}
 
-	header := []any{"SUITE", "CONVERSATION", "VERDICT", "TURNS"}
-	aligns := []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight}
-	if repeated {
-		header = append(header, "RUNS")
-		aligns = append(aligns, tw.AlignRight)
-	}
-	header = append(header, "P50", "P95")
-	aligns = append(aligns, tw.AlignRight, tw.AlignRight)
+	suite := &column{header: "SUITE", align: tw.AlignLeft, cut: true, drop: 2, footer: []string{"TOTAL"}}
+	name := &column{header: "CONVERSATION", align: tw.AlignLeft, cut: true}
+	verdict := &column{header: "VERDICT", align: tw.AlignLeft}
+	turns := &column{header: "TURNS", align: tw.AlignRight, drop: 5}
+	runs := &column{header: "RUNS", align: tw.AlignRight, drop: 4}
+	p50 := &column{header: "P50", align: tw.AlignRight, drop: 3}
+	p95 := &column{header: "P95", align: tw.AlignRight, drop: 1}
 
-	var buf bytes.Buffer
-	table := tablewriter.NewTable(&buf,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
-	)
-	table.Header(header...)
-
+	shownTurns, passed, runCount := 0, 0, 0
 	for _, c := range convs {
-		row := []string{
-			truncate(oneLine(c.Suite), maxSuiteRunes),
-			truncate(oneLine(c.Name), maxNameRunes),
-			paint(opts, c.Status, verdictLabel(c.Status)),
+		suite.cells = append(suite.cells, oneLine(c.Suite))
+		name.cells = append(name.cells, oneLine(c.Name))
+		verdict.cells = append(verdict.cells, verdictLabel(c.Status))
+		n := answeredTurns(c)
+		shownTurns += n
+		passed += c.PassedRuns
+		runCount += c.Runs
+		noTurns := c.Status == results.Skipped || n == 0
+		switch {
+		case noTurns:
+			turns.cells = append(turns.cells, "-")
+		default:
+			turns.cells = append(turns.cells, strconv.Itoa(n))
 		}
-		noTurns := c.Status == results.Skipped || len(c.Turns) == 0
-		if noTurns {
-			row = append(row, "-")
+		switch {
+		case c.Runs > 1:
+			runs.cells = append(runs.cells, runsLabel(c))
+		default:
+			runs.cells = append(runs.cells, "")
+		}
+		if noTurns || !measured(c) {
+			// Nothing was measured: a percentile of no samples is not 0ms.
+			p50.cells = append(p50.cells, "-")
+			p95.cells = append(p95.cells, "-")
 		} else {
-			row = append(row, strconv.Itoa(len(c.Turns)))
-		}
-		if repeated {
-			if c.Runs > 1 {
-				row = append(row, runsLabel(c))
-			} else {
-				row = append(row, "")
-			}
-		}
-		if noTurns {
-			row = append(row, "-", "-")
-		} else {
-			row = append(row, formatMS(c.LatencyMS.P50), formatMS(c.LatencyMS.P95))
-		}
-		if err := table.Append(row); err != nil {
-			return fmt.Errorf("report: table: %w", err)
+			p50.cells = append(p50.cells, formatMS(c.LatencyMS.P50))
+			p95.cells = append(p95.cells, formatMS(c.LatencyMS.P95))
 		}
 	}
 
 	sum := run.Summary
-	footer := []string{"TOTAL", plural(sum.Conversations, "conversation"), verdictCounts(sum), strconv.Itoa(sum.Turns)}
-	if repeated {
-		passed, runs := 0, 0
-		for _, c := range convs {
-			passed += c.PassedRuns
-			runs += c.Runs
-		}
-		footer = append(footer, strconv.Itoa(passed)+"/"+strconv.Itoa(runs))
-	}
-	if sum.Turns == 0 {
-		footer = append(footer, "-", "-")
+	name.footer = []string{plural(sum.Conversations, "conversation")}
+	verdict.footer = strings.Split(verdictCounts(sum), "\n")
+	turns.footer = []string{strconv.Itoa(shownTurns)}
+	runs.footer = []string{strconv.Itoa(passed) + "/" + strconv.Itoa(runCount)}
+	if sum.Turns <= sum.TurnErrors {
+		p50.footer, p95.footer = []string{"-"}, []string{"-"}
 	} else {
-		footer = append(footer, formatMS(sum.LatencyMS.P50), formatMS(sum.LatencyMS.P95))
+		p50.footer = []string{formatMS(sum.LatencyMS.P50)}
+		p95.footer = []string{formatMS(sum.LatencyMS.P95)}
 	}
-	table.Footer(footer)
 
-	if err := table.Render(); err != nil {
+	cols := []*column{suite, name, verdict, turns}
+	if repeated {
+		cols = append(cols, runs)
+	}
+	cols = append(cols, p50, p95)
+
+	var buf bytes.Buffer
+	if cols = fitColumns(cols, suite, name, opts.Width); cols == nil {
+		writeList(&buf, convs, sum, opts)
+	} else if err := renderColumns(&buf, cols, verdict, convs, opts); err != nil {
 		return fmt.Errorf("report: table: %w", err)
+	}
+	if repeated && sum.Turns != shownTurns {
+		note := fmt.Sprintf("TURNS are those of the run each row shows (the first that did not pass, else the last); "+
+			"the %s sent %s in all, and the latencies are over every run.", plural(runCount, "run"), plural(sum.Turns, "turn"))
+		for _, line := range wrap(note, opts.Width, "") {
+			buf.WriteString(line + "\n")
+		}
 	}
 	writeDetails(&buf, convs, opts)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// answeredTurns counts the turns of c's transcript that the service answered
+// or failed, as the summary counts them: a turn the run was stopped during
+// is neither.
+// measured reports whether any turn of c has a reply latency: one that got
+// an answer, neither errored nor stopped.
+func measured(c *results.Conversation) bool {
+	for _, t := range c.Turns {
+		if t != nil && t.Error == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func answeredTurns(c *results.Conversation) int {
+	n := 0
+	for _, t := range c.Turns {
+		if t != nil && !strings.HasPrefix(t.Error, "stopped: ") {
+			n++
+		}
+	}
+	return n
+}
+
+// tableWidth is how wide a boxed table of columns this wide is: a border
+// before each column, a space either side of each cell, a closing border.
+func tableWidth(widths ...int) int {
+	w := 1
+	for _, c := range widths {
+		w += c + 3
+	}
+	return w
+}
+
+// fitColumns decides which columns to show and how wide, so that the table
+// fits in width (0: anything fits), and returns them; nil means no table
+// fits and a list should be written instead.
+func fitColumns(cols []*column, suite, name *column, width int) []*column {
+	for _, c := range cols {
+		c.width = c.natural()
+	}
+	if width <= 0 {
+		return cols
+	}
+	for {
+		if ok := share(cols, suite, name, width, comfortableSuiteWidth, comfortableNameWidth); ok {
+			return cols
+		}
+		next := -1
+		for i, c := range cols {
+			if c.drop > 0 && (next < 0 || c.drop < cols[next].drop) {
+				next = i
+			}
+		}
+		if next < 0 {
+			break
+		}
+		if cols[next] == suite {
+			// TOTAL moves to the first column left.
+			name.footer = append([]string{"TOTAL"}, name.footer...)
+		}
+		cols = append(cols[:next:next], cols[next+1:]...)
+	}
+	if share(cols, suite, name, width, comfortableSuiteWidth, narrowestNameWidth) {
+		return cols
+	}
+	return nil
+}
+
+// share gives the room the other columns leave to the names: the suite
+// keeps its whole width if the conversation can keep its own, and is cut
+// down to leastSuite before the conversation is cut down to leastName. It
+// reports whether the table then fits.
+func share(cols []*column, suite, name *column, width, leastSuite, leastName int) bool {
+	var fixed []int
+	hasSuite := false
+	for _, c := range cols {
+		switch c {
+		case suite:
+			hasSuite = true
+		case name:
+		default:
+			fixed = append(fixed, c.width)
+		}
+	}
+	room := width - tableWidth(fixed...) - 3
+	if hasSuite {
+		room -= 3
+	}
+	natName := name.natural()
+	minName := name.least(leastName)
+	s := 0
+	if hasSuite {
+		natSuite, minSuite := suite.natural(), suite.least(leastSuite)
+		s = min(natSuite, max(minSuite, room-natName))
+		suite.width = s
+	}
+	n := min(natName, room-s)
+	name.width = n
+	return n >= minName
+}
+
+// renderColumns writes the boxed table of the fitted columns, cutting each
+// cell to its column's width and painting the verdicts.
+func renderColumns(b *bytes.Buffer, cols []*column, verdict *column, convs []*results.Conversation, opts TableOptions) error {
+	header := make([]any, len(cols))
+	aligns := make([]tw.Align, len(cols))
+	for i, c := range cols {
+		header[i], aligns[i] = c.header, c.align
+	}
+	table := newTable(b, aligns, opts.ASCII)
+	table.Header(header...)
+	for r, conv := range convs {
+		row := make([]string, len(cols))
+		for i, c := range cols {
+			row[i] = cut(c.cells[r], c.width, opts)
+			if c == verdict {
+				row[i] = paint(opts, conv.Status, row[i])
+			}
+		}
+		if err := table.Append(row); err != nil {
+			return err
+		}
+	}
+	footer := make([]string, len(cols))
+	for i, c := range cols {
+		lines := make([]string, len(c.footer))
+		for j, l := range c.footer {
+			lines[j] = cut(l, c.width, opts)
+		}
+		footer[i] = strings.Join(lines, "\n")
+	}
+	table.Footer(footer)
+	return table.Render()
+}
+
+// writeList is the table for a screen too narrow for one: a line per
+// conversation, its verdict and name, then the totals.
+func writeList(b *bytes.Buffer, convs []*results.Conversation, sum results.Summary, opts TableOptions) {
+	for _, c := range convs {
+		label := verdictLabel(c.Status)
+		line := cut(label+" "+oneLine(c.Name), opts.Width, opts)
+		if strings.HasPrefix(line, label) {
+			line = paint(opts, c.Status, label) + line[len(label):]
+		}
+		b.WriteString(line + "\n")
+	}
+	total := "TOTAL " + plural(sum.Conversations, "conversation") + ": " + strings.ReplaceAll(verdictCounts(sum), "\n", ", ")
+	for _, line := range wrap(total, opts.Width, "  ") {
+		b.WriteString(line + "\n")
+	}
 }
 
 // verdictCounts lists the non-zero verdict counts, one a line, so the
@@ -144,9 +377,72 @@ func verdictCounts(s results.Summary) string {
 	return strings.Join(lines, "\n")
 }
 
+// SummaryLine is the whole run in one line, for --quiet: the verdict counts,
+// the turns and their p95, for a load run what the thresholds said, and
+// what changed against a baseline, as
+// "9 conversations: 1 passed, 3 failed; 11 turns, p95 2.4s".
+func SummaryLine(run *results.Run) string {
+	if run == nil {
+		return "no run"
+	}
+	s := run.Summary
+	line := plural(s.Conversations, "conversation")
+	if counts := verdictCounts(s); counts != "-" {
+		line += ": " + strings.ReplaceAll(counts, "\n", ", ")
+	}
+	line += "; " + plural(s.Turns, "turn")
+	if s.TurnErrors > 0 {
+		line += " (" + strconv.Itoa(s.TurnErrors) + " errored)"
+	}
+	if s.Turns > s.TurnErrors {
+		line += ", p95 " + formatMS(s.LatencyMS.P95)
+	}
+	if l := run.Load; l != nil {
+		if l.Dropped > 0 {
+			line += "; " + strconv.Itoa(l.Dropped) + " dropped"
+		}
+		if len(l.Thresholds) > 0 {
+			passed, failed, missing := 0, 0, 0
+			for _, th := range l.Thresholds {
+				switch {
+				case th.Missing:
+					missing++
+				case th.Passed:
+					passed++
+				default:
+					failed++
+				}
+			}
+			line += fmt.Sprintf("; thresholds: %d passed, %d failed", passed, failed)
+			if missing > 0 {
+				line += fmt.Sprintf(", %d without data", missing)
+			}
+		}
+	}
+	if c := run.Comparison; c != nil {
+		var changes []string
+		for _, n := range []struct {
+			n    int
+			what string
+		}{{len(c.Regressed), "regressed"}, {len(c.Fixed), "fixed"}, {len(c.StillFailing), "still failing"}, {len(c.New), "new"}, {len(c.Removed), "removed"}} {
+			if n.n > 0 {
+				changes = append(changes, strconv.Itoa(n.n)+" "+n.what)
+			}
+		}
+		if len(changes) == 0 {
+			changes = append(changes, "no change")
+		}
+		line += "; against the baseline: " + strings.Join(changes, ", ")
+	}
+	if run.Interrupted != "" {
+		line += "; stopped early: " + oneLine(run.Interrupted)
+	}
+	return line
+}
+
 // writeDetails explains, below the table, every conversation that failed,
 // errored or was flaky: where it is defined and each thing that went wrong,
-// one line each, named by turn and check.
+// one line each (wrapped to opts.Width), named by turn and check.
 func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOptions) {
 	for _, c := range convs {
 		switch c.Status {
@@ -155,18 +451,23 @@ func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOpti
 			continue
 		}
 		b.WriteByte('\n')
-		b.WriteString(paint(opts, c.Status, verdictLabel(c.Status)))
-		b.WriteString(" " + oneLine(c.Suite) + " / " + oneLine(c.Name))
+		label := verdictLabel(c.Status)
+		head := label + " " + oneLine(c.Suite) + " / " + oneLine(c.Name)
 		if loc := location(c); loc != "" {
-			b.WriteString("  (" + oneLine(loc) + ")")
+			head += "  (" + oneLine(loc) + ")"
 		}
 		if c.Runs > 1 {
-			b.WriteString("  passed " + runsLabel(c) + " runs")
+			head += "  passed " + runsLabel(c) + " runs"
 			if c.Status == results.Flaky || c.PassedRuns < c.Runs {
-				b.WriteString("; first failing run:")
+				head += "; first failing run:"
 			}
 		}
-		b.WriteByte('\n')
+		for i, line := range wrap(head, opts.Width, "  ") {
+			if i == 0 {
+				line = paint(opts, c.Status, label) + line[len(label):]
+			}
+			b.WriteString(line + "\n")
+		}
 
 		failures := c.Failures()
 		if len(failures) == 0 {
@@ -174,17 +475,139 @@ func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOpti
 			if c.Reason != "" {
 				msg = c.Reason
 			}
-			b.WriteString("  " + truncate(oneLine(msg), maxMessageRunes) + "\n")
+			for _, line := range wrap("  "+truncateMark(oneLine(msg), maxMessageRunes, opts), opts.Width, "    ") {
+				b.WriteString(line + "\n")
+			}
 			continue
 		}
 		width := 0
 		for _, f := range failures {
 			width = max(width, len(f.Where()))
 		}
+		// Continuation lines start under the check, unless that would
+		// leave too little room on a narrow screen.
+		indent := strings.Repeat(" ", 2+width+2)
+		if opts.Width > 0 && len(indent) > opts.Width/3 {
+			indent = "    "
+		}
 		for _, f := range failures {
-			fmt.Fprintf(b, "  %-*s  %s: %s\n", width, f.Where(), oneLine(f.Check), truncate(oneLine(f.Message), maxMessageRunes))
+			line := fmt.Sprintf("  %-*s  %s: %s", width, f.Where(), oneLine(f.Check), truncateMark(oneLine(f.Message), maxMessageRunes, opts))
+			for _, l := range wrap(line, opts.Width, indent) {
+				b.WriteString(l + "\n")
+			}
 		}
 	}
+}
+
+// ellipsis marks where text was cut.
+func ellipsis(opts TableOptions) string {
+	if opts.ASCII {
+		return "..."
+	}
+	return "…"
+}
+
+// truncateMark is truncate with the mark opts asks for.
+func truncateMark(s string, n int, opts TableOptions) string {
+	t := truncate(s, n)
+	if opts.ASCII && t != s {
+		t = strings.TrimSuffix(t, "…") + "..."
+	}
+	return t
+}
+
+// cut shortens s to at most width display columns (0: no limit), keeping
+// its start and marking the cut.
+func cut(s string, width int, opts TableOptions) string {
+	if width <= 0 || twwidth.Width(s) <= width {
+		return s
+	}
+	mark := ellipsis(opts)
+	room := width - twwidth.Width(mark)
+	if room <= 0 {
+		return prefix(s, width)
+	}
+	return strings.TrimRight(prefix(s, room), " ") + mark
+}
+
+// prefix is the longest start of s that takes at most width columns.
+func prefix(s string, width int) string {
+	used := 0
+	for i, r := range s {
+		w := twwidth.Width(string(r))
+		if used+w > width {
+			return s[:i]
+		}
+		used += w
+	}
+	return s
+}
+
+// wrap breaks text into lines of at most width display columns (0: one
+// line), at spaces where it can and inside a word that is longer than a line
+// where it must; lines after the first start with indent. Runs of spaces
+// inside a line are kept, so aligned columns stay aligned.
+func wrap(text string, width int, indent string) []string {
+	if width <= 0 || twwidth.Width(text) <= width {
+		return []string{text}
+	}
+	if twwidth.Width(indent) >= width/2 {
+		indent = ""
+	}
+	var lines []string
+	line, used, empty := "", 0, true // empty: no word on the line yet
+	next := func() {
+		lines = append(lines, strings.TrimRight(line, " "))
+		line, used, empty = indent, twwidth.Width(indent), true
+	}
+	for _, part := range splitKeepingSpaces(text) {
+		w := twwidth.Width(part)
+		if part[0] == ' ' {
+			switch {
+			case empty && len(lines) > 0:
+				// The break replaces the spaces.
+			case used+w < width:
+				line, used = line+part, used+w
+			default:
+				next()
+			}
+			continue
+		}
+		if used+w > width && !empty {
+			next()
+		}
+		for used+w > width {
+			// Longer than a line: break inside it.
+			piece := prefix(part, width-used)
+			if piece == "" {
+				_, size := utf8.DecodeRuneInString(part)
+				piece = part[:size]
+			}
+			line += piece
+			part = part[len(piece):]
+			w = twwidth.Width(part)
+			next()
+		}
+		line, used, empty = line+part, used+w, false
+	}
+	if !empty {
+		lines = append(lines, strings.TrimRight(line, " "))
+	}
+	return lines
+}
+
+// splitKeepingSpaces splits s into words and the runs of spaces between
+// them, in order, so that joining the parts gives s again.
+func splitKeepingSpaces(s string) []string {
+	var parts []string
+	start := 0
+	for i := 1; i <= len(s); i++ {
+		if i == len(s) || (s[i] == ' ') != (s[start] == ' ') {
+			parts = append(parts, s[start:i])
+			start = i
+		}
+	}
+	return parts
 }
 
 // ANSI colours per verdict.
@@ -203,4 +626,20 @@ func paint(opts TableOptions, s results.Status, text string) string {
 		return text
 	}
 	return code + text + "\x1b[0m"
+}
+
+// newTable is a boxed table that writes cells as given (no auto-format, no
+// wrapping), aligned per column, in ASCII when the terminal needs it.
+func newTable(w io.Writer, aligns []tw.Align, ascii bool) *tablewriter.Table {
+	options := []tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithFooterAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{PerColumn: aligns}),
+	}
+	if ascii {
+		options = append(options, tablewriter.WithSymbols(tw.NewSymbols(tw.StyleASCII)))
+	}
+	return tablewriter.NewTable(w, options...)
 }

@@ -45,6 +45,24 @@ type Run struct {
 	// Comparison is set when the run was compared with a baseline record
 	// (--baseline): what regressed, what was fixed, what is new or gone.
 	Comparison *Comparison `json:"comparison,omitempty"`
+	// Shard is set for `run --shard K/N`: the record holds only the
+	// conversations of shard K, and leaves the others out.
+	Shard *Shard `json:"shard,omitempty"`
+	// Merged lists the records `evalrun merge` combined into this one of
+	// `evalrun run` records, each by its run id and shard.
+	Merged []MergedRun `json:"merged,omitempty"`
+}
+
+// Shard is part Index (from 0) of Count of a sharded run's conversations.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// MergedRun is one of the records a merged run record was made from.
+type MergedRun struct {
+	RunID string `json:"run_id"`
+	Shard *Shard `json:"shard,omitempty"`
 }
 
 // Comparison is a run measured against an earlier record of the same suites,
@@ -114,6 +132,10 @@ type Summary struct {
 	Turns         int         `json:"turns"`
 	TurnErrors    int         `json:"turn_errors"`
 	LatencyMS     Percentiles `json:"latency_ms"`
+	// LatencyHistogram holds the latencies LatencyMS is read from (encoded
+	// as TurnStats.Histogram), so that merge adds runs up exactly. Run
+	// records only; a load record's histograms are in its Load section.
+	LatencyHistogram string `json:"latency_histogram,omitempty"`
 
 	// Load runs only. LatencyMS then counts from when each turn should have
 	// been sent (open model), ServiceLatencyMS from when it was.
@@ -170,16 +192,18 @@ type Load struct {
 	Timeline   []Interval `json:"timeline,omitempty"`
 }
 
-// Interval is one slice of a load run's timeline, counted by when things
-// ended (a turn by when its reply came).
+// Interval is one slice of a load run's timeline: conversations counted by
+// when they began, turns and errors by when the reply or the error came.
 type Interval struct {
 	StartMS   float64     `json:"start_ms"` // from the run's start
 	Started   int64       `json:"started"`  // conversations begun
 	Turns     int64       `json:"turns"`    // turns finished
 	Errors    int64       `json:"errors"`   // turns and session creations that errored
 	LatencyMS Percentiles `json:"latency_ms"`
-	// Histogram holds the interval's turn latencies (encoded like
-	// TurnStats.Histogram), so merge combines timelines exactly.
+	// Histogram holds the interval's turn latencies, encoded like
+	// TurnStats.Histogram but at 2 significant digits (each latency at the
+	// top of its coarse bucket), so merge combines timelines exactly and a
+	// day's timeline stays within a few MB.
 	Histogram string `json:"histogram,omitempty"`
 }
 

@@ -54,6 +54,12 @@ type Options struct {
 	// FailFast stops the run at the first conversation that fails or errors;
 	// the rest end unfinished.
 	FailFast bool
+	// Shard, when its Count is set, runs only the conversations of that
+	// shard (see ShardOf) and leaves the others out of the record, which
+	// then says which shard it holds. Tags and Filter are checked against
+	// every shard's conversations, so a shard that the selection leaves
+	// empty is no mistake, and passes.
+	Shard Shard
 	// FastHTTP sends every request over the fasthttp transport
 	// (providers.Config.FastHTTP); evalrun load sets it, for its CPU and
 	// memory with thousands of requests in flight.
@@ -78,6 +84,9 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}
+	if err := opts.Shard.check(); err != nil {
+		return nil, err
+	}
 	if err := opts.checkSelection(ss); err != nil {
 		return nil, err
 	}
@@ -91,6 +100,9 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 		Suites:        []results.Suite{},
 		Conversations: []*results.Conversation{},
 	}
+	if opts.Shard.Count > 0 {
+		run.Shard = &results.Shard{Index: opts.Shard.Index, Count: opts.Shard.Count}
+	}
 	started := time.Now()
 
 	var jobs []*job
@@ -102,6 +114,9 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 		}
 		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
 		for _, c := range s.Conversations {
+			if !opts.Shard.Has(s.Name, c.Name) {
+				continue
+			}
 			t := newTally(s, c, opts.Repeat)
 			convs = append(convs, t)
 			run.Conversations = append(run.Conversations, t.result)

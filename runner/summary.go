@@ -22,22 +22,7 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 	s := &run.Summary
 	h := NewHistogram()
 	for _, t := range convs {
-		c := t.result
-		s.Conversations++
-		switch c.Status {
-		case results.Passed:
-			s.Passed++
-		case results.Failed:
-			s.Failed++
-		case results.Errored:
-			s.Errored++
-		case results.Flaky:
-			s.Flaky++
-		case results.Skipped:
-			s.Skipped++
-		case results.Unfinished:
-			s.Unfinished++
-		}
+		countVerdict(s, t.result.Status)
 		for _, o := range t.outs {
 			for _, tu := range o.Turns {
 				switch {
@@ -56,6 +41,9 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 		}
 	}
 	s.LatencyMS = Percentiles(h)
+	// Encoding a histogram in memory cannot fail short of a bug in the
+	// library; a record without one still reports, and only merge refuses it.
+	s.LatencyHistogram, _ = latency.Encode(h)
 
 	for i := range run.Suites {
 		var first, last time.Time
@@ -80,3 +68,29 @@ func summarise(run *results.Run, ss []*suites.Suite, convs []*tally) {
 // ExactPercentiles computes the percentiles of a few latencies (a
 // conversation's turns) exactly, at the same ranks as Percentiles.
 func ExactPercentiles(ds []time.Duration) results.Percentiles { return latency.Exact(ds) }
+
+// countVerdicts adds convs to the conversation and verdict counts of s.
+func countVerdicts(s *results.Summary, convs []*results.Conversation) {
+	for _, c := range convs {
+		countVerdict(s, c.Status)
+	}
+}
+
+// countVerdict counts one conversation with verdict st.
+func countVerdict(s *results.Summary, st results.Status) {
+	s.Conversations++
+	switch st {
+	case results.Passed:
+		s.Passed++
+	case results.Failed:
+		s.Failed++
+	case results.Errored:
+		s.Errored++
+	case results.Flaky:
+		s.Flaky++
+	case results.Skipped:
+		s.Skipped++
+	case results.Unfinished:
+		s.Unfinished++
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
 )
@@ -211,6 +212,10 @@ conversations:
 	wantSummary := results.Summary{Conversations: 5, Passed: 1, Failed: 1, Errored: 1, Skipped: 2, Turns: 5, TurnErrors: 1}
 	got := r.Summary
 	got.LatencyMS = results.Percentiles{}
+	if h, err := latency.Decode(got.LatencyHistogram); err != nil || h.TotalCount() != int64(got.Turns-got.TurnErrors) {
+		t.Errorf("the summary's histogram %q should hold the answered turns: %v", got.LatencyHistogram, err)
+	}
+	got.LatencyHistogram = ""
 	if got != wantSummary {
 		t.Errorf("summary %+v\nwant    %+v", got, wantSummary)
 	}

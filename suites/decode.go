@@ -15,6 +15,7 @@ import (
 
 	"github.com/evalrun/evalrun/checks"
 	"github.com/evalrun/evalrun/internal/jsonpath"
+	"github.com/evalrun/evalrun/internal/suggest"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/providers/opencx"
 	"github.com/evalrun/evalrun/sim"
@@ -166,8 +167,8 @@ func (l *loader) provider(n *yaml.Node, p *Provider) {
 			switch {
 			case known:
 				p.Type = typ
-			case suggest(typ, ProviderTypes()) != "":
-				l.errorf(v.val, "type: unknown provider type %s; did you mean %q?", shown(v.val), suggest(typ, ProviderTypes()))
+			case suggest.Nearest(typ, ProviderTypes()) != "":
+				l.errorf(v.val, "type: unknown provider type %s; did you mean %q?", shown(v.val), suggest.Nearest(typ, ProviderTypes()))
 			default:
 				l.errorf(v.val, "type: unknown provider type %s; want one of %s", shown(v.val), strings.Join(ProviderTypes(), ", "))
 			}
@@ -1096,7 +1097,7 @@ func (l *loader) enum(n *yaml.Node, label string, values []string) *string {
 		return &s
 	}
 	msg := fmt.Sprintf("%s: want one of %s, got %s", label, strings.Join(values, ", "), shown(l.resolve(n)))
-	if guess := suggest(s, values); guess != "" {
+	if guess := suggest.Nearest(s, values); guess != "" {
 		msg += fmt.Sprintf("; did you mean %q?", guess)
 	}
 	l.errorf(n, "%s", msg)

@@ -83,11 +83,12 @@ func LoadPaths(paths []string, opts Options) ([]*Suite, error) {
 
 // LoadPathsContext loads every suite named by paths: files as they are,
 // folders as every *.yaml and *.yml file under them, recursively, in lexical
-// order (entries whose names start with "." are skipped). A file named twice
-// loads once. A missing path, a folder without suites, a path that is not a
-// regular file (a named pipe, a device) and a file larger than MaxFileSize
-// are errors. On any problem it returns nil and an ErrorList with every
-// problem of every file.
+// order (entries whose names start with "." are skipped). A file named twice,
+// however spelled (relative, absolute, a symlink or hard link to it), loads
+// once, under its first spelling. A missing path, a folder without suites, a
+// path that is not a regular file (a named pipe, a device) and a file larger
+// than MaxFileSize are errors. On any problem it returns nil and an ErrorList
+// with every problem of every file.
 //
 // When ctx is done, loading stops between two files or folder entries and
 // the error wraps the context's cause instead (it is no ErrorList: the
@@ -96,17 +97,23 @@ func LoadPathsContext(ctx context.Context, paths []string, opts Options) ([]*Sui
 	var (
 		errs  ErrorList
 		files []suiteFile
-		seen  = map[string]int{} // cleaned path -> index in files
+		seen  []fs.FileInfo // of each of files, nil where Stat failed
 	)
 	add := func(f string, walked bool) {
-		key := filepath.Clean(f)
-		if i, ok := seen[key]; ok {
-			// A file named on the command line is loaded even when a
-			// folder walk met it first and would pass it over.
-			files[i].walked = files[i].walked && walked
-			return
+		// A file is the same one however it is spelled (relative or
+		// absolute, through a symlink or a hard link): two spellings must
+		// not load it twice and clash with their own suite names.
+		info, _ := os.Stat(f)
+		for i, prev := range seen {
+			if info != nil && prev != nil && os.SameFile(info, prev) ||
+				(info == nil || prev == nil) && filepath.Clean(f) == filepath.Clean(files[i].path) {
+				// A file named on the command line is loaded even when a
+				// folder walk met it first and would pass it over.
+				files[i].walked = files[i].walked && walked
+				return
+			}
 		}
-		seen[key] = len(files)
+		seen = append(seen, info)
 		files = append(files, suiteFile{f, walked})
 	}
 	for _, p := range paths {

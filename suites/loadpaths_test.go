@@ -22,6 +22,14 @@ func TestLoadPaths(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	abs, err := filepath.Abs(sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link.yaml")
+	if err := os.Symlink(abs, link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
 	tests := []struct {
 		name  string
 		paths []string
@@ -53,6 +61,21 @@ func TestLoadPaths(t *testing.T) {
 		{
 			name:  "a file named twice loads once",
 			paths: []string{sim, "./" + sim},
+			want:  []string{"sim@" + sim},
+		},
+		{
+			name:  "a file named relative and absolute loads once",
+			paths: []string{sim, abs},
+			want:  []string{"sim@" + sim},
+		},
+		{
+			name:  "a file and a symlink to it load once",
+			paths: []string{sim, link},
+			want:  []string{"sim@" + sim},
+		},
+		{
+			name:  "a folder walk meets a symlink to a file named first",
+			paths: []string{sim, filepath.Dir(link)},
 			want:  []string{"sim@" + sim},
 		},
 		{
@@ -207,5 +230,20 @@ func TestDuplicateSuiteNamesAcrossFiles(t *testing.T) {
 	want := b + `:2:9: duplicate suite name "same": ` + a + `:1:7 has it too; suite names must be unique across a run, since reports and baselines tell suites apart by name`
 	if ss != nil || err == nil || err.Error() != want {
 		t.Errorf("LoadPaths = %v, %v\nwant the error %s", suiteNames(ss), err, want)
+	}
+}
+
+func TestLoadPathsHardLinkLoadsOnce(t *testing.T) {
+	dir := writeTree(t, map[string]string{"q.yaml": "name: q\n" + tinySuite})
+	q, twin := filepath.Join(dir, "q.yaml"), filepath.Join(dir, "twin.yaml")
+	if err := os.Link(q, twin); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	ss, err := LoadPaths([]string{q, twin}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := suiteNames(ss); len(got) != 1 || got[0] != "q@"+q {
+		t.Errorf("suites = %v, want only q@%s", got, q)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/evalrun/evalrun/internal/suggest"
+	"github.com/evalrun/evalrun/providers"
 	"gopkg.in/yaml.v3"
 )
 
@@ -60,10 +62,6 @@ type loader struct {
 	inProvider bool
 	envSecrets []Secret
 }
-
-// minSecretLen is the shortest environment value treated as a secret:
-// redacting shorter ones would garble ordinary text and hide nothing.
-const minSecretLen = 4
 
 // templateUse is one {{name}} found in a scalar.
 type templateUse struct {
@@ -258,7 +256,7 @@ func (l *loader) mergeSources(v *yaml.Node, depth int) []field {
 }
 
 func (l *loader) unknownKey(key *yaml.Node, name, section string, known []string) {
-	if s := suggest(name, known); s != "" {
+	if s := suggest.Nearest(name, known); s != "" {
 		l.errorf(key, "unknown key %s in %s; did you mean %q?", quoteShort(name), section, s)
 		return
 	}
@@ -320,7 +318,9 @@ func (l *loader) fillEnv(n *yaml.Node) (string, []string, bool) {
 	s, names, problems := expandEnv(n.Value, l.lookupEnv)
 	if l.inProvider {
 		for _, name := range names {
-			if v, ok := l.lookupEnv(name); ok && len(v) >= minSecretLen {
+			// A shorter value would garble ordinary text to hide nothing,
+			// and the Redactor would ignore it anyway.
+			if v, ok := l.lookupEnv(name); ok && len(v) >= providers.MinSecretLen {
 				l.envSecrets = append(l.envSecrets, NewSecret(v, name))
 			}
 		}

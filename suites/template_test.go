@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/evalrun/evalrun/providers"
 )
 
 func TestExpand(t *testing.T) {
@@ -218,5 +220,33 @@ conversations:
 	// and not values read outside the provider section.
 	if strings.Join(got, ",") != "tok-123456,k-abcdef,k-abcdef" {
 		t.Errorf("secrets %v", got)
+	}
+}
+
+// TestEnvironmentSecretsStartWhereRedactionDoes pins the loader's shortest
+// secret to the Redactor's: a value one byte shorter is not kept.
+func TestEnvironmentSecretsStartWhereRedactionDoes(t *testing.T) {
+	long, short := strings.Repeat("k", providers.MinSecretLen), strings.Repeat("s", providers.MinSecretLen-1)
+	env := Options{LookupEnv: func(name string) (string, bool) {
+		return map[string]string{"LONG": long, "SHORT": short}[name], true
+	}}
+	ss, errs, _ := loadData("s.yaml", []byte(`provider:
+  type: http
+  base_url: http://127.0.0.1:1
+  headers: {X-Long: "${LONG}", X-Short: "${SHORT}"}
+  request: {path: /chat, body: {message: "{{message}}"}}
+  response: {text: $.reply}
+conversations:
+  - {name: a, turns: [{user: hi}]}
+`), env)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, s := range ss[0].Provider.EnvSecrets {
+		got = append(got, s.Value())
+	}
+	if strings.Join(got, ",") != long {
+		t.Errorf("secrets %q, want only %q", got, long)
 	}
 }

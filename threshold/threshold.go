@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/evalrun/evalrun/internal/suggest"
 )
 
 // Threshold is one parsed criterion: METRIC[.STAT] OP VALUE.
@@ -522,41 +524,12 @@ func unknownMetric(name string) string {
 	} else if a, ok := metricAliases[norm]; ok {
 		guess = a
 	} else {
-		best := 3
-		if len(norm) >= 10 {
-			best = 4
-		}
-		for _, m := range metricNames {
-			if d := distance(norm, m); d < best {
-				best, guess = d, m
-			}
-		}
+		guess = suggest.Nearest(norm, metricNames)
 	}
 	if guess != "" {
 		return fmt.Sprintf("unknown metric %s: did you mean %s?", quote(name), guess)
 	}
 	return fmt.Sprintf("unknown metric %s: use %s", quote(name), strings.Join(metricNames, ", "))
-}
-
-// distance is the Levenshtein distance between a and b, in bytes.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // quote quotes s for a message, shortened when long.

@@ -71,6 +71,9 @@ func TestParseErrors(t *testing.T) {
 		{"k6 name", "http_req_failed<0.01", 1, `unknown metric "http_req_failed": did you mean error_rate?`},
 		{"case", "Error_Rate<0.1", 1, `unknown metric "Error_Rate": did you mean error_rate?`},
 		{"dashes", "pass-rate>0.9", 1, `unknown metric "pass-rate": did you mean pass_rate?`},
+		// The guess is internal/suggest's, shared with flags and suite keys:
+		// before it, a prefix was no guess here and the list was printed.
+		{"prefix", "thro>5", 1, `unknown metric "thro": did you mean throughput?`},
 		{"after spaces", "  foo<1", 3, `unknown metric "foo": use turn_latency, turn_service_latency, conversation_latency, conversation_service_latency, session_latency, error_rate, pass_rate, dropped, late, throughput, achieved_rate`},
 
 		// statistics

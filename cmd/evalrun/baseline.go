@@ -6,6 +6,7 @@ import (
 
 	"github.com/evalrun/evalrun/baseline"
 	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/suites"
 )
 
@@ -80,13 +81,34 @@ func (g *gate) compare(run *results.Run) error {
 	if g.base == nil {
 		return nil
 	}
-	c, err := baseline.Compare(g.base, run)
+	base, note := g.base, ""
+	if sh := run.Shard; sh != nil {
+		// The other shards' conversations were not run here, not removed.
+		base = inShard(g.base, runner.Shard{Index: sh.Index, Count: sh.Count})
+		note = fmt.Sprintf("compared with the baseline's conversations of shard %d/%d only", sh.Index, sh.Count)
+	}
+	c, err := baseline.Compare(base, run)
 	if err != nil {
 		return err
+	}
+	if note != "" {
+		c.Notes = append(c.Notes, note)
 	}
 	c.BaselineFile = g.path
 	run.Comparison = c
 	return nil
+}
+
+// inShard is a copy of r with only the conversations of shard sh.
+func inShard(r *results.Run, sh runner.Shard) *results.Run {
+	out := *r
+	out.Conversations = []*results.Conversation{}
+	for _, c := range r.Conversations {
+		if sh.Has(c.Suite, c.Name) {
+			out.Conversations = append(out.Conversations, c)
+		}
+	}
+	return &out
 }
 
 // text prints the comparison after the table, and why the build fails.

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/evalrun/evalrun/internal/suggest"
 	"github.com/evalrun/evalrun/internal/term"
 )
 
@@ -78,7 +79,7 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 		return exitOK
 	default:
 		msg := fmt.Sprintf("unknown command %q", cmd)
-		if guess := nearest(cmd, commands); guess != "" {
+		if guess := suggest.Nearest(cmd, commands); guess != "" {
 			msg += " (did you mean " + guess + "?)"
 		}
 		err = &usageError{msg}
@@ -160,7 +161,7 @@ func flagError(fs *flag.FlagSet, err error) string {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 		out := "unknown flag " + flagName(m[1])
-		if guess := nearest(m[1], names); guess != "" {
+		if guess := suggest.Nearest(m[1], names); guess != "" {
 			out += " (did you mean " + flagName(guess) + "?)"
 		}
 		return out
@@ -183,64 +184,6 @@ func flagName(name string) string {
 		return "-" + name
 	}
 	return "--" + name
-}
-
-// nearest returns the name in names that word most likely misspells, or ""
-// when none is close: one that starts with or contains word (at least two
-// letters, four for containing), else the one at the smallest edit distance,
-// counting a swap of neighbours as one edit, if that is at most 1 for short
-// words and 2 from five letters on. One-letter names are aliases and never
-// suggested.
-func nearest(word string, names []string) string {
-	if len(word) < 2 {
-		return ""
-	}
-	best, bestD := "", -1
-	for _, n := range names {
-		if len(n) < 2 {
-			continue
-		}
-		if n == word || strings.HasPrefix(n, word) || (len(word) >= 4 && strings.Contains(n, word)) {
-			return n
-		}
-		if d := editDistance(word, n); bestD < 0 || d < bestD {
-			best, bestD = n, d
-		}
-	}
-	limit := 1
-	if len(word) >= 5 {
-		limit = 2
-	}
-	if bestD < 0 || bestD > limit {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the optimal string alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of adjacent bytes.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 // printHelp writes a flag set's usage to w; -h lands here.

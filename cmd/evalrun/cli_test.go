@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/evalrun/evalrun/internal/suggest"
 )
 
 // Flag errors are written the way users type flags (--junit, not Go's
@@ -117,9 +119,13 @@ func TestNearest(t *testing.T) {
 		"fitler":      "filter",
 		"zzzzzzzz":    "",
 		"no-progress": "no-progress",
+		// Since the guess is internal/suggest's, as for suite keys, '_' for
+		// '-' and case are slips too.
+		"no_progress": "no-progress",
+		"JSON":        "json",
 	} {
-		if got := nearest(in, names); got != want {
-			t.Errorf("nearest(%q) = %q, want %q", in, got, want)
+		if got := suggest.Nearest(in, names); got != want {
+			t.Errorf("Nearest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

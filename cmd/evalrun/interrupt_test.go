@@ -29,7 +29,7 @@ func TestMergeOfAnInterruptedShardFails(t *testing.T) {
 	suite := writeSuite(t, passingSuite)
 	dir := t.TempDir()
 	rec := filepath.Join(dir, "shard.json")
-	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--threshold", "error_rate<0.5", "--json", rec, suite); code != exitOK {
+	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "1s", "--threshold", "error_rate<0.5", "--json", rec, suite); code != exitOK {
 		t.Fatalf("load: exit %d\n%s", code, stderr)
 	}
 	if code, _, stderr := inProcess(t, "merge", "--json", filepath.Join(dir, "whole.json"), rec); code != exitOK {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +40,7 @@ type loadFlags struct {
 	baseURL     string
 	reports     reportFlags
 	noProgress  bool
+	quiet       bool
 	set         map[string]bool
 }
 
@@ -56,8 +56,9 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	fs.Var(&o.thresholds, "threshold", "fail the run (exit 1) unless `EXPR` holds, e.g. turn_latency.p95<2s (repeatable)")
 	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): 1/N of the rate or users, for merging later")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\")")
-	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`")
+	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or status lines")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only a summary line: no table, no progress")
 	return fs
 }
 
@@ -111,6 +112,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 		return exitUsage, usagef("load: %v", err)
 	}
 	defer outputs.discard() // a run that ends any other way leaves no temporary file
+	outputs.quiet = o.quiet
 
 	if os.Getenv("GOGC") == "" {
 		// Thousands of conversations in flight hold little live memory, so
@@ -129,7 +131,7 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 	if window == 0 {
 		window = load.Ramp{Start: opts.Rate, Stages: opts.Stages}.End()
 	}
-	progress := report.NewLoadProgress(io, window, o.noProgress)
+	progress := report.NewLoadProgress(io, window, o.noProgress || o.quiet)
 	opts.OnTick = func(s load.Snapshot) {
 		progress.Update(report.LoadSnapshot{
 			Elapsed: s.Elapsed, Duration: s.Duration, TargetRate: s.TargetRate, AchievedRate: s.AchievedRate,
@@ -149,17 +151,21 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 
 // finishLoad applies the thresholds to a load record, prints its table,
 // writes the reports and returns the exit code; load and merge share it.
+//
+// With outputs.quiet, only the summary line is printed.
 func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates []threshold.Threshold, outputs outputs) (int, error) {
 	var passed bool
 	run.Load.Thresholds, passed = threshold.EvaluateAll(dedupe(gates), run)
 	if run.Interrupted != "" {
 		fmt.Fprintf(io.Err, "evalrun: stopped early: %s\n", run.Interrupted)
 	}
+	stdoutTaken := outputs.bindStdout(io.Out)
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := report.LoadTable(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
-		werr = fmt.Errorf("print the table: %w", err)
+	if err := printEnd(io, run, report.LoadTable, nil, stdoutTaken, outputs.quiet); err != nil && werr == nil {
+		werr = err
 	}
+	annotate(io, run, outputs.redact, false)
 	if werr != nil {
 		return exitTrouble, werr
 	}
@@ -337,20 +343,50 @@ func (o *loadFlags) options(ss []*suites.Suite) (load.Options, error) {
 	// The bounds are load's, the same for flags and suite values, and hold
 	// per process: after --shard has taken this machine's part.
 	if err := opts.Validate(); err != nil {
-		return opts, err
+		return opts, o.named(err)
 	}
 	return opts, nil
+}
+
+// flagOf is the flag of each suite load: key that Validate may refuse.
+var flagOf = map[string]string{
+	"rate": "rate", "vus": "vus", "max_in_flight": "max-in-flight",
+	"duration": "duration", "think_time": "think-time", "grace": "grace",
+}
+
+// named renames each setting Validate refused after the flag that gave it
+// (--max-in-flight for max_in_flight), so the user knows what to change; a
+// value from a suite keeps its load: key. A value --shard divided says so,
+// since it is not the one typed.
+func (o *loadFlags) named(err error) error {
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+		var se *load.SettingError
+		if !errors.As(e, &se) || !o.set[flagOf[se.Key]] {
+			continue
+		}
+		value := se.Value
+		if o.shard != "" && (se.Key == "rate" || se.Key == "vus" || se.Key == "max_in_flight") {
+			value += " (this shard's part)"
+		}
+		out[i] = fmt.Errorf("--%s %s: %s", flagOf[se.Key], value, se.Want)
+	}
+	return errors.Join(out...)
 }
 
 // shard keeps part K of N of the load: 1/N of every rate, or of the users,
 // and of the cap on conversations in flight.
 func shard(opts *load.Options, spec string) error {
-	ks, ns, ok := strings.Cut(spec, "/")
-	k, errK := strconv.Atoi(ks)
-	n, errN := strconv.Atoi(ns)
-	if !ok || errK != nil || errN != nil || n < 1 || k < 0 || k >= n {
-		return fmt.Errorf("--shard %q: want K/N with 0 <= K < N, such as 0/4 (Kubernetes' JOB_COMPLETION_INDEX is 0-based)", spec)
+	sh, err := runner.ParseShard(spec)
+	if err != nil {
+		return err
 	}
+	k, n := sh.Index, sh.Count
 	// part is shard k's share of a whole number, the first whole mod n
 	// shards taking one more, so that the shares add up to the whole.
 	part := func(whole int, what string) (int, error) {
@@ -363,7 +399,6 @@ func shard(opts *load.Options, spec string) error {
 		}
 		return share, nil
 	}
-	var err error
 	if opts.VUs > 0 {
 		opts.VUs, err = part(opts.VUs, "virtual users")
 		return err

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/evalrun/evalrun/internal/outfile"
 	"github.com/evalrun/evalrun/internal/term"
 )
 
@@ -23,8 +24,10 @@ func main() {
 		sig := <-signals
 		// The first signal stops sending; the run still writes its reports.
 		stop(&signalError{sig})
-		// A second one means "now".
+		// A second one means "now": the reports not yet in place are given
+		// up, and their temporary files must not stay beside the paths.
 		sig = <-signals
+		outfile.RemoveTemps()
 		os.Exit((&signalError{sig}).exitCode())
 	}()
 	os.Exit(Main(ctx, os.Args[1:], term.System()))

@@ -11,6 +11,7 @@ import (
 	"github.com/evalrun/evalrun/load"
 	"github.com/evalrun/evalrun/report"
 	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/threshold"
 )
 
@@ -30,7 +31,10 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	var reports reportFlags
 	reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
 	var exprs repeated
-	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable)")
+	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
+	partial := fs.Bool("allow-partial", false, "merge `run --shard` records even when some shards of the set are missing")
+	base := fs.String("baseline", "", "compare the merged run record with the earlier record in `FILE`")
+	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
 	paths, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printHelp(io.Out, fs, "merge --json OUT [flags] FILE.json...")
@@ -51,16 +55,31 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 		gates = append(gates, th)
 	}
 	var runs []*results.Run
-	for _, p := range paths {
+	for i, p := range paths {
 		run, err := readRecord(p)
 		if err != nil {
 			return exitUsage, usagef("merge: %v", err)
 		}
-		if run.Load == nil {
-			return exitUsage, usagef("merge: %s is the record of `evalrun run`; only load records carry histograms to merge", p)
+		if len(runs) > 0 && (run.Load == nil) != (runs[0].Load == nil) {
+			return exitUsage, usagef("merge: %s and %s: one is the record of `evalrun load`, the other of `evalrun run`; merge records of one kind", paths[0], paths[i])
 		}
 		runs = append(runs, run)
-		gates = append(gates, recordedThresholds(run)...)
+		if run.Load != nil {
+			gates = append(gates, recordedThresholds(run)...)
+		}
+	}
+	if runs[0].Load == nil {
+		if len(exprs) > 0 {
+			return exitUsage, usagef("merge: --threshold gates load records; these are records of `evalrun run`")
+		}
+		gate, err := newGate("merge", *base, *failOn)
+		if err != nil {
+			return exitUsage, err
+		}
+		return mergeRuns(ctx, io, runs, paths, reports, gate, *partial)
+	}
+	if *base != "" || *failOn != "" {
+		return exitUsage, usagef("merge: --baseline and --fail-on compare records of `evalrun run`; these are load records")
 	}
 	merged, err := load.Merge(runs...)
 	if err != nil {
@@ -73,13 +92,76 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	return finishLoad(ctx, io, merged, gates, outputs)
 }
 
+// mergeRuns merges the records of `evalrun run` (the shards of a
+// `run --shard` set, typically), compares the whole with the baseline if
+// there is one, and exits as run would have for the merged verdicts.
+func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths []string, reports reportFlags, gate *gate, partial bool) (int, error) {
+	merged, err := runner.Merge(runs, runner.MergeOptions{AllowPartial: partial})
+	if err != nil {
+		var set *runner.ShardSetError
+		if errors.As(err, &set) {
+			return exitUsage, usagef("merge: %v; merge every shard, or pass --allow-partial to merge these alone", err)
+		}
+		return exitUsage, usagef("merge: %v", err)
+	}
+	if e := runner.MissingShards(runs); e != nil {
+		fmt.Fprintf(io.Err, "evalrun: warning: --allow-partial: %v; their conversations are not in the merged record\n", e)
+	}
+	if err := gate.compare(merged); err != nil {
+		return exitUsage, usagef("merge: --baseline %s: %v", gate.path, err)
+	}
+	outputs, err := openOutputs(nil, append(paths, gate.inputs()...), reports.wants()...)
+	if err != nil {
+		return exitUsage, usagef("merge: %v", err)
+	}
+	if merged.Interrupted != "" {
+		fmt.Fprintf(io.Err, "evalrun: a merged run stopped early: %s; unfinished conversations are marked as such\n", merged.Interrupted)
+	}
+	// The files first: a closed stdout (`| head`) must not cost the reports.
+	werr := outputs.write(merged)
+	if err := report.Table(io.Out, merged, report.TableOptions{}); err != nil && werr == nil {
+		werr = fmt.Errorf("print the table: %w", err)
+	}
+	if err := gate.text(io.Out, merged); err != nil && werr == nil {
+		werr = fmt.Errorf("print the comparison: %w", err)
+	}
+	if werr != nil {
+		return exitTrouble, werr
+	}
+	if code, ok := signalCode(ctx); ok {
+		return code, nil
+	}
+	return gate.code(merged), nil
+}
+
 // recordedThresholds re-reads the thresholds a record was judged by, so a
 // merge judges the whole by the same gates.
 func recordedThresholds(run *results.Run) []threshold.Threshold {
 	var out []threshold.Threshold
-	for _, t := range run.Load.Thresholds {
+	for _, r := range readRecorded(run) {
+		out = append(out, r.th)
+	}
+	return out
+}
+
+// recorded is a threshold of a load record that this evalrun can read, and
+// where the record keeps its verdict.
+type recorded struct {
+	i  int // in run.Load.Thresholds
+	th threshold.Threshold
+}
+
+// readRecorded parses the thresholds of a load record. One this evalrun
+// cannot read (a newer one wrote it, or a hand edit) is left out: its
+// recorded verdict is all there is to go on.
+func readRecorded(run *results.Run) []recorded {
+	if run.Load == nil {
+		return nil
+	}
+	var out []recorded
+	for i, t := range run.Load.Thresholds {
 		if th, err := threshold.Parse(t.Expr); err == nil {
-			out = append(out, th)
+			out = append(out, recorded{i, th})
 		}
 	}
 	return out
@@ -125,13 +207,11 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if run.Load != nil {
 		table = report.LoadTable
 	}
+	stdoutTaken := outputs.bindStdout(io.Out)
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := table(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
-		werr = fmt.Errorf("print the table: %w", err)
-	}
-	if err := gate.text(io.Out, run); err != nil && werr == nil {
-		werr = fmt.Errorf("print the comparison: %w", err)
+	if err := printEnd(io, run, table, gate.text, stdoutTaken, false); err != nil && werr == nil {
+		werr = err
 	}
 	if werr != nil {
 		return exitTrouble, werr
@@ -147,13 +227,8 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 // at a rounded rank must fail here if the standard value crosses it. A
 // threshold this evalrun cannot read stays as recorded.
 func rejudge(run *results.Run) {
-	if run.Load == nil {
-		return
-	}
-	for i, t := range run.Load.Thresholds {
-		if th, err := threshold.Parse(t.Expr); err == nil {
-			run.Load.Thresholds[i] = th.Evaluate(run)
-		}
+	for _, r := range readRecorded(run) {
+		run.Load.Thresholds[r.i] = r.th.Evaluate(run)
 	}
 }
 

@@ -135,7 +135,7 @@ func corruptions(t *testing.T) []struct {
 		{"null conversation", "conversations[1] is null", "", edit(func(m map[string]any) {
 			m["conversations"] = []any{map[string]any{"name": "x", "status": "failed"}, nil}
 		})},
-		{"null load", "", "only load records", edit(func(m map[string]any) { m["load"] = nil })},
+		{"null load", "", "no summary.latency_histogram", edit(func(m map[string]any) { m["load"] = nil })},
 		{"null load with null turns", "turns[0] is null", "", edit(func(m map[string]any) {
 			m["load"] = nil
 			m["conversations"] = []any{map[string]any{"turns": []any{nil}}}
@@ -266,4 +266,35 @@ func fuzzFields(t *testing.T, count, errs int64, index int, hist, service string
 	_ = report.Table(io.Discard, read, report.TableOptions{})
 	_ = report.JUnit(io.Discard, read)
 	_ = report.LoadTable(io.Discard, read, report.TableOptions{})
+}
+
+// TestRecordedThresholds: merge's gates and report's verdicts come from the
+// same reading of a record's thresholds, which passes over one it cannot
+// parse and leaves that one's verdict as recorded.
+func TestRecordedThresholds(t *testing.T) {
+	run := ninetyNineRecord(t)
+	unreadable := results.Threshold{Expr: "turn_latency.p42 <= soon", Passed: true}
+	run.Load.Thresholds = []results.Threshold{run.Load.Thresholds[0], unreadable, {Expr: "error_rate < 0.5"}}
+	var exprs []string
+	for _, th := range recordedThresholds(run) {
+		exprs = append(exprs, th.String())
+	}
+	if got, want := strings.Join(exprs, "; "), "turn_latency.p99 < 1s; error_rate < 0.5"; got != want {
+		t.Errorf("merge gates: %s, want %s", got, want)
+	}
+	raw, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run, err = report.ReadRecord(bytes.NewReader(raw), "r.json"); err != nil {
+		t.Fatal(err)
+	}
+	rejudge(run)
+	th := run.Load.Thresholds
+	// Read back, p99 of the 99 samples is the 1.705s one: the recorded pass
+	// is undone.
+	if th[0].Passed || th[1] != unreadable || !th[2].Passed {
+		t.Errorf("rejudged: %+v", th)
+	}
+	rejudge(&results.Run{}) // a record of evalrun run has no thresholds to read
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/evalrun/evalrun/internal/outfile"
 	"github.com/evalrun/evalrun/report"
 )
 
@@ -41,10 +42,11 @@ func (r *reportFlags) markdown() report.MarkdownOptions {
 	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" && r.md != "" && sameFile(r.md, summary) {
 		opts.MaxBytes = report.MarkdownStepSummaryLimit
 	}
+	// A report on standard output ("-") is no file to point at.
 	switch {
-	case r.html != "":
+	case r.html != "" && r.html != outfile.Stdout:
 		opts.FullReport = filepath.Base(r.html)
-	case r.json != "":
+	case r.json != "" && r.json != outfile.Stdout:
 		opts.FullReport = filepath.Base(r.json)
 	}
 	return opts

@@ -48,11 +48,13 @@ func TestMarkdownAndHTMLReports(t *testing.T) {
 	check(t, md2, html2, "1 of 2 conversations")
 
 	lmd, lhtml, ljs := filepath.Join(dir, "load.md"), filepath.Join(dir, "load.html"), filepath.Join(dir, "load.json")
-	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--md", lmd, "--html", lhtml, "--json", ljs, suite); code != exitFailed {
+	// How many conversations one user gets through in 200ms depends on the
+	// machine, so the verdict may go either way: only the reports count here.
+	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--md", lmd, "--html", lhtml, "--json", ljs, suite); code != exitOK && code != exitFailed {
 		t.Fatalf("load: exit %d\n%s", code, stderr)
 	}
 	mmd, mhtml := filepath.Join(dir, "merged.md"), filepath.Join(dir, "merged.html")
-	if code, _, stderr := inProcess(t, "merge", "--json", filepath.Join(dir, "merged.json"), "--md", mmd, "--html", mhtml, ljs); code != exitFailed {
+	if code, _, stderr := inProcess(t, "merge", "--json", filepath.Join(dir, "merged.json"), "--md", mmd, "--html", mhtml, ljs); code != exitOK && code != exitFailed {
 		t.Fatalf("merge: exit %d\n%s", code, stderr)
 	}
 	for _, p := range []string{lmd, lhtml, mmd, mhtml} {

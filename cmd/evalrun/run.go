@@ -25,12 +25,14 @@ type runOptions struct {
 	baseURL     string
 	reports     reportFlags
 	noProgress  bool
+	quiet       bool
 	repeat      int
 	tags        string
 	filter      string
 	failFast    bool
 	baseline    string
 	failOn      string
+	shard       string
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
@@ -38,14 +40,16 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.IntVar(&o.concurrency, "c", runner.DefaultConcurrency, "conversations at once (short for --concurrency)")
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "conversations at once; turns of one conversation stay in order")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\") instead of its provider.base_url")
-	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the JSON record (schema evalrun/v1) to `FILE`")
+	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the JSON record (schema evalrun/v1) to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or progress lines")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only a summary line: no table, no progress")
 	fs.IntVar(&o.repeat, "repeat", 0, "run every conversation `N` times, overriding repeat in the suites")
 	fs.StringVar(&o.tags, "tags", "", "run only conversations with at least one of these comma-separated `tags`")
 	fs.StringVar(&o.filter, "filter", "", "run only conversations whose \"suite/name\" matches this `REGEX`")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "stop at the first conversation that fails or errors")
 	fs.StringVar(&o.baseline, "baseline", "", "compare with the JSON record in `FILE`: only regressions and errors fail the build")
 	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails the build: \"regressions\" (the default) or \"any\" failure")
+	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the conversations (K from 0), split by a hash of suite/name, for evalrun merge")
 	return fs
 }
 
@@ -85,6 +89,13 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 			return exitUsage, usagef("run: --filter: %v", err)
 		}
 	}
+	var shard runner.Shard
+	if o.shard != "" {
+		var err error
+		if shard, err = runner.ParseShard(o.shard); err != nil {
+			return exitUsage, usagef("run: %v", err)
+		}
+	}
 	if o.baseURL != "" {
 		if err := suites.CheckBaseURL(o.baseURL); err != nil {
 			return exitUsage, usagef("run: --base-url: %v", err)
@@ -112,12 +123,22 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 		return exitUsage, usagef("run: %v", err)
 	}
 	defer outputs.discard() // a run that ends any other way leaves no temporary file
+	stdoutTaken := outputs.bindStdout(io.Out)
 
-	total := 0
+	total, all := 0, 0
 	for _, s := range loaded {
-		total += len(s.Conversations)
+		for _, c := range s.Conversations {
+			all++
+			if shard.Has(s.Name, c.Name) {
+				total++
+			}
+		}
 	}
-	progress := report.NewProgress(io, total, o.noProgress)
+	if o.shard != "" {
+		// Says why the table is shorter than the suites, in the job's log.
+		fmt.Fprintf(io.Err, "evalrun: shard %v: %d of %d conversations\n", shard, total, all)
+	}
+	progress := report.NewProgress(io, total, o.noProgress || o.quiet)
 	run, err := runner.Run(ctx, loaded, runner.Options{
 		Concurrency: o.concurrency,
 		BaseURL:     o.baseURL,
@@ -126,6 +147,7 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 		Tags:        tags,
 		Filter:      filter,
 		FailFast:    o.failFast,
+		Shard:       shard,
 	})
 	progress.Wait()
 	if run != nil && run.Interrupted != "" {
@@ -147,12 +169,10 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
-	if err := report.Table(io.Out, run, report.TableOptions{}); err != nil && werr == nil {
-		werr = fmt.Errorf("print the table: %w", err)
+	if err := printEnd(io, run, report.Table, gate.text, stdoutTaken, o.quiet); err != nil && werr == nil {
+		werr = err
 	}
-	if err := gate.text(io.Out, run); err != nil && werr == nil {
-		werr = fmt.Errorf("print the comparison: %w", err)
-	}
+	annotate(io, run, redact, gate.any)
 	if werr != nil {
 		return exitTrouble, werr
 	}
@@ -181,6 +201,9 @@ type outputs struct {
 	files  []*outfile.File
 	fns    []reportFunc
 	redact *providers.Redactor
+	// quiet asks the command to print only the summary line where it
+	// would print its table (see printEnd).
+	quiet bool
 }
 
 // want asks for a report written by fn to path, given with flag; "" means
@@ -206,7 +229,7 @@ func openOutputs(redact *providers.Redactor, inputs []string, wants ...want) (ou
 	if err != nil {
 		return outputs{}, err
 	}
-	return outputs{files, fns, redact}, nil
+	return outputs{files: files, fns: fns, redact: redact}, nil
 }
 
 // write renders every report whole, hides the secrets in its final bytes

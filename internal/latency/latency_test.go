@@ -199,3 +199,104 @@ func TestDecodeRoundTripAndCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// hdrRank is hdrhistogram-go v1.4.0's percentileRank, copied: the rank its
+// ValueAtQuantile reads for a percentile p of n samples.
+func hdrRank(p float64, n int64) int64 {
+	if p > 100 {
+		p = 100
+	}
+	rank := (p/100)*float64(n) + 0.5
+	if !(rank >= 1) {
+		return 1
+	}
+	if rank >= float64(n) {
+		return n
+	}
+	return int64(rank)
+}
+
+// TestAtRankRoundTrips checks the claim At rests on: the percentile atRank
+// gives is read back by hdrhistogram-go as exactly the rank it was made
+// from, for every rank of every n up to 10,000 and for ranks drawn at
+// random up to exactRanks.
+func TestAtRankRoundTrips(t *testing.T) {
+	for n := int64(1); n <= 10_000; n++ {
+		for r := int64(1); r <= n; r++ {
+			if got := hdrRank(atRank(r, n), n); got != r {
+				t.Fatalf("n=%d: rank %d reads back as %d", n, r, got)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(48, 1))
+	check := func(r, n int64) {
+		if got := hdrRank(atRank(r, n), n); got != r {
+			t.Fatalf("n=%d: rank %d reads back as %d", n, r, got)
+		}
+	}
+	for range 2_000_000 {
+		n := 10_001 + rng.Int64N(exactRanks-10_000)
+		check(1+rng.Int64N(n), n)
+		for _, r := range []int64{1, 2, n / 2, n - 1, n} {
+			check(r, n)
+		}
+	}
+	for _, n := range []int64{exactRanks, exactRanks - 1, 1 << 40, 1e12 + 1} {
+		for d := int64(0); d < 1000; d++ {
+			check(n-d, n)
+			check(1+d, n)
+		}
+	}
+}
+
+// TestAtReadsTheLibraryAtTheRank checks the same against hdrhistogram-go
+// itself, on histograms whose samples 1..n are each their own bucket, so the
+// value read is the rank.
+func TestAtReadsTheLibraryAtTheRank(t *testing.T) {
+	for n := int64(1); n <= 1000; n++ {
+		h := New()
+		for v := int64(1); v <= n; v++ {
+			_ = h.RecordValue(v)
+		}
+		for r := int64(1); r <= n; r++ {
+			if got := h.ValueAtQuantile(atRank(r, n)); got != r {
+				t.Fatalf("n=%d: rank %d reads sample %d", n, r, got)
+			}
+		}
+	}
+}
+
+// TestAtHugeCounts covers counts near and past exactRanks, recorded in bulk:
+// below it At asks the library, past it At walks the buckets, and both must
+// land on the sample at the standard rank.
+func TestAtHugeCounts(t *testing.T) {
+	for _, n := range []int64{exactRanks - 1, exactRanks, exactRanks + 1, 1 << 60} {
+		h := New()
+		// n-100 samples of 10µs, 99 of 2000µs and one of 50,000µs.
+		if err := h.RecordValues(10, n-100); err != nil {
+			t.Fatal(err)
+		}
+		_ = h.RecordValues(2000, 99)
+		_ = h.RecordValue(50_000)
+		sample := func(r int64) int64 {
+			switch {
+			case r <= n-100:
+				return 10
+			case r < n:
+				return 2000
+			}
+			return equivalent(50_000)
+		}
+		nf := float64(n)
+		for _, q := range []float64{0, 50, 100 * (nf - 100) / nf, 100 * (nf - 50) / nf, 100 * (nf - 1) / nf, 100} {
+			if got, want := At(h, q), sample(Rank(q, n)); got != want {
+				t.Errorf("n=%d q=%v (rank %d): At = %d, want %d", n, q, Rank(q, n), got, want)
+			}
+		}
+		for _, r := range []int64{1, n - 100, n - 99, n - 1, n} {
+			if got, want := walk(h, r), sample(r); got != want {
+				t.Errorf("n=%d: walk at rank %d = %d, want %d", n, r, got, want)
+			}
+		}
+	}
+}

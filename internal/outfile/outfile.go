@@ -7,12 +7,14 @@ package outfile
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Request is a report file asked for on the command line.
@@ -21,6 +23,9 @@ type Request struct {
 	Path string // "" means not asked
 }
 
+// Stdout is the path that asks for a report on standard output.
+const Stdout = "-"
+
 // File is a report file opened before a run and committed after it. Until
 // Commit, nothing exists at its path but what was there before.
 type File struct {
@@ -28,6 +33,10 @@ type File struct {
 	target string   // where the report lands: path with symlinks resolved
 	tmp    *os.File // the temporary file beside target; nil when direct
 	direct *os.File // a device or pipe such as /dev/stdout, written as is
+	// stdout marks the report asked for at "-", which Commit writes to
+	// stream (os.Stdout unless SetStdout said otherwise).
+	stdout bool
+	stream io.Writer
 }
 
 // OpenAll checks every requested path and opens it. It refuses, before
@@ -37,14 +46,24 @@ type File struct {
 //   - a path that names an existing YAML file, which is a suite the shell put
 //     there (`--json g/*.yaml` makes the first suite the report);
 //   - two reports that are the same file under different spellings;
-//   - a folder.
+//   - a folder;
+//   - two reports at "-" (Stdout): standard output holds one report, whole.
 //
 // On error nothing is left behind.
 func OpenAll(reqs []Request, inputs []string) ([]*File, error) {
 	var ids []identity
 	var asked []Request
+	var toStdout *Request
 	for _, r := range reqs {
 		if r.Path == "" {
+			continue
+		}
+		if r.Path == Stdout {
+			if toStdout != nil {
+				return nil, fmt.Errorf("%s - and %s - both ask for standard output, which can hold one report; give the other a file", toStdout.Flag, r.Flag)
+			}
+			toStdout = &r
+			ids, asked = append(ids, identity{}), append(asked, r)
 			continue
 		}
 		id := identify(r.Path)
@@ -69,6 +88,10 @@ func OpenAll(reqs []Request, inputs []string) ([]*File, error) {
 	}
 	var files []*File
 	for i, r := range asked {
+		if r.Path == Stdout {
+			files = append(files, &File{path: r.Path, stdout: true, stream: os.Stdout})
+			continue
+		}
 		f, err := open(r, ids[i])
 		if err != nil {
 			for _, f := range files {
@@ -143,8 +166,7 @@ func open(r Request, id identity) (*File, error) {
 	if id.info != nil {
 		// Replacing a report keeps its permissions.
 		if err := tmp.Chmod(id.info.Mode().Perm()); err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+			removeTemp(tmp)
 			return nil, fmt.Errorf("%s %s: %v", r.Flag, r.Path, cause(err))
 		}
 	}
@@ -152,10 +174,42 @@ func open(r Request, id identity) (*File, error) {
 	return f, nil
 }
 
+// temps holds the names of the temporary files not yet committed or
+// aborted, for RemoveTemps. Once RemoveTemps has run, no more are made.
+var temps = struct {
+	sync.Mutex
+	names   map[string]bool
+	removed bool
+}{names: map[string]bool{}}
+
+// errExiting refuses a report asked for after RemoveTemps.
+var errExiting = errors.New("the process is exiting")
+
+// RemoveTemps removes the temporary file of every File not yet committed or
+// aborted, and makes opening any more fail. It is for a process about to
+// exit at once, such as on a second Ctrl-C, and may be called from any
+// goroutine, while others write: a report it cuts off fails to commit and is
+// not written, and reports already committed stay.
+func RemoveTemps() {
+	temps.Lock()
+	defer temps.Unlock()
+	temps.removed = true
+	for name := range temps.names {
+		os.Remove(name)
+		delete(temps.names, name)
+	}
+}
+
 // createTemp creates a new file beside target, named after it. Unlike
 // os.CreateTemp it asks for mode 0666, so that the umask decides, as it does
 // for a file os.Create makes: a user with umask 077 keeps transcripts private.
+// The lock is held while the file is made so that RemoveTemps cannot miss it.
 func createTemp(target string) (*os.File, error) {
+	temps.Lock()
+	defer temps.Unlock()
+	if temps.removed {
+		return nil, errExiting
+	}
 	dir, base := filepath.Split(target)
 	for try := 0; ; try++ {
 		name := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
@@ -163,8 +217,26 @@ func createTemp(target string) (*os.File, error) {
 		if errors.Is(err, fs.ErrExist) && try < 100 {
 			continue
 		}
+		if err == nil {
+			temps.names[name] = true
+		}
 		return f, err
 	}
+}
+
+// forget takes a temporary file that is gone, renamed or removed, out of
+// temps.
+func forget(name string) {
+	temps.Lock()
+	delete(temps.names, name)
+	temps.Unlock()
+}
+
+// removeTemp closes and removes a temporary file.
+func removeTemp(tmp *os.File) {
+	tmp.Close()
+	os.Remove(tmp.Name())
+	forget(tmp.Name())
 }
 
 // cause drops the temporary file's name from an error about it, which
@@ -180,11 +252,32 @@ func cause(err error) error {
 // Path returns the path as the user wrote it.
 func (f *File) Path() string { return f.path }
 
+// IsStdout reports whether the report goes to standard output ("-").
+func (f *File) IsStdout() bool { return f.stdout }
+
+// SetStdout gives a report at "-" the writer that is standard output, such
+// as a command's streams; it does nothing for any other report.
+func (f *File) SetStdout(w io.Writer) {
+	if f.stdout {
+		f.stream = w
+	}
+}
+
 // Commit writes data as the whole report and puts it in place. Whatever
 // happens, the temporary file is gone afterwards. Commit on a committed or
 // aborted File does nothing.
 func (f *File) Commit(data []byte) error {
 	switch {
+	case f.stdout:
+		if f.stream == nil {
+			return nil
+		}
+		_, err := f.stream.Write(data)
+		f.stream = nil
+		if err != nil {
+			return fmt.Errorf("write the report to standard output: %v", err)
+		}
+		return nil
 	case f.direct != nil:
 		_, err := f.direct.Write(data)
 		if cerr := f.direct.Close(); err == nil {
@@ -212,6 +305,9 @@ func (f *File) Commit(data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+	}
+	forget(tmp.Name())
+	if err != nil {
 		return fmt.Errorf("write %s: %v", f.path, cause(err))
 	}
 	return nil
@@ -220,13 +316,13 @@ func (f *File) Commit(data []byte) error {
 // Abort gives the report up: nothing is written and the path keeps what it
 // had. Abort after Commit does nothing.
 func (f *File) Abort() {
+	f.stream = nil
 	if f.direct != nil {
 		f.direct.Close()
 		f.direct = nil
 	}
 	if f.tmp != nil {
-		f.tmp.Close()
-		os.Remove(f.tmp.Name())
+		removeTemp(f.tmp)
 		f.tmp = nil
 	}
 }

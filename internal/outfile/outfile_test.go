@@ -193,3 +193,109 @@ func TestDevicesAreWrittenInPlace(t *testing.T) {
 		t.Fatalf("%s must stay a device", os.DevNull)
 	}
 }
+
+func TestOpenAllStdout(t *testing.T) {
+	dir := t.TempDir()
+	chdir(t, dir)
+	files, err := OpenAll([]Request{{Flag: "--junit", Path: "r.xml"}, {Flag: "--json", Path: Stdout}}, []string{"suite.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].IsStdout() || !files[1].IsStdout() {
+		t.Fatalf("the files must come in the order asked, the second on stdout: %v", files)
+	}
+	var out strings.Builder
+	for _, f := range files {
+		f.SetStdout(&out)
+	}
+	must(t, files[1].Commit([]byte(`{"a":1}`)))
+	must(t, files[0].Commit([]byte("<x/>")))
+	if out.String() != `{"a":1}` {
+		t.Errorf("stdout got %q", out.String())
+	}
+	if got := content(t, "r.xml"); got != "<x/>" {
+		t.Errorf("the file report got %q", got)
+	}
+	if names := entries(t, dir); len(names) != 1 {
+		t.Errorf("only r.xml should be in the folder, not a file named -: %v", names)
+	}
+}
+
+func TestOpenAllRefusesTwoReportsOnStdout(t *testing.T) {
+	chdir(t, t.TempDir())
+	_, err := OpenAll([]Request{{Flag: "--json", Path: Stdout}, {Flag: "--junit", Path: "r.xml"}, {Flag: "--md", Path: Stdout}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "--json - and --md - both ask for standard output") {
+		t.Fatalf("err = %v", err)
+	}
+	if names := entries(t, "."); len(names) != 0 {
+		t.Errorf("a refusal leaves nothing behind: %v", names)
+	}
+}
+
+func TestAbortedStdoutReportWritesNothing(t *testing.T) {
+	files, err := OpenAll([]Request{{Flag: "--json", Path: Stdout}}, nil)
+	must(t, err)
+	var out strings.Builder
+	files[0].SetStdout(&out)
+	files[0].Abort()
+	must(t, files[0].Commit([]byte("late")))
+	if out.Len() != 0 {
+		t.Errorf("an aborted report wrote %q", out.String())
+	}
+}
+
+// TestRemoveTempsLeavesOnlyCommittedReports is what a second Ctrl-C does:
+// one report is in place, another is still being written.
+func TestRemoveTempsLeavesOnlyCommittedReports(t *testing.T) {
+	t.Cleanup(func() {
+		temps.Lock()
+		temps.removed = false
+		temps.Unlock()
+	})
+	dir := t.TempDir()
+	done, pending := filepath.Join(dir, "done.json"), filepath.Join(dir, "pending.xml")
+	write(t, pending, "previous run")
+	files, err := OpenAll([]Request{{"--json", done}, {"--junit", pending}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, files[0].Commit([]byte("record")))
+	if got := entries(t, dir); len(got) != 3 {
+		t.Fatalf("want the report, the earlier one and a temporary file: %v", got)
+	}
+
+	RemoveTemps()
+	if got := entries(t, dir); strings.Join(got, " ") != "done.json pending.xml" {
+		t.Errorf("after RemoveTemps: %v, want the two reports only", got)
+	}
+	if content(t, done) != "record" || content(t, pending) != "previous run" {
+		t.Error("RemoveTemps must leave the reports as they were")
+	}
+	// The report cut off cannot land any more, and no new one can start.
+	if err := files[1].Commit([]byte("late")); err == nil || content(t, pending) != "previous run" {
+		t.Errorf("a Commit after RemoveTemps: %v, %q", err, content(t, pending))
+	}
+	if _, err := OpenAll([]Request{{"--json", filepath.Join(dir, "new.json")}}, nil); err == nil || !strings.Contains(err.Error(), "exiting") {
+		t.Errorf("OpenAll after RemoveTemps: %v", err)
+	}
+	if got := entries(t, dir); len(got) != 2 {
+		t.Errorf("left behind: %v", got)
+	}
+}
+
+// TestCommittedAndAbortedFilesLeaveTheRegistry keeps RemoveTemps from
+// touching a name that is no longer its file's.
+func TestCommittedAndAbortedFilesLeaveTheRegistry(t *testing.T) {
+	dir := t.TempDir()
+	files, err := OpenAll([]Request{{"--json", filepath.Join(dir, "a.json")}, {"--junit", filepath.Join(dir, "b.xml")}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, files[0].Commit([]byte("a")))
+	files[1].Abort()
+	temps.Lock()
+	defer temps.Unlock()
+	if len(temps.names) != 0 {
+		t.Errorf("still registered: %v", temps.names)
+	}
+}

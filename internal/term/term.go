@@ -15,8 +15,8 @@ import (
 	xterm "golang.org/x/term"
 )
 
-// DefaultWidth is the width assumed when the output is not a terminal or its
-// size cannot be read.
+// DefaultWidth is the width assumed for a terminal whose size cannot be read,
+// and for progress drawn where no size is known.
 const DefaultWidth = 80
 
 // Streams is the process's standard input, output and error plus what is
@@ -34,44 +34,83 @@ type Streams struct {
 	ci      bool
 	dumb    bool // TERM=dumb: a terminal that cannot move the cursor
 	noColor bool // NO_COLOR is set (https://no-color.org)
+	ascii   bool // the locale is not UTF-8: write ASCII only
 	width   int  // forced by SetWidth; 0 means ask the terminal
-	// sized are the files whose terminal size Width may read, stdout first.
-	sized []*os.File
+	columns int  // $COLUMNS, when it is a positive number
+	// sized are the files whose terminal size Width may read, stdout first;
+	// outFile and errFile are stdout and stderr when they are terminals.
+	sized            []*os.File
+	outFile, errFile *os.File
 }
 
 // System returns the streams of this process. Terminal detection uses the
-// file descriptors of os.Stdin, os.Stdout and os.Stderr; CI, TERM and
-// NO_COLOR come from the environment.
+// file descriptors of os.Stdin, os.Stdout and os.Stderr; the rest comes from
+// the environment (see ReadEnv).
 func System() *Streams {
 	s := &Streams{
-		In:      os.Stdin,
-		Out:     os.Stdout,
-		Err:     os.Stderr,
-		inTTY:   isTerminal(os.Stdin),
-		outTTY:  isTerminal(os.Stdout),
-		errTTY:  isTerminal(os.Stderr),
-		ci:      truthy(os.Getenv("CI")),
-		dumb:    os.Getenv("TERM") == "dumb",
-		noColor: os.Getenv("NO_COLOR") != "",
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		Err:    os.Stderr,
+		inTTY:  isTerminal(os.Stdin),
+		outTTY: isTerminal(os.Stdout),
+		errTTY: isTerminal(os.Stderr),
 	}
 	if s.outTTY {
+		s.outFile = os.Stdout
 		s.sized = append(s.sized, os.Stdout)
 	}
 	if s.errTTY {
+		s.errFile = os.Stderr
 		s.sized = append(s.sized, os.Stderr)
 	}
-	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 && len(s.sized) == 0 {
-		s.width = n
-	}
+	s.ReadEnv(os.Getenv)
 	return s
 }
 
 // Test returns streams over in-memory buffers: empty input, and the buffers
-// that collect standard output and standard error. Nothing is a terminal and
-// the environment is ignored until the test says otherwise.
+// that collect standard output and standard error. Nothing is a terminal,
+// the locale counts as UTF-8, no width is known, and the environment is
+// ignored until the test says otherwise (SetTTY, SetWidth, ReadEnv…).
 func Test() (*Streams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	return &Streams{In: &bytes.Buffer{}, Out: out, Err: errOut}, out, errOut
+}
+
+// ReadEnv takes from the environment, as getenv reports it, everything the
+// streams decide on besides which files are terminals:
+//   - CI: continuous integration, where nothing is animated;
+//   - TERM=dumb: a terminal that can neither move the cursor nor colour;
+//   - NO_COLOR: any value but "" turns colour off (https://no-color.org);
+//   - COLUMNS: the width, when the size cannot be read from a terminal;
+//   - LC_ALL, LC_CTYPE, LANG: the first of them that is set is the locale,
+//     and unless it names UTF-8 ("en_US.UTF-8", "C.utf8") only ASCII is
+//     written; "C", "POSIX" or none at all mean ASCII.
+//
+// System calls it with os.Getenv; tests call it with a map's lookup.
+func (s *Streams) ReadEnv(getenv func(string) string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ci = truthy(getenv("CI"))
+	s.dumb = getenv("TERM") == "dumb"
+	s.noColor = getenv("NO_COLOR") != ""
+	s.columns = 0
+	if n, err := strconv.Atoi(strings.TrimSpace(getenv("COLUMNS"))); err == nil && n > 0 {
+		s.columns = n
+	}
+	s.ascii = !utf8Locale(getenv)
+}
+
+// utf8Locale reports whether the locale's character set is UTF-8. The
+// variables are read in the order POSIX gives them precedence, and the first
+// one that is not empty decides alone: LC_ALL=C beats LANG=en_US.UTF-8.
+func utf8Locale(getenv func(string) string) bool {
+	for _, name := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if v := getenv(name); v != "" {
+			v = strings.ToLower(v)
+			return strings.Contains(v, "utf-8") || strings.Contains(v, "utf8")
+		}
+	}
+	return false
 }
 
 // Wrap returns streams that write through wrap(Out) and wrap(Err) and are
@@ -85,7 +124,9 @@ func (s *Streams) Wrap(wrap func(io.Writer) io.Writer) *Streams {
 	return &Streams{
 		In: s.In, Out: wrap(s.Out), Err: wrap(s.Err),
 		inTTY: s.inTTY, outTTY: s.outTTY, errTTY: s.errTTY,
-		ci: s.ci, dumb: s.dumb, noColor: s.noColor, width: s.width, sized: s.sized,
+		ci: s.ci, dumb: s.dumb, noColor: s.noColor, ascii: s.ascii,
+		width: s.width, columns: s.columns,
+		sized: s.sized, outFile: s.outFile, errFile: s.errFile,
 	}
 }
 
@@ -128,6 +169,21 @@ func (s *Streams) SetWidth(width int) {
 	s.width = max(width, 0)
 }
 
+// SetUTF8 forces whether the locale counts as UTF-8; when it does not, only
+// ASCII is written.
+func (s *Streams) SetUTF8(utf8 bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ascii = !utf8
+}
+
+// SetNoColor forces whether colour was turned off, as NO_COLOR does.
+func (s *Streams) SetNoColor(off bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noColor = off
+}
+
 // IsStdinTTY reports whether input is a terminal.
 func (s *Streams) IsStdinTTY() bool {
 	s.mu.Lock()
@@ -168,28 +224,82 @@ func (s *Streams) CanDraw() bool {
 
 // ColorEnabled reports whether ANSI colours may be written to standard
 // output: it is a terminal, not a dumb one, and NO_COLOR is unset.
-func (s *Streams) ColorEnabled() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.outTTY && !s.dumb && !s.noColor
-}
+func (s *Streams) ColorEnabled() bool { return s.OutDisplay().Color }
 
-// Width returns the width of the terminal in columns: the forced width if
-// any, else the size of output (or error) when it is a terminal, else
-// DefaultWidth. It is read on every call, so it follows a resized window.
+// Width returns the width of the terminal in columns, for progress drawn on
+// it: the forced width if any, else the size of output (or error) when it is
+// a terminal, else $COLUMNS, else DefaultWidth. It is read on every call, so
+// it follows a resized window.
 func (s *Streams) Width() int {
 	s.mu.Lock()
-	width, sized := s.width, s.sized
+	width, columns, sized := s.width, s.columns, s.sized
 	s.mu.Unlock()
 	if width > 0 {
 		return width
 	}
 	for _, f := range sized {
-		if w, _, err := xterm.GetSize(int(f.Fd())); err == nil && w > 0 {
+		if w := sizeOf(f); w > 0 {
 			return w
 		}
 	}
+	if columns > 0 {
+		return columns
+	}
 	return DefaultWidth
+}
+
+// Display is what text written to one stream may use.
+type Display struct {
+	Color bool // ANSI colours
+	ASCII bool // ASCII only: no box drawing, no "…", "✓" or "✗"
+	// Width is the number of columns a line may take; 0 means no limit.
+	Width int
+}
+
+// OutDisplay is what may be written to standard output; see display.
+func (s *Streams) OutDisplay() Display { return s.display(false) }
+
+// ErrDisplay is what may be written to standard error; see display.
+func (s *Streams) ErrDisplay() Display { return s.display(true) }
+
+// display decides, for output or error: colour only on a terminal that is
+// not dumb, and only without NO_COLOR; ASCII when the locale is not UTF-8;
+// the width forced by SetWidth, else a terminal's size (or $COLUMNS, or
+// DefaultWidth, when it cannot be read), else $COLUMNS. Text that goes to a
+// file or a pipe, with no COLUMNS, is never cut to a width: a CI log or a
+// file keeps every column and every name whole.
+func (s *Streams) display(stderr bool) Display {
+	s.mu.Lock()
+	tty, f := s.outTTY, s.outFile
+	if stderr {
+		tty, f = s.errTTY, s.errFile
+	}
+	d := Display{Color: tty && !s.dumb && !s.noColor, ASCII: s.ascii, Width: s.width}
+	columns := s.columns
+	s.mu.Unlock()
+	switch {
+	case d.Width > 0:
+	case !tty:
+		d.Width = columns
+	case sizeOf(f) > 0:
+		d.Width = sizeOf(f)
+	case columns > 0:
+		d.Width = columns
+	default:
+		d.Width = DefaultWidth
+	}
+	return d
+}
+
+// sizeOf is the width of the terminal f, or 0 when it cannot be read.
+func sizeOf(f *os.File) int {
+	if f == nil {
+		return 0
+	}
+	if w, _, err := xterm.GetSize(int(f.Fd())); err == nil && w > 0 {
+		return w
+	}
+	return 0
 }
 
 func isTerminal(f *os.File) bool {

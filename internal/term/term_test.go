@@ -169,3 +169,123 @@ func TestWrapKeepsWhatIsKnownAndFlushes(t *testing.T) {
 		t.Error("streams that hold nothing flush to nil")
 	}
 }
+
+// env is an environment for ReadEnv.
+type env map[string]string
+
+func (e env) get(name string) string { return e[name] }
+
+func TestReadEnvLocale(t *testing.T) {
+	tests := []struct {
+		name string
+		env  env
+		utf8 bool
+	}{
+		{"nothing set", env{}, false},
+		{"LANG UTF-8", env{"LANG": "en_US.UTF-8"}, true},
+		{"LANG utf8", env{"LANG": "de_DE.utf8"}, true},
+		{"C.UTF-8", env{"LANG": "C.UTF-8"}, true},
+		{"LANG C", env{"LANG": "C"}, false},
+		{"LANG POSIX", env{"LANG": "POSIX"}, false},
+		{"LANG Latin-1", env{"LANG": "pt_BR.ISO-8859-1"}, false},
+		{"LC_CTYPE wins over LANG", env{"LC_CTYPE": "C", "LANG": "en_US.UTF-8"}, false},
+		{"LC_CTYPE UTF-8 under LANG C", env{"LC_CTYPE": "en_US.UTF-8", "LANG": "C"}, true},
+		{"LC_ALL wins over everything", env{"LC_ALL": "C", "LC_CTYPE": "en_US.UTF-8", "LANG": "en_US.UTF-8"}, false},
+		{"LC_ALL UTF-8", env{"LC_ALL": "en_GB.UTF-8", "LANG": "C"}, true},
+		{"empty LC_ALL is unset", env{"LC_ALL": "", "LANG": "en_US.UTF-8"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, _ := Test()
+			s.ReadEnv(tt.env.get)
+			if got := !s.OutDisplay().ASCII; got != tt.utf8 {
+				t.Errorf("UTF-8 = %v, want %v", got, tt.utf8)
+			}
+			if got := !s.ErrDisplay().ASCII; got != tt.utf8 {
+				t.Errorf("stderr UTF-8 = %v, want %v", got, tt.utf8)
+			}
+		})
+	}
+}
+
+func TestDisplayColor(t *testing.T) {
+	tests := []struct {
+		name string
+		tty  bool
+		env  env
+		want bool
+	}{
+		{"terminal", true, env{"TERM": "xterm"}, true},
+		{"pipe", false, env{"TERM": "xterm"}, false},
+		{"NO_COLOR=1", true, env{"NO_COLOR": "1"}, false},
+		{"NO_COLOR=0 still turns colour off", true, env{"NO_COLOR": "0"}, false},
+		{"NO_COLOR empty", true, env{"NO_COLOR": ""}, true},
+		{"dumb terminal", true, env{"TERM": "dumb"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, _ := Test()
+			s.ReadEnv(tt.env.get)
+			s.SetTTY(tt.tty)
+			if got := s.OutDisplay().Color; got != tt.want {
+				t.Errorf("OutDisplay().Color = %v, want %v", got, tt.want)
+			}
+			if got := s.ErrDisplay().Color; got != tt.want {
+				t.Errorf("ErrDisplay().Color = %v, want %v", got, tt.want)
+			}
+			if got := s.ColorEnabled(); got != tt.want {
+				t.Errorf("ColorEnabled() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	s, _, _ := Test()
+	s.SetTTY(true)
+	s.SetNoColor(true)
+	if s.OutDisplay().Color {
+		t.Error("SetNoColor(true) must turn colour off")
+	}
+}
+
+func TestDisplayWidth(t *testing.T) {
+	tests := []struct {
+		name   string
+		tty    bool
+		env    env
+		forced int
+		want   int
+	}{
+		{"pipe: no limit", false, env{}, 0, 0},
+		{"pipe with COLUMNS", false, env{"COLUMNS": "100"}, 0, 100},
+		{"pipe with a bad COLUMNS", false, env{"COLUMNS": "wide"}, 0, 0},
+		{"terminal of unknown size", true, env{}, 0, DefaultWidth},
+		{"terminal of unknown size with COLUMNS", true, env{"COLUMNS": "132"}, 0, 132},
+		{"forced", false, env{"COLUMNS": "100"}, 60, 60},
+		{"forced on a terminal", true, env{}, 200, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, _ := Test()
+			s.ReadEnv(tt.env.get)
+			s.SetTTY(tt.tty)
+			s.SetWidth(tt.forced)
+			if got := s.OutDisplay().Width; got != tt.want {
+				t.Errorf("OutDisplay().Width = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTestStreamsAreUTF8WithoutLimit(t *testing.T) {
+	s, _, _ := Test()
+	if d := s.OutDisplay(); d != (Display{}) {
+		t.Errorf("OutDisplay() = %+v, want colourless UTF-8 with no width limit", d)
+	}
+	s.SetUTF8(false)
+	if !s.OutDisplay().ASCII {
+		t.Error("SetUTF8(false) must ask for ASCII")
+	}
+	w := s.Wrap(func(w io.Writer) io.Writer { return w })
+	if !w.OutDisplay().ASCII {
+		t.Error("Wrap must keep the locale")
+	}
+}
