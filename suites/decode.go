@@ -930,7 +930,7 @@ func (l *loader) nearOperators(path string, r *yaml.Node) {
 		if slices.Contains(checks.JSONOps, k.Value) {
 			continue
 		}
-		if guess := suggest(k.Value, checks.JSONOps); guess != "" {
+		if guess := suggest.Nearest(k.Value, checks.JSONOps); guess != "" {
 			l.warnf(k, "json %s: %s is not an operator, so this mapping is compared as a literal object; did you mean %q?", path, quoteShort(k.Value), guess)
 		}
 	}
