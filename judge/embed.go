@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -161,8 +162,13 @@ type Similarity struct {
 }
 
 // Similar embeds a and b and returns their cosine similarity: the similar
-// check's score, with reply as a and the expected text as b.
+// check's score, with reply as a and the expected text as b. A text that is
+// empty or only white space (a bot that said nothing) has no embedding (the
+// OpenAI API refuses it): it scores 0 without a request.
 func (c *Client) Similar(ctx context.Context, a, b string) (Similarity, error) {
+	if strings.TrimSpace(a) == "" || strings.TrimSpace(b) == "" {
+		return Similarity{}, nil
+	}
 	start := time.Now()
 	vecs, u, err := c.Embed(ctx, []string{a, b})
 	if err != nil {
