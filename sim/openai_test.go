@@ -52,6 +52,11 @@ func TestJudgeRule(t *testing.T) {
 			false, 0.67, `found 2 of 3 rubric terms in the reply: refund, order; missing: "business days"`},
 		{"final reads what the bot said", prompt("refund ticket", "[user] I want a refund\n[bot] Which order?\n[user] the ticket one\n[bot] Opened a\n  ticket for you", ""),
 			true, 0.5, "found 1 of 2 rubric terms in what the bot said: ticket; missing: refund"},
+		// The README's examples.
+		{"readme pass", prompt("confirms the refund ticket", "", "I've opened refund ticket TCK-1001."),
+			true, 0.67, "found 2 of 3 rubric terms in the reply: refund, ticket; missing: confirms"},
+		{"readme phrase", prompt(`says "5 business days"`, "", "It takes 5 to 7 business days."),
+			false, 0, `found 0 of 1 rubric terms in the reply; missing: "5 business days"`},
 		{"no terms", prompt("the bot should answer", "", "hello"),
 			false, 0, "the rubric has no words the simulator can look for"},
 		{"no rubric", "grade this: hello", false, 0, "the simulator found no <rubric> section in the last user message"},
