@@ -193,7 +193,7 @@ func (c *Client) complete(ctx context.Context, system, user string) (graded, err
 	}
 	choice := resp.Choices[0]
 	if choice.Message.Content == nil || strings.TrimSpace(*choice.Message.Content) == "" {
-		return fail(KindAnswer, fmt.Errorf("the message has no content (finish_reason %q)", choice.FinishReason), "")
+		return fail(KindAnswer, fmt.Errorf("the message has no content (finish_reason %q)", c.quote(choice.FinishReason)), "")
 	}
 	a, err := ParseAnswer(*choice.Message.Content)
 	if err != nil {

@@ -583,13 +583,26 @@ func TestTokenNeverInErrors(t *testing.T) {
 		{"reply without choices echoing it", func(w http.ResponseWriter, r *http.Request) {
 			json.NewEncoder(w).Encode(map[string]any{"choices": []any{}, "note": echo(w, r)})
 		}},
+		{"finish_reason echoing it", func(w http.ResponseWriter, r *http.Request) {
+			json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]any{"content": nil}, "finish_reason": echo(w, r)}}})
+		}},
+		{"embeddings echoing it", func(w http.ResponseWriter, r *http.Request) {
+			json.NewEncoder(w).Encode(map[string]any{"data": []any{}, "note": echo(w, r)})
+		}},
+		{"hang, cut off", func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done()
+		}},
 		{"redirect to a URL with it", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://example.invalid/?key="+token, http.StatusFound)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _ := serving(t, judge.Config{Token: token, Retries: 1}, tc.h)
+			c, _ := serving(t, judge.Config{Token: token, Retries: 1, Timeout: 50 * time.Millisecond}, tc.h)
 			_, err := c.Judge(context.Background(), refundTurn)
+			if strings.HasPrefix(tc.name, "embeddings") {
+				_, _, err = c.Embed(context.Background(), []string{"a"})
+			}
 			if err == nil {
 				t.Fatal("no error")
 			}
