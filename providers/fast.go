@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -74,8 +73,7 @@ func (c *Caller) onceFast(ctx context.Context, op, method, path string, payload 
 		}
 		hint := ""
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
-			err = fmt.Errorf("%w: no complete reply within %s (provider.timeout)", ErrTimeout, c.Config.Timeout)
-			hint = "raise provider.timeout if the bot is just slow"
+			err, hint = c.timedOut()
 		}
 		e := c.fail(op, status, nil, err)
 		e.transient, e.Hint = true, hint

@@ -125,7 +125,7 @@ func (c *Caller) Do(ctx context.Context, op, method, path string, body any) (int
 				if last != nil {
 					return 0, nil, last // the retry never happened; the real cause is the last reply
 				}
-				return 0, nil, c.fail(op, 0, nil, fmt.Errorf("wait for provider.rate_limit: %w", err))
+				return 0, nil, c.fail(op, 0, nil, fmt.Errorf("wait for %s: %w", c.key("rate_limit"), err))
 			}
 		}
 		status, raw, err := c.once(ctx, op, method, path, payload)
@@ -192,8 +192,7 @@ func (c *Caller) once(ctx context.Context, op, method, path string, payload []by
 		}
 		hint := ""
 		if reqCtx.Err() != nil {
-			err = fmt.Errorf("%w: no complete reply within %s (provider.timeout)", ErrTimeout, c.Config.Timeout)
-			hint = "raise provider.timeout if the bot is just slow"
+			err, hint = c.timedOut()
 		}
 		e := c.fail(op, status, nil, err)
 		e.transient, e.Hint = true, hint
@@ -247,8 +246,8 @@ func (c *Caller) judge(op string, status int, raw []byte, err error, limit int64
 		// Neither transport follows redirects (see NewCaller), so the
 		// request went no further than base_url.
 		e := c.fail(op, status, raw, fmt.Errorf("the service redirected to %q, which evalrun does not follow", loc))
-		e.Hint = "redirects are not followed so that the token and headers reach only provider.base_url: " +
-			"if the service has moved, point provider.base_url at the new address"
+		e.Hint = "redirects are not followed so that the token and headers reach only " + c.key("base_url") + ": " +
+			"if the service has moved, point " + c.key("base_url") + " at the new address"
 		return 0, nil, e
 	}
 	if status < 200 || status > 299 {
@@ -278,7 +277,7 @@ func (c *Caller) judge(op string, status int, raw []byte, err error, limit int64
 			cause = fmt.Errorf("%w (Content-Type %s)", ErrNotJSON, ct)
 		}
 		bad = c.fail(op, status, raw, cause)
-		bad.Hint = "check that provider.base_url points at the API; a proxy or web page may have answered"
+		bad.Hint = "check that " + c.key("base_url") + " points at the API; a proxy or web page may have answered"
 	}
 	if bad != nil {
 		bad.transient = true
@@ -289,8 +288,8 @@ func (c *Caller) judge(op string, status int, raw []byte, err error, limit int64
 
 // tooLarge is the error of a 2xx reply whose body is over limit.
 func (c *Caller) tooLarge(op string, status int, limit int64) *Error {
-	e := c.fail(op, status, nil, fmt.Errorf("%w: body exceeds %d bytes (provider.max_body)", ErrTooLarge, limit))
-	e.Hint = "raise provider.max_body if replies this large are expected"
+	e := c.fail(op, status, nil, fmt.Errorf("%w: body exceeds %d bytes (%s)", ErrTooLarge, limit, c.key("max_body")))
+	e.Hint = "raise " + c.key("max_body") + " if replies this large are expected"
 	return e
 }
 
@@ -329,13 +328,13 @@ func (c *Caller) fail(op string, status int, body []byte, cause error) *Error {
 // hint says what a user can do about a status. 4xx are not retried, so each
 // names what to fix in the suite.
 func (c *Caller) hint(status int) string {
-	token := "provider.token"
+	token := c.key("token")
 	if len(c.Config.TokenVars) > 0 {
 		token = "$" + strings.Join(c.Config.TokenVars, ", $")
 	}
 	switch {
 	case (status == http.StatusUnauthorized || status == http.StatusForbidden) && c.Config.Token == "":
-		return "the request carried no token: set provider.token, e.g. token: ${YOUR_TOKEN_VARIABLE}"
+		return "the request carried no token: set " + c.key("token") + ", e.g. token: ${YOUR_TOKEN_VARIABLE}"
 	case status == http.StatusUnauthorized:
 		return "the service rejected the token: check " + token
 	case status == http.StatusForbidden:
@@ -343,15 +342,38 @@ func (c *Caller) hint(status int) string {
 	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
 		return "the service refused the request body: check the suite's message, session and custom_data against what the reply says"
 	case status == http.StatusNotFound:
+		if c.Config.Section != "" {
+			return "check " + c.key("base_url")
+		}
 		return "check provider.base_url and the ids the suite uses (bot_id, session)"
 	case status == http.StatusRequestEntityTooLarge:
 		return "the request payload is too large for the service: shorten the message, session or custom_data"
 	case status == http.StatusTooManyRequests:
-		return "the service is rate limiting: lower provider.rate_limit or run fewer conversations at once"
+		return "the service is rate limiting: lower " + c.key("rate_limit") + " or run fewer conversations at once"
 	case status >= 400 && status < 500:
-		return "the service refused the request as it stands, so it is not retried: check provider.base_url and provider.headers"
+		return "the service refused the request as it stands, so it is not retried: check " + c.key("base_url") + " and " + c.key("headers")
 	}
 	return ""
+}
+
+// key names a setting of the suite section that configured the service, as
+// error messages and hints quote it: provider.timeout, judge.timeout.
+func (c *Caller) key(name string) string {
+	section := c.Config.Section
+	if section == "" {
+		section = "provider"
+	}
+	return section + "." + name
+}
+
+// timedOut is the cause and hint of an attempt cut off by Config.Timeout.
+func (c *Caller) timedOut() (error, string) {
+	who := "the bot"
+	if c.Config.Section != "" {
+		who = "the service"
+	}
+	return fmt.Errorf("%w: no complete reply within %s (%s)", ErrTimeout, c.Config.Timeout, c.key("timeout")),
+		"raise " + c.key("timeout") + " if " + who + " is just slow"
 }
 
 // Redact removes the token and every other secret of the provider from s,

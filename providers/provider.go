@@ -63,6 +63,10 @@ type Config struct {
 	// session history when the send reply carries only a message id.
 	PollInterval time.Duration
 	ReplyTimeout time.Duration
+	// Section is the suite section these settings came from, as error
+	// messages and hints name them ("judge" gives judge.timeout); "" means
+	// provider.
+	Section string
 }
 
 // Session is what a new conversation starts with.

@@ -1,17 +1,22 @@
 // Package sim is evalrun's built-in simulator: a local HTTP server that speaks
 // the OpenCX and Toolzz chat APIs, with their status codes, reply shapes and
 // session state, and answers with a small scripted bot, so suites and tests
-// run without network or tokens.
+// run without network or tokens. It also serves an OpenAI-compatible judge
+// and embeddings, so judged and similarity checks run offline too.
 //
 // # Routes
 //
 // OpenCX: POST /chat/sessions (201), POST /chat/sessions/{id}/send (201),
 // GET /chat/sessions/{id}, GET /chat/sessions/{id}/history?cursor=, and
 // PATCH /chat/sessions/{id}. Toolzz: POST /api/v1/chat/send-message (200).
+// OpenAI-compatible, under OpenAIPath (/v1, so a judge's base_url is
+// Running.OpenAIURL()): POST /v1/chat/completions and POST /v1/embeddings
+// (200; see Judge and embeddings below).
 // Errors: 400 for a bad body, 401 for a bad token (only when Options.Token is
 // set), 404 for an unknown session, conversation or path, 405 for a wrong
 // method on a known path, 413 for a body over 1 MiB. OpenCX errors are
-// {"statusCode","message","error"}; Toolzz errors are {"error"}.
+// {"statusCode","message","error"}; Toolzz errors are {"error"}; errors of
+// the /v1 routes are OpenAI's {"error":{"message","type","param","code"}}.
 //
 // # The bot
 //
@@ -102,7 +107,12 @@
 //	flaky=P                       with probability P the bot answers FallbackText
 //	                              instead of its rule, with the fallback's effects
 //	                              (no mode, ticket or handoff): a nondeterministic
-//	                              bot
+//	                              bot. The judge and embeddings ignore it
+//	judge_shape=bare|fenced|prose  how the judge writes its verdict in the
+//	                              message content: the JSON object alone
+//	                              (default), inside a ```json code fence, or
+//	                              inside a sentence, which evalrun refuses as
+//	                              a judge error
 //	seed=N                        seeds every draw (latency, faults, flaky); 0 or
 //	                              none is a random seed. A seed reproduces a run
 //	                              whose requests arrive in the same order
@@ -119,7 +129,8 @@
 //	500, 502, 503  that status, with the API's error body, message
 //	               "Simulated fault: Service Unavailable" and so on
 //	429            status 429 with Retry-After and the error body, message
-//	               "ThrottlerException: Too Many Requests"
+//	               "ThrottlerException: Too Many Requests" ("Rate limit
+//	               reached for requests" on the /v1 routes)
 //	drop           the connection is closed without a response
 //	malformed      the usual status with the first half of the usual body:
 //	               invalid JSON
@@ -129,6 +140,7 @@
 //	hang           no response until the client gives up or the server
 //	               closes
 //
+// The /v1 judge and embeddings routes are API routes like the others.
 // Latency and faults apply to the API routes only (a 404 for an unknown
 // path or a 405 comes at once), after the token check, so a bad token is
 // always a 401. The latency comes before the fault, as a slow failing
@@ -185,6 +197,69 @@
 // N failures, as long as such conversations run one at a time. A directive
 // that cannot be read is a 400 that says which key is wrong and what would
 // be right.
+//
+// The judge reads directives only in the <rubric> section of its prompt (see
+// below), so that a directive meant for the bot, which the conversation
+// section quotes, does not reach the judge too; attempts are counted per
+// prompt. The embeddings route reads them in every input, counting attempts
+// per list of inputs, and embeds the inputs without them. A rubric such as
+// "confirms the refund [sim fault=503 times=2]" makes a judged check's first
+// two attempts fail, and "… [sim judge_shape=prose]" gets an answer evalrun
+// refuses.
+//
+// # Judge and embeddings
+//
+// POST /v1/chat/completions takes {model, messages[{role, content}]} (content
+// a string; other members are ignored) and answers a chat completion: {id
+// "chatcmpl-sim-N", object, created, model (the request's), choices[{index,
+// message{role assistant, content}, finish_reason stop}], usage}. The content
+// is one JSON object {"pass", "score", "reason"}, bare unless judge_shape
+// says otherwise. It is decided by a rule, not a model, from the last user
+// message, read as evalrun's judge package writes it (judge.Prompt): a
+// <rubric> section, a <conversation> section of "[user] …", "[agent] …" and
+// "[bot] …" lines (a message's later lines indented by two spaces), and for
+// a judged reply a <reply> section.
+//
+//   - The judged text is the <reply> section or, without one (a final judge
+//     of the whole conversation), the [bot] messages of <conversation>.
+//   - The rubric's terms are its quoted phrases, between "…" or “…”, and
+//     outside them its content words: words (runs of letters, digits and _,
+//     lowercased, lone letters dropped) that are not stop words. The stop
+//     words are common English ones (the, and, should, …) and the words
+//     rubrics use about the bot rather than about what it says: bot, reply,
+//     response, answer, assistant, user, customer, message, must, politely,
+//     clearly, ask, mention, say, state, tell, include, contain and their
+//     -s forms.
+//   - Words are compared by stem: a word loses the first of the endings
+//     ing, ed, es and s that leaves at least three letters (s not after s),
+//     so refunds meets refund and opened meets opening. A content word is
+//     found when the judged text has a word with its stem; a quoted phrase
+//     when the judged text has its words, stop words included, in a row.
+//   - score is the share of the terms found, rounded to two decimals; pass
+//     is score >= 0.5 with every quoted phrase found. reason lists the terms
+//     found and missing: "found 2 of 3 rubric terms in the reply: refund,
+//     ticket; missing: confirms".
+//   - A rubric with no terms, or a prompt with no <rubric> section, gets
+//     pass false and score 0, with a reason that says so.
+//
+// The rule only rewards what is present: "does not promise a date" passes a
+// reply that mentions a date. usage counts white-space separated words as
+// tokens: prompt_tokens over every message's content, completion_tokens over
+// the answer.
+//
+// POST /v1/embeddings takes {model, input} (input a string or an array of
+// non-empty strings) and answers {object list, data[{object embedding,
+// index, embedding}], model, usage{prompt_tokens, total_tokens}}, tokens
+// counted as words. The embedding (Embedding) is a bag of words: each content
+// word's stem (stop words left out, as above) is hashed with FNV-1a to one of
+// EmbeddingDims (256) dimensions and counted, and the vector is scaled to
+// length 1. So texts with the same content words, in any order and
+// inflection, have cosine similarity 1; a paraphrase that keeps most of them
+// scores high (texts of m and n distinct content words sharing k score
+// k/√(m·n)); texts with no content word in common score 0, unless two of
+// their words hash to the same dimension (about one pair in 256), which adds
+// 1/√(m·n) for that pair. A text with only stop words embeds as a fixed
+// direction of its own.
 //
 // # Admin routes
 //

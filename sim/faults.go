@@ -194,8 +194,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, api string, p pla
 		writeError(w, api, status, "Simulated fault: "+http.StatusText(status))
 	case Fault429:
 		w.Header().Set("Retry-After", s.retryAfter(p.opts))
-		// The message of NestJS's throttler, which OpenCX runs on.
-		writeError(w, api, http.StatusTooManyRequests, "ThrottlerException: Too Many Requests")
+		// The message of NestJS's throttler, which OpenCX runs on, or
+		// the start of OpenAI's.
+		msg := "ThrottlerException: Too Many Requests"
+		if api == APIOpenAI {
+			msg = "Rate limit reached for requests"
+		}
+		writeError(w, api, http.StatusTooManyRequests, msg)
 	case FaultDrop:
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {

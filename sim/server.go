@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,9 @@ type Options struct {
 	// HistoryPageSize is the number of events per page of
 	// GET /chat/sessions/{id}/history; 0 means 20.
 	HistoryPageSize int
+	// JudgeShape is how the judge route writes its verdict in the message
+	// content; "" means JudgeBare. Spec: judge_shape.
+	JudgeShape JudgeShape
 	// Now is the clock for timestamps; nil means time.Now.
 	Now func() time.Time
 	// Admin serves the simulator's own routes under /sim/: the handling
@@ -113,6 +117,8 @@ type Server struct {
 
 	times  *handlingTimes // nil unless Options.Admin
 	frozen freeze
+
+	completions atomic.Uint64 // chat completions answered, for their ids
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -165,6 +171,9 @@ func (s *Server) routes() *http.ServeMux {
 	route("GET /chat/sessions/{id}/history", APIOpenCX, s.history, nil)
 	// Toolzz.
 	route("POST /api/v1/chat/send-message", APIToolzz, s.toolzzSend, toolzzMessageOf)
+	// OpenAI-compatible judge and embeddings.
+	route("POST "+OpenAIPath+"/chat/completions", APIOpenAI, s.chatCompletions, judgeMessage)
+	route("POST "+OpenAIPath+"/embeddings", APIOpenAI, s.embeddings, embeddingsMessage)
 	if s.opts.Admin {
 		s.adminRoutes(mux)
 	}
@@ -177,6 +186,11 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("/chat/sessions/{id}/send", methodNotAllowed(APIOpenCX, "POST"))
 	mux.Handle("/chat/sessions/{id}/history", methodNotAllowed(APIOpenCX, "GET, HEAD"))
 	mux.Handle("/api/v1/chat/send-message", methodNotAllowed(APIToolzz, "POST"))
+	mux.Handle(OpenAIPath+"/chat/completions", methodNotAllowed(APIOpenAI, "POST"))
+	mux.Handle(OpenAIPath+"/embeddings", methodNotAllowed(APIOpenAI, "POST"))
+	mux.HandleFunc(OpenAIPath+"/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, APIOpenAI, http.StatusNotFound, fmt.Sprintf("Unknown request URL: %s %s", r.Method, r.URL.Path))
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		// The wording NestJS, which serves OpenCX, uses for unknown routes.
 		writeError(w, APIOpenCX, http.StatusNotFound, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path))
@@ -203,11 +217,16 @@ func methodNotAllowed(api, allow string) http.Handler {
 }
 
 // writeError writes an error in the body the API uses: OpenCX's
-// {"statusCode","message","error"}, or Toolzz's {"error"} (Toolzz does not
-// document its error bodies; this is the simulator's choice).
+// {"statusCode","message","error"}, Toolzz's {"error"} (Toolzz does not
+// document its error bodies; this is the simulator's choice), or OpenAI's
+// {"error":{"message","type","param","code"}}.
 func writeError(w http.ResponseWriter, api string, status int, message string) {
-	if api == APIToolzz {
+	switch api {
+	case APIToolzz:
 		writeJSON(w, status, map[string]string{"error": message})
+		return
+	case APIOpenAI:
+		writeJSON(w, status, map[string]openAIError{"error": newOpenAIError(status, message)})
 		return
 	}
 	writeJSON(w, status, openCXError{StatusCode: status, Message: message, Error: http.StatusText(status)})

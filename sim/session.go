@@ -42,10 +42,12 @@ const (
 )
 
 // APIOpenCX and APIToolzz say which API a session was opened through; the
-// other API does not see it. Errors, too, come in the body of the API asked.
+// other API does not see it. Errors, too, come in the body of the API asked,
+// APIOpenAI's for the judge and embeddings routes, which keep no sessions.
 const (
 	APIOpenCX = "opencx"
 	APIToolzz = "toolzz"
+	APIOpenAI = "openai"
 )
 
 // SessionSnapshot is a copy of one session's state (an OpenCX chat session or

@@ -170,6 +170,18 @@ var commonParams = map[string]param{
 			return err == nil && d >= 0
 		},
 	},
+	"judge_shape": {
+		want: "one of bare, fenced, prose",
+		set: func(o *Options, v string) bool {
+			for _, s := range judgeShapes {
+				if v == string(s) {
+					o.JudgeShape = s
+					return true
+				}
+			}
+			return false
+		},
+	},
 	"flaky": {
 		want: "a probability from 0 to 1 such as 0.3",
 		set: func(o *Options, v string) bool {
@@ -246,7 +258,7 @@ var specOnlyParams = map[string]param{
 
 // SpecParams lists the parameters ParseSpec knows, in the order the package
 // comment documents them.
-var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "history_ids", "flaky", "seed", "token", "idle", "admin"}
+var SpecParams = []string{"latency", "fault", "retry_after", "retry_after_date", "oversize_bytes", "shape", "history_delay", "history_ids", "flaky", "judge_shape", "seed", "token", "idle", "admin"}
 
 // ParseSpec reads simulator options from a URL-query-like spec, the part after
 // "sim?" in a suite's base_url:

@@ -57,7 +57,7 @@ func TestParseSpecErrors(t *testing.T) {
 	const latencyWant = "want a duration such as 300ms, uniform:MIN:MAX such as uniform:100ms:500ms, or lognormal:MEDIAN:SIGMA such as lognormal:200ms:0.5"
 	const faultWant = "want KIND:RATE, KIND one of 500, 502, 503, 429, drop, malformed, oversize, hang and RATE from 0 to 1, such as 503:0.1"
 	for _, tc := range []struct{ spec, want string }{
-		{"latancy=1s", `sim spec: unknown parameter "latancy"; want one of latency, fault, retry_after, retry_after_date, oversize_bytes, shape, history_delay, history_ids, flaky, seed, token, idle, admin`},
+		{"latancy=1s", `sim spec: unknown parameter "latancy"; want one of latency, fault, retry_after, retry_after_date, oversize_bytes, shape, history_delay, history_ids, flaky, judge_shape, seed, token, idle, admin`},
 		{"latency", "sim spec: latency has no value; want latency=VALUE, VALUE a duration such as 300ms, uniform:MIN:MAX such as uniform:100ms:500ms, or lognormal:MEDIAN:SIGMA such as lognormal:200ms:0.5"},
 		{"latency=fast", "sim spec: latency=fast: " + latencyWant},
 		{"latency=-1s", "sim spec: latency=-1s: " + latencyWant},

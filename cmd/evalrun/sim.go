@@ -38,7 +38,7 @@ func simCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	if shown := cfg.shown(); shown != "" {
 		with = " with " + shown
 	}
-	fmt.Fprintf(io.Err, "evalrun sim: serving the OpenCX and Toolzz APIs on %s%s (Ctrl-C to stop)\n", srv.URL(), with)
+	fmt.Fprintf(io.Err, "evalrun sim: serving the OpenCX and Toolzz APIs on %s and an OpenAI-compatible judge on %s%s (Ctrl-C to stop)\n", srv.URL(), srv.OpenAIURL(), with)
 	<-ctx.Done()
 	return exitOK, srv.Close()
 }
@@ -87,6 +87,7 @@ func simFlags() (*flag.FlagSet, *simConfig) {
 	param("history-delay", "history_delay", "show the AI's answers in the history only this `DURATION` after the send")
 	param("history-ids", "history_ids", "`IDS` of OpenCX history items: same (as the send's message id), none or unrelated (default same)")
 	param("flaky", "flaky", "`PROBABILITY` that the bot answers with its fallback text instead of its rule")
+	param("judge-shape", "judge_shape", "how the judge writes its verdict: `SHAPE` bare (default), fenced (in a Markdown code fence)\nor prose (inside a sentence, which evalrun refuses)")
 	param("seed", "seed", "`N` seeds latency, faults and flakiness, for reproducible runs")
 	param("idle", "idle", "forget a session this `DURATION` after a request last used it (default 10m), or never")
 	fs.StringVar(&cfg.spec, "spec", "", "the flags above but --addr as one `SPEC`, as after \"sim?\" in a base_url:\nlatency=lognormal:200ms:0.5&fault=503:0.1&shape=id-only&seed=7")
