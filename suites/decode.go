@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -1109,28 +1110,53 @@ func (l *loader) enum(n *yaml.Node, label string, values []string) *string {
 // Session values are sent before any turn, so they see vars only; final
 // checks run after the last turn and see every capture.
 func (l *loader) checkScope(vars map[string]string, captured map[string][]int) {
+	sc := scope{vars: vars, captured: captured}
 	for _, u := range l.uses {
-		if _, ok := vars[u.name]; ok {
-			continue
+		if msg := sc.problem(u); msg != "" {
+			l.errorf(u.node, "%s", msg)
 		}
-		turns := captured[u.name]
-		if u.fromEnv {
-			if u.at == atSession || len(turns) == 0 || turns[0] >= u.at {
-				l.errorf(u.node, "a value read from the environment holds a {{...}} template that is not defined here; templates there are filled like any other, so define it in vars or change the value")
-			}
-			continue
+	}
+}
+
+// scope is what a conversation's templates can name. row, when not "",
+// says which data rows the vars come from ("data row 2 (line 9)"), and
+// messages then name it.
+type scope struct {
+	vars     map[string]string
+	captured map[string][]int // variable → the turns that capture it
+	row      string
+}
+
+// problem returns why the template use u is not defined in time, or "".
+func (sc scope) problem(u templateUse) string {
+	if _, ok := sc.vars[u.name]; ok {
+		return ""
+	}
+	turns := sc.captured[u.name]
+	in, onlyVars, addIt := "", "only vars", "add it to vars"
+	if sc.row != "" {
+		in = " in " + sc.row
+		onlyVars = "only vars and the row's columns"
+		addIt = "add it to the row or to vars"
+	}
+	if u.fromEnv {
+		if u.at == atSession || len(turns) == 0 || turns[0] >= u.at {
+			where := cmp.Or(in, " here")
+			return "a value read from the environment holds a {{...}} template that is not defined" + where + "; templates there are filled like any other, so define it in vars or change the value"
 		}
-		switch {
-		case u.at == atSession:
-			l.errorf(u.node, "{{%s}} is not defined: session values can use only vars, since no turn has run yet; add it to vars", u.name)
-		case len(turns) > 0 && turns[0] < u.at:
-		case slices.Contains(turns, u.at):
-			l.errorf(u.node, "{{%s}} is captured by this same turn, so it is defined only from the next turn on", u.name)
-		case len(turns) > 0:
-			l.errorf(u.node, "{{%s}} is not defined yet: it is captured only later, in turn %d; use it after that turn or add it to vars", u.name, turns[0]+1)
-		default:
-			l.errorf(u.node, "{{%s}} is not defined: add it to vars or capture it in an earlier turn", u.name)
-		}
+		return ""
+	}
+	switch {
+	case u.at == atSession:
+		return fmt.Sprintf("{{%s}} is not defined%s: session values can use %s, since no turn has run yet; %s", u.name, in, onlyVars, addIt)
+	case len(turns) > 0 && turns[0] < u.at:
+		return ""
+	case slices.Contains(turns, u.at):
+		return fmt.Sprintf("{{%s}} is captured by this same turn, so it is defined only from the next turn on", u.name)
+	case len(turns) > 0:
+		return fmt.Sprintf("{{%s}} is not defined yet%s: it is captured only later, in turn %d; use it after that turn or %s", u.name, in, turns[0]+1, addIt)
+	default:
+		return fmt.Sprintf("{{%s}} is not defined%s: %s or capture it in an earlier turn", u.name, in, addIt)
 	}
 }
 
