@@ -32,7 +32,7 @@ var (
 	requestKeys      = []string{"method", "path", "headers", "body"}
 	responseKeys     = []string{"text", "conversation_id", "handoff"}
 	defaultsKeys     = []string{"repeat", "min_pass_rate", "think_time"}
-	conversationKeys = []string{"name", "tags", "skip", "vars", "session", "turns", "final", "repeat", "min_pass_rate", "think_time"}
+	conversationKeys = []string{"name", "tags", "skip", "vars", "data", "session", "turns", "final", "repeat", "min_pass_rate", "think_time"}
 	sessionKeys      = []string{"contact", "custom_data"}
 	turnKeys         = []string{"user", "agent", "take_over", "custom_data", "expect", "capture"}
 	actionKeys       = []string{"name", "args"}
@@ -133,18 +133,21 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 	}
 	firstNamed := map[string]int{}
 	for _, item := range items {
-		c, nameNode := l.conversation(item, s)
-		if c == nil {
-			continue
-		}
-		if nameNode != nil {
-			if line, dup := firstNamed[c.Name]; dup {
-				l.errorf(nameNode, "duplicate conversation name %s: first used at line %d; names must be unique within a suite", shown(nameNode), line)
-			} else {
-				firstNamed[c.Name] = nameNode.Line
+		cs, nameNode := l.conversation(item, s)
+		for _, c := range cs {
+			if nameNode != nil {
+				if line, dup := firstNamed[c.Name]; dup {
+					name := shown(nameNode)
+					if c.Data != nil {
+						name = fmt.Sprintf("%s (from %s)", quoteShort(c.Name), c.Data)
+					}
+					l.errorf(nameNode, "duplicate conversation name %s: first used at line %d; names must be unique within a suite", name, line)
+				} else {
+					firstNamed[c.Name] = nameNode.Line
+				}
 			}
+			s.Conversations = append(s.Conversations, c)
 		}
-		s.Conversations = append(s.Conversations, c)
 	}
 	return s
 }
@@ -560,9 +563,10 @@ func (l *loader) runSettings(fields []field, repeat *int, rate *float64, think *
 	}
 }
 
-// conversation loads one item of conversations. It returns the name's node
-// for the duplicate check, nil when the name is missing or broken.
-func (l *loader) conversation(item *yaml.Node, s *Suite) (*Conversation, *yaml.Node) {
+// conversation loads one item of conversations: one conversation, or one
+// per row of its data:. It returns the name's node for the duplicate check,
+// nil when the name is missing or broken.
+func (l *loader) conversation(item *yaml.Node, s *Suite) ([]*Conversation, *yaml.Node) {
 	c := &Conversation{
 		Pos:         l.pos(item),
 		Repeat:      s.Defaults.Repeat,
@@ -599,6 +603,14 @@ func (l *loader) conversation(item *yaml.Node, s *Suite) (*Conversation, *yaml.N
 		c.Vars = mergeVars(s.Vars, l.stringMap(v.val, "vars", true))
 	}
 	l.runSettings(fields, &c.Repeat, &c.MinPassRate, &c.ThinkTime)
+	var rows []dataRow
+	dataField, hasData := f["data"]
+	if hasData {
+		var ok bool
+		if rows, ok = l.data(dataField.val); !ok {
+			rows = nil
+		}
+	}
 
 	l.uses = l.uses[:0]
 	if v, ok := f["session"]; ok {
@@ -629,8 +641,15 @@ func (l *loader) conversation(item *yaml.Node, s *Suite) (*Conversation, *yaml.N
 	if v, ok := f["final"]; ok {
 		c.Final = l.final(v.val, s.Provider.Type)
 	}
-	l.checkScope(c.Vars, captured)
-	return c, nameNode
+	switch {
+	case !hasData:
+		l.checkScope(c.Vars, captured)
+		return []*Conversation{c}, nameNode
+	case rows == nil:
+		// Without its rows, nothing can say which templates are defined.
+		return nil, nil
+	}
+	return l.expandData(c, rows, nameNode, captured), nameNode
 }
 
 func (l *loader) tags(n *yaml.Node) []string {
