@@ -225,7 +225,7 @@ func csvRows(file string, content []byte) ([]dataRow, ErrorList) {
 			break
 		}
 		if len(rec) != len(header) {
-			p.add(line, col, "row %d has %d values, but the header has %d columns; give every row one value per column", len(rows)+1, len(rec), len(header))
+			p.add(line, col, "row %d has %s, but the header has %d columns; give every row one value per column", len(rows)+1, plural(len(rec), "value"), len(header))
 		}
 		cols := make(map[string]string, len(header))
 		for i, v := range rec {
@@ -373,7 +373,7 @@ func (l *loader) expandData(c *Conversation, rows []dataRow, nameNode *yaml.Node
 		case count == len(rows) && count > 1:
 			return "any data row"
 		case count > 1:
-			return fmt.Sprintf("%s and %d more rows", rows[first].label(), count-1)
+			return fmt.Sprintf("%s and %s", rows[first].label(), plural(count-1, "more row"))
 		}
 		return rows[first].label()
 	}
@@ -386,15 +386,17 @@ func (l *loader) expandData(c *Conversation, rows []dataRow, nameNode *yaml.Node
 		}
 	}
 
-	numbered := true
+	numbered, nameBroken := true, false
 	if nameNode != nil {
 		names, invalid := templateNames(c.Name)
 		for _, bad := range invalid {
 			l.errorf(nameNode, "name: %s is not a valid template; names use letters, digits and _, as in {{order}}", quoteShort(bad))
+			nameBroken = true
 		}
 		for _, name := range names {
 			if first, count := which(name); count > 0 {
 				l.errorf(nameNode, "name: {{%s}} is not defined in %s; a name can use vars and the row's columns", name, rowsLabel(first, count))
+				nameBroken = true
 			}
 		}
 		numbered = len(names)+len(invalid) == 0
@@ -424,13 +426,26 @@ func (l *loader) expandData(c *Conversation, rows []dataRow, nameNode *yaml.Node
 		named[cc.Name] = i
 		out = append(out, &cc)
 	}
-	if dup.second > 0 && nameNode != nil {
+	// A name that cannot be filled gives the same text for every row; its
+	// own error says enough.
+	if dup.second > 0 && nameNode != nil && !nameBroken {
 		more := ""
-		if dup.more > 0 {
+		switch {
+		case dup.more == 1:
+			more = ", and 1 more row repeats an earlier row's name"
+		case dup.more > 1:
 			more = fmt.Sprintf(", and %d more rows repeat an earlier row's name", dup.more)
 		}
 		l.errorf(nameNode, "name: %s and %s both give the name %s%s; names must be unique within a suite, so template the name from a column that tells the rows apart",
 			rows[dup.first].label(), rows[dup.second].label(), quoteShort(Expand(c.Name, vars[dup.first])), more)
 	}
 	return out
+}
+
+// plural writes n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
