@@ -92,6 +92,8 @@ func TestLoadDataBad(t *testing.T) {
 			`duplicate_names.yaml:10:11: name: data row 1 (line 11) and data row 2 (line 11) both give the name "plan pro", and 1 more row repeats an earlier row's name; names must be unique within a suite, so template the name from a column that tells the rows apart`,
 			`duplicate_names.yaml:13:11: duplicate conversation name "refund for ord_2": first used at line 4; names must be unique within a suite`,
 			`duplicate_names.yaml:17:11: duplicate conversation name "plain" (from data row 1): first used at line 15; names must be unique within a suite`,
+			// One error for the rows of a data: that clash, not one a row.
+			`duplicate_names.yaml:23:11: duplicate conversation name "x again" (from data row 1): first used at line 20; names must be unique within a suite`,
 		}},
 		{"ragged.yaml", []string{
 			`ragged.csv:3:1: row 2 has 1 value, but the header has 2 columns; give every row one value per column`,

@@ -134,16 +134,20 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 	firstNamed := map[string]int{}
 	for _, item := range items {
 		cs, nameNode := l.conversation(item, s)
+		clashed := false // the rows of one data: clash at most once, not once a row
 		for _, c := range cs {
 			if nameNode != nil {
-				if line, dup := firstNamed[c.Name]; dup {
+				line, dup := firstNamed[c.Name]
+				switch {
+				case !dup:
+					firstNamed[c.Name] = nameNode.Line
+				case !clashed:
 					name := shown(nameNode)
 					if c.Data != nil {
 						name = fmt.Sprintf("%s (from %s)", quoteShort(c.Name), c.Data)
 					}
 					l.errorf(nameNode, "duplicate conversation name %s: first used at line %d; names must be unique within a suite", name, line)
-				} else {
-					firstNamed[c.Name] = nameNode.Line
+					clashed = c.Data != nil
 				}
 			}
 			s.Conversations = append(s.Conversations, c)
