@@ -25,7 +25,7 @@ import (
 // (header row first) or .jsonl (one object per line) file, relative to the
 // suite file's folder. Values are text: numbers and booleans become the text
 // they are written as. Only rows written in the suite have ${VAR} filled;
-// a data file is taken as it is. Problems inside a data file are reported at
+// a data file is taken as it is, and its path reads no environment. Problems inside a data file are reported at
 // their line and column in that file, named by the suite's folder joined
 // with the path the suite wrote.
 
@@ -54,6 +54,12 @@ func (l *loader) data(n *yaml.Node) ([]dataRow, bool) {
 	case r.Kind == yaml.SequenceNode:
 		return l.inlineRows(n, r)
 	case r.Kind == yaml.ScalarNode && r.ShortTag() == tagStr:
+		if _, refs, bad := expandEnv(r.Value, func(string) (string, bool) { return "", true }); len(refs)+len(bad) > 0 {
+			// The path shows in messages and in the positions of the
+			// file's problems, which never show what the environment holds.
+			l.errorf(n, "data: the path must not read the environment (${...}); write it relative to the suite's folder")
+			return nil, false
+		}
 		path, ok := l.str(n, "data")
 		if !ok {
 			return nil, false

@@ -122,6 +122,7 @@ func TestLoadDataBad(t *testing.T) {
 			`file_problems.yaml:11:44: data: want a mapping, got "x"`,
 			`file_problems.yaml:11:48: data: "my col" is not a valid variable name; use letters, digits and _, not starting with a digit`,
 			`file_problems.yaml:12:21: data: want the path of a .csv or .jsonl file, got an empty string`,
+			`file_problems.yaml:13:21: data: the path must not read the environment (${...}); write it relative to the suite's folder`,
 			`header_only.csv:1:1: the file has a header but no rows; add one row per conversation`,
 		}},
 	}

@@ -62,7 +62,9 @@ func (o Options) warn(warns ErrorList) {
 // Load reads and validates the suite file at path. A file holds one suite, or
 // several as YAML documents separated by "---". On any problem it returns no
 // suites and an ErrorList holding every problem in the file. Positions name
-// the file by path exactly as given.
+// the file by path exactly as given; those of a problem in a conversation's
+// data file name it by the suite's folder joined with the path the suite
+// wrote.
 func Load(path string, opts Options) ([]*Suite, error) {
 	data, err := readFile(path)
 	if err != nil {
