@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/evalrun/evalrun/internal/suggest"
 	"gopkg.in/yaml.v3"
 )
 
@@ -387,7 +390,7 @@ func (l *loader) expandData(c *Conversation, rows []dataRow, nameNode *yaml.Node
 		if first, count := which(u.name); count > 0 {
 			sc := scope{vars: vars[first], captured: captured, row: rowsLabel(first, count)}
 			if msg := sc.problem(u); msg != "" {
-				l.errorf(u.node, "%s", msg)
+				l.errorf(u.node, "%s%s", msg, nearColumn(u, rows[first]))
 			}
 		}
 	}
@@ -446,6 +449,18 @@ func (l *loader) expandData(c *Conversation, rows []dataRow, nameNode *yaml.Node
 			rows[dup.first].label(), rows[dup.second].label(), quoteShort(Expand(c.Name, vars[dup.first])), more)
 	}
 	return out
+}
+
+// nearColumn suggests the column of row that a use not written as a
+// ${VAR} value most likely misspells, or returns "".
+func nearColumn(u templateUse, row dataRow) string {
+	if u.fromEnv {
+		return ""
+	}
+	if guess := suggest.Nearest(u.name, slices.Sorted(maps.Keys(row.cols))); guess != "" {
+		return fmt.Sprintf("; did you mean the column {{%s}}?", guess)
+	}
+	return ""
 }
 
 // plural writes n and noun, with an s unless n is 1.

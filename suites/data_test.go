@@ -83,6 +83,7 @@ func TestLoadDataBad(t *testing.T) {
 		{"bad_column.yaml", []string{
 			`bad_column.yaml:8:15: {{amount}} is not defined in data row 2 (line 6): ` + undefined,
 			`bad_column.yaml:11:32: {{amout}} is not defined in any row of orders.csv: session values can use only vars and the row's columns, since no turn has run yet; add it to the row or to vars`,
+			`bad_column.yaml:13:15: {{custmer}} is not defined in any row of orders.csv: ` + undefined + `; did you mean the column {{customer}}?`,
 			`bad_column.yaml:14:11: name: {{nope}} is not defined in any row of mixed.jsonl; a name can use vars and the row's columns`,
 			`bad_column.yaml:17:15: {{note}} is not defined in row 2 of mixed.jsonl (line 2) and 1 more row: ` + undefined,
 			`bad_column.yaml:19:30: {{gone}} is not defined in row 1 of mixed.jsonl (line 1) and 2 more rows: ` + undefined,
