@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -31,7 +32,7 @@ var (
 	requestKeys      = []string{"method", "path", "headers", "body"}
 	responseKeys     = []string{"text", "conversation_id", "handoff"}
 	defaultsKeys     = []string{"repeat", "min_pass_rate", "think_time"}
-	conversationKeys = []string{"name", "tags", "skip", "vars", "session", "turns", "final", "repeat", "min_pass_rate", "think_time"}
+	conversationKeys = []string{"name", "tags", "skip", "vars", "data", "session", "turns", "final", "repeat", "min_pass_rate", "think_time"}
 	sessionKeys      = []string{"contact", "custom_data"}
 	turnKeys         = []string{"user", "agent", "take_over", "custom_data", "expect", "capture"}
 	actionKeys       = []string{"name", "args"}
@@ -132,18 +133,25 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 	}
 	firstNamed := map[string]int{}
 	for _, item := range items {
-		c, nameNode := l.conversation(item, s)
-		if c == nil {
-			continue
-		}
-		if nameNode != nil {
-			if line, dup := firstNamed[c.Name]; dup {
-				l.errorf(nameNode, "duplicate conversation name %s: first used at line %d; names must be unique within a suite", shown(nameNode), line)
-			} else {
-				firstNamed[c.Name] = nameNode.Line
+		cs, nameNode := l.conversation(item, s)
+		clashed := false // the rows of one data: clash at most once, not once a row
+		for _, c := range cs {
+			if nameNode != nil {
+				line, dup := firstNamed[c.Name]
+				switch {
+				case !dup:
+					firstNamed[c.Name] = nameNode.Line
+				case !clashed:
+					name := shown(nameNode)
+					if c.Data != nil {
+						name = fmt.Sprintf("%s (from %s)", quoteShort(c.Name), c.Data)
+					}
+					l.errorf(nameNode, "duplicate conversation name %s: first used at line %d; names must be unique within a suite", name, line)
+					clashed = c.Data != nil
+				}
 			}
+			s.Conversations = append(s.Conversations, c)
 		}
-		s.Conversations = append(s.Conversations, c)
 	}
 	return s
 }
@@ -559,9 +567,10 @@ func (l *loader) runSettings(fields []field, repeat *int, rate *float64, think *
 	}
 }
 
-// conversation loads one item of conversations. It returns the name's node
-// for the duplicate check, nil when the name is missing or broken.
-func (l *loader) conversation(item *yaml.Node, s *Suite) (*Conversation, *yaml.Node) {
+// conversation loads one item of conversations: one conversation, or one
+// per row of its data:. It returns the name's node for the duplicate check,
+// nil when the name is missing or broken.
+func (l *loader) conversation(item *yaml.Node, s *Suite) ([]*Conversation, *yaml.Node) {
 	c := &Conversation{
 		Pos:         l.pos(item),
 		Repeat:      s.Defaults.Repeat,
@@ -598,6 +607,14 @@ func (l *loader) conversation(item *yaml.Node, s *Suite) (*Conversation, *yaml.N
 		c.Vars = mergeVars(s.Vars, l.stringMap(v.val, "vars", true))
 	}
 	l.runSettings(fields, &c.Repeat, &c.MinPassRate, &c.ThinkTime)
+	var rows []dataRow
+	dataField, hasData := f["data"]
+	if hasData {
+		var ok bool
+		if rows, ok = l.data(dataField.val); !ok {
+			rows = nil
+		}
+	}
 
 	l.uses = l.uses[:0]
 	if v, ok := f["session"]; ok {
@@ -628,8 +645,15 @@ func (l *loader) conversation(item *yaml.Node, s *Suite) (*Conversation, *yaml.N
 	if v, ok := f["final"]; ok {
 		c.Final = l.final(v.val, s.Provider.Type)
 	}
-	l.checkScope(c.Vars, captured)
-	return c, nameNode
+	switch {
+	case !hasData:
+		l.checkScope(c.Vars, captured)
+		return []*Conversation{c}, nameNode
+	case rows == nil:
+		// Without its rows, nothing can say which templates are defined.
+		return nil, nil
+	}
+	return l.expandData(c, rows, nameNode, captured), nameNode
 }
 
 func (l *loader) tags(n *yaml.Node) []string {
@@ -1109,28 +1133,53 @@ func (l *loader) enum(n *yaml.Node, label string, values []string) *string {
 // Session values are sent before any turn, so they see vars only; final
 // checks run after the last turn and see every capture.
 func (l *loader) checkScope(vars map[string]string, captured map[string][]int) {
+	sc := scope{vars: vars, captured: captured}
 	for _, u := range l.uses {
-		if _, ok := vars[u.name]; ok {
-			continue
+		if msg := sc.problem(u); msg != "" {
+			l.errorf(u.node, "%s", msg)
 		}
-		turns := captured[u.name]
-		if u.fromEnv {
-			if u.at == atSession || len(turns) == 0 || turns[0] >= u.at {
-				l.errorf(u.node, "a value read from the environment holds a {{...}} template that is not defined here; templates there are filled like any other, so define it in vars or change the value")
-			}
-			continue
+	}
+}
+
+// scope is what a conversation's templates can name. row, when not "",
+// says which data rows the vars come from ("data row 2 (line 9)"), and
+// messages then name it.
+type scope struct {
+	vars     map[string]string
+	captured map[string][]int // variable → the turns that capture it
+	row      string
+}
+
+// problem returns why the template use u is not defined in time, or "".
+func (sc scope) problem(u templateUse) string {
+	if _, ok := sc.vars[u.name]; ok {
+		return ""
+	}
+	turns := sc.captured[u.name]
+	in, onlyVars, addIt := "", "only vars", "add it to vars"
+	if sc.row != "" {
+		in = " in " + sc.row
+		onlyVars = "only vars and the row's columns"
+		addIt = "add it to the row or to vars"
+	}
+	if u.fromEnv {
+		if u.at == atSession || len(turns) == 0 || turns[0] >= u.at {
+			where := cmp.Or(in, " here")
+			return "a value read from the environment holds a {{...}} template that is not defined" + where + "; templates there are filled like any other, so define it in vars or change the value"
 		}
-		switch {
-		case u.at == atSession:
-			l.errorf(u.node, "{{%s}} is not defined: session values can use only vars, since no turn has run yet; add it to vars", u.name)
-		case len(turns) > 0 && turns[0] < u.at:
-		case slices.Contains(turns, u.at):
-			l.errorf(u.node, "{{%s}} is captured by this same turn, so it is defined only from the next turn on", u.name)
-		case len(turns) > 0:
-			l.errorf(u.node, "{{%s}} is not defined yet: it is captured only later, in turn %d; use it after that turn or add it to vars", u.name, turns[0]+1)
-		default:
-			l.errorf(u.node, "{{%s}} is not defined: add it to vars or capture it in an earlier turn", u.name)
-		}
+		return ""
+	}
+	switch {
+	case u.at == atSession:
+		return fmt.Sprintf("{{%s}} is not defined%s: session values can use %s, since no turn has run yet; %s", u.name, in, onlyVars, addIt)
+	case len(turns) > 0 && turns[0] < u.at:
+		return ""
+	case slices.Contains(turns, u.at):
+		return fmt.Sprintf("{{%s}} is captured by this same turn, so it is defined only from the next turn on", u.name)
+	case len(turns) > 0:
+		return fmt.Sprintf("{{%s}} is not defined yet%s: it is captured only later, in turn %d; use it after that turn or %s", u.name, in, turns[0]+1, addIt)
+	default:
+		return fmt.Sprintf("{{%s}} is not defined%s: %s or capture it in an earlier turn", u.name, in, addIt)
 	}
 }
 

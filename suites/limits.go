@@ -32,4 +32,8 @@ const (
 	// times over, so that a file of this size already takes seconds and
 	// half a gigabyte to load, and a 200 MB one would take gigabytes.
 	MaxFileSize = 10 << 20
+	// MaxDataRows bounds the rows of one conversation's data:, written in
+	// the suite or read from a file (which MaxFileSize bounds as well).
+	// Each row becomes a conversation held in memory from load to report.
+	MaxDataRows = 10_000
 )

@@ -62,7 +62,9 @@ func (o Options) warn(warns ErrorList) {
 // Load reads and validates the suite file at path. A file holds one suite, or
 // several as YAML documents separated by "---". On any problem it returns no
 // suites and an ErrorList holding every problem in the file. Positions name
-// the file by path exactly as given.
+// the file by path exactly as given; those of a problem in a conversation's
+// data file name it by the suite's folder joined with the path the suite
+// wrote.
 func Load(path string, opts Options) ([]*Suite, error) {
 	data, err := readFile(path)
 	if err != nil {
@@ -225,12 +227,16 @@ func isManifest(data []byte) bool {
 // is opened, since opening a named pipe blocks until something writes to it,
 // and only one of at most MaxFileSize bytes is read. The read itself is
 // bounded too, for a file that grows after the look.
-func readFile(path string) ([]byte, *Error) {
+func readFile(path string) ([]byte, *Error) { return readBounded(path, "suite") }
+
+// readBounded is readFile for any file the loader reads; kind ("suite",
+// "data file") is what messages call it.
+func readBounded(path, kind string) ([]byte, *Error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, pathError(path, err)
 	}
-	if e := checkFileInfo(path, info); e != nil {
+	if e := checkFileInfo(path, kind, info); e != nil {
 		return nil, e
 	}
 	f, err := os.Open(path)
@@ -239,7 +245,7 @@ func readFile(path string) ([]byte, *Error) {
 	}
 	defer f.Close()
 	if info, err := f.Stat(); err == nil {
-		if e := checkFileInfo(path, info); e != nil {
+		if e := checkFileInfo(path, kind, info); e != nil {
 			return nil, e
 		}
 	}
@@ -248,13 +254,13 @@ func readFile(path string) ([]byte, *Error) {
 		return nil, pathError(path, err)
 	}
 	if len(data) > MaxFileSize {
-		return nil, tooLarge(path, 0) // it grew after the look: its size is unknown
+		return nil, tooLarge(path, kind, 0) // it grew after the look: its size is unknown
 	}
 	return data, nil
 }
 
-// checkFileInfo refuses what readFile must not open or read whole.
-func checkFileInfo(path string, info fs.FileInfo) *Error {
+// checkFileInfo refuses what readBounded must not open or read whole.
+func checkFileInfo(path, kind string, info fs.FileInfo) *Error {
 	mode := info.Mode()
 	if !mode.IsRegular() {
 		what := "not a regular file"
@@ -266,23 +272,23 @@ func checkFileInfo(path string, info fs.FileInfo) *Error {
 		case mode&fs.ModeDevice != 0:
 			what = "a device, not a regular file"
 		}
-		return &Error{Pos: Pos{File: path}, Msg: "cannot read: " + what + "; a suite must be a regular file"}
+		return &Error{Pos: Pos{File: path}, Msg: "cannot read: " + what + "; a " + kind + " must be a regular file"}
 	}
 	if info.Size() > MaxFileSize {
-		return tooLarge(path, info.Size())
+		return tooLarge(path, kind, info.Size())
 	}
 	return nil
 }
 
 // tooLarge refuses a file of size bytes; 0 means more than MaxFileSize, by
 // how much unknown.
-func tooLarge(path string, size int64) *Error {
+func tooLarge(path, kind string, size int64) *Error {
 	is := "more than " + mebibytes(MaxFileSize)
 	if size > 0 {
 		is = mebibytes(size) + ", " + is
 	}
 	return &Error{Pos: Pos{File: path}, Msg: "cannot read: the file is " + is +
-		", the largest suite file evalrun reads; split it into several files"}
+		", the largest " + strings.TrimSuffix(kind, " file") + " file evalrun reads; split it into several files"}
 }
 
 // mebibytes writes a size as "10 MiB", or "10.5 MiB" when it is not whole.

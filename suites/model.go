@@ -200,7 +200,7 @@ type Conversation struct {
 	Name        string
 	Tags        []string
 	Skip        string            // why it is skipped; "" when it runs. `skip: true` gives "skipped in suite"
-	Vars        map[string]string // resolved: the suite's vars overlaid with the conversation's own
+	Vars        map[string]string // resolved: the suite's vars overlaid with the conversation's own, then its data row's
 	Session     Session
 	Turns       []*Turn
 	Final       *Final  // nil when the conversation has no final checks
@@ -208,6 +208,26 @@ type Conversation struct {
 	MinPassRate float64 // resolved like Repeat, default 1.0
 	ThinkTime   time.Duration
 	Pos         Pos // of the conversation's mapping (the "- " item)
+	// Data is the row of the data: table this conversation was expanded
+	// from, nil for a conversation without data:. The conversations of one
+	// data: share Pos, Session, Turns and Final, which nothing may change.
+	Data *DataRow
+}
+
+// DataRow is one row of a conversation's data: table.
+type DataRow struct {
+	File  string // the data file as the suite wrote its path; "" for rows written in the suite
+	Index int    // 1-based among the rows; a CSV header is no row
+	Line  int    // where the row starts: in File, or in the suite file for rows written there
+}
+
+// String names the row as messages and reports do: "row 3 of orders.csv",
+// or "data row 2" for rows written in the suite.
+func (r DataRow) String() string {
+	if r.File == "" {
+		return fmt.Sprintf("data row %d", r.Index)
+	}
+	return fmt.Sprintf("row %d of %s", r.Index, r.File)
 }
 
 // Session is the body of OpenCX's POST /chat/sessions. String values may hold

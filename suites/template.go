@@ -16,9 +16,14 @@ import (
 //     of earlier turns, not its own;
 //   - final strings and custom_data see vars and every capture.
 //
+// A conversation with data: also sees its row's columns, which win over
+// vars, everywhere, and its name is filled from the row when it loads (see
+// data.go).
+//
 // Provider values are never templated (they are used before any conversation
-// exists: ${VAR} is how they read outside values), nor are names, tags, skip
-// reasons, vars values and capture patterns.
+// exists: ${VAR} is how they read outside values), nor are names (but those
+// of data: conversations), tags, skip reasons, vars values and capture
+// patterns.
 
 // templatePattern matches {{name}} and {{ name }}.
 var templatePattern = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
