@@ -102,6 +102,7 @@ func (j *job) run(ctx context.Context) *Outcome {
 		// The reply is judged, captured from and recorded as it came:
 		// secrets are hidden where output is written, never here, so a
 		// token that is also a word of the replies changes no verdict.
+		to.reply = reply
 		tr.Reply, tr.Silent = reply.Text, assert.Silent(reply)
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
@@ -148,6 +149,7 @@ func (j *job) run(ctx context.Context) *Outcome {
 			o.fail(ctx, err, "final")
 			return o
 		}
+		o.state = state
 		o.Final = assert.Final(c.Final.Expand(vars), state)
 		for _, a := range o.Final {
 			failed = failed || !a.Passed
