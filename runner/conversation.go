@@ -77,6 +77,9 @@ func (j *job) run(ctx context.Context) *Outcome {
 		})
 		wait := paced.Duration()
 		latency := time.Since(sent) - wait
+		if r, ok := conv.(recordedLatency); ok {
+			latency = r.recordedLatency() // a regrade: the run measured it
+		}
 		o.Turns = append(o.Turns, TurnOutcome{
 			Latency: latency,
 			Paced:   wait,
