@@ -112,7 +112,7 @@ func TestRegradeJudgesChangedChecks(t *testing.T) {
 	rec := recordRun(t, load(t, text), runner.Options{})
 	for _, tc := range []struct {
 		name, old, new string
-		conv, want         string
+		conv, want     string
 	}{
 		{"contains", "contains: sorry", "contains: apologies", "angry customer is handed to a human", `"apologies"`},
 		// A json check and a json capture read the recorded raw body: a
