@@ -142,7 +142,10 @@ func Regrade(ctx context.Context, rec *results.Run, ss []*suites.Suite, opts Reg
 		g.Go(func() error {
 			o := j.run(gctx)
 			r.settle(o)
-			j.tally.add(o)
+			if c := j.tally.add(o); c != nil && c.State != nil {
+				// As recorded, so that a cut body stays marked cut.
+				c.State = r.rec.State
+			}
 			return nil
 		})
 	}
@@ -453,6 +456,12 @@ func (r *replay) State(context.Context) (*providers.State, error) {
 func (r *replay) settle(o *Outcome) {
 	o.Duration = fromMS(r.rec.DurationMS)
 	o.SessionID = r.rec.SessionID
+	for i := range o.Turns {
+		if i < len(r.rec.Turns) {
+			// As recorded, so that a cut body stays marked cut.
+			o.Turns[i].Record.Observed = r.rec.Turns[i].Observed
+		}
+	}
 	if !r.ended {
 		return
 	}
