@@ -28,9 +28,7 @@ func (j *job) run(ctx context.Context) *Outcome {
 	o := &Outcome{began: time.Now(), Turns: make([]TurnOutcome, 0, len(c.Turns))}
 	defer func() { o.Duration = time.Since(o.began) }()
 
-	vars := make(map[string]string, len(j.suite.Vars)+len(c.Vars))
-	maps.Copy(vars, j.suite.Vars)
-	maps.Copy(vars, c.Vars)
+	vars := varsOf(j.suite, c)
 
 	session := providers.Session{
 		Contact:    expandMap(c.Session.Contact, vars),
@@ -206,6 +204,15 @@ func stoppedWhere(where string) string {
 		return where
 	}
 	return "while " + where
+}
+
+// varsOf returns the vars a play of c starts with, which its captures add
+// to; a regrade fills the messages from the same.
+func varsOf(s *suites.Suite, c *suites.Conversation) map[string]string {
+	vars := make(map[string]string, len(s.Vars)+len(c.Vars))
+	maps.Copy(vars, s.Vars)
+	maps.Copy(vars, c.Vars)
+	return vars
 }
 
 func expandMap(m map[string]any, vars map[string]string) map[string]any {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -283,9 +282,7 @@ func matchTurns(p pair, redact func(string) string) error {
 	if n, m := len(c.Turns), len(rc.Turns); m > n || (completed(rc) && m != n) {
 		return differs(0, "the suite has %d turns, the record %d", n, m)
 	}
-	vars := make(map[string]string, len(p.suite.Vars)+len(c.Vars))
-	maps.Copy(vars, p.suite.Vars)
-	maps.Copy(vars, c.Vars)
+	vars := varsOf(p.suite, c)
 	for i, rt := range rc.Turns {
 		turn := c.Turns[i]
 		if err := sameMessage(turn, rt, vars, redact); err != "" {
