@@ -241,6 +241,58 @@ func TestRegradeOfATruncatedBody(t *testing.T) {
 	if got.Summary.Errored != 1 || got.Summary.Passed != got.Summary.Conversations-1 {
 		t.Errorf("summary %+v", got.Summary)
 	}
+
+	// The regraded record keeps the body marked cut, so that judging it
+	// once more does not take the cut body for the whole one.
+	var buf bytes.Buffer
+	if err := report.JSON(&buf, got); err != nil {
+		t.Fatal(err)
+	}
+	back, err := report.ReadRecord(&buf, "regraded.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := regrade(t, back, load(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := findConversation(t, again, c.Name); a.Status != results.Errored || a.Reason != g.Reason {
+		t.Errorf("regraded twice: %s %q, want %q", a.Status, a.Reason, g.Reason)
+	}
+}
+
+// TestPlayBuildsNoRecordExtras: a load test's plays that pass are never
+// recorded, so what only a record needs is built by Transcript, not by Play.
+func TestPlayBuildsNoRecordExtras(t *testing.T) {
+	ss := load(t, quickstart(t))
+	p, err := runner.NewPlayer(ss, runner.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var conv *suites.Conversation
+	for _, c := range ss[0].Conversations {
+		if c.Name == "refund with ticket follow-up" {
+			conv = c
+		}
+	}
+	o := p.Play(context.Background(), ss[0], conv)
+	if o.Status != results.Passed {
+		t.Fatalf("play: %s %s", o.Status, o.Reason)
+	}
+	for i, tu := range o.Turns {
+		if tu.Record.Observed != nil {
+			t.Errorf("turn %d: Play built the observed record", i+1)
+		}
+	}
+	tr := o.Transcript()
+	ob := tr[1].Observed
+	if ob == nil || len(ob.Actions) == 0 || ob.Actions[0].Name != "create_refund_ticket" || ob.Raw == "" || ob.MightSolve == nil {
+		t.Errorf("turn 2 observed %+v, want the reply's fields and body", ob)
+	}
+	if st := o.RecordedState(); st == nil || st.Status != "closed_resolved" || st.Handoff == nil || *st.Handoff {
+		t.Errorf("recorded state %+v, want the final state read", st)
+	}
 }
 
 func TestRegradeKeepsWhatTheRunDidNotJudge(t *testing.T) {
