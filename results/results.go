@@ -51,6 +51,21 @@ type Run struct {
 	// Merged lists the records `evalrun merge` combined into this one of
 	// `evalrun run` records, each by its run id and shard.
 	Merged []MergedRun `json:"merged,omitempty"`
+	// RegradedFrom is set on a record `evalrun regrade` made: the replies
+	// are those of the recorded run it names, judged again by the suites'
+	// checks of now, without asking the bot.
+	RegradedFrom *Regrade `json:"regraded_from,omitempty"`
+}
+
+// Regrade names the record a regraded run was judged from.
+type Regrade struct {
+	RunID string `json:"run_id"`
+	File  string `json:"file,omitempty"`
+	// At is when the record was judged again.
+	At time.Time `json:"at"`
+	// Notes say what the regrade could not do as the run did, such as a
+	// repeated conversation of which the record keeps one run.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Shard is part Index (from 0) of Count of a sharded run's conversations.
@@ -273,6 +288,76 @@ type Conversation struct {
 	// even if an interrupt let fewer end); reports use it to show each
 	// failed run of a flaky conversation.
 	RunResults []RunResult `json:"run_results,omitempty"`
+	// State is the conversation's state as the service reported it after
+	// the last turn, for final checks; set when the run read it (the
+	// conversation had final checks and got that far).
+	State *State `json:"state,omitempty"`
+}
+
+// MaxRecordedBody caps the bytes of a reply or state body a record keeps, so
+// that a bot answering megabytes does not make a record of gigabytes.
+const MaxRecordedBody = 64 << 10
+
+// Body is a reply or state body as the record keeps it: the text as
+// received, cut after MaxRecordedBody bytes. A JSON string rather than
+// embedded JSON, so that a body that is not JSON, or one a secret was hidden
+// in, keeps the record readable.
+type Body struct {
+	Raw string `json:"raw,omitempty"`
+	// RawBytes is the whole body's length when Raw was cut short
+	// (RawTruncated); nothing that reads the body can be judged again then.
+	RawTruncated bool `json:"raw_truncated,omitempty"`
+	RawBytes     int  `json:"raw_bytes,omitempty"`
+}
+
+// KeepBody returns raw as a record keeps it.
+func KeepBody(raw []byte) Body {
+	if len(raw) <= MaxRecordedBody {
+		return Body{Raw: string(raw)}
+	}
+	cut := MaxRecordedBody
+	// Cut on a character's start, so the kept text stays valid UTF-8.
+	for cut > MaxRecordedBody-4 && raw[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return Body{Raw: string(raw[:cut]), RawTruncated: true, RawBytes: len(raw)}
+}
+
+// Observed is what the service returned for a turn besides the reply text
+// (Turn.Reply), as checks and captures read it: enough to judge the turn
+// again without asking the bot. Pointers are nil when the reply did not
+// report the field, which checks tell apart from false.
+type Observed struct {
+	Silent       bool     `json:"silent,omitempty"` // the service said the bot stayed silent
+	MightSolve   *bool    `json:"might_solve,omitempty"`
+	FullyCovered *bool    `json:"fully_covered,omitempty"`
+	Handoff      *bool    `json:"handoff,omitempty"`
+	TransferBot  string   `json:"transfer_bot,omitempty"`
+	Actions      []Action `json:"actions,omitempty"`
+	Knowledge    []string `json:"knowledge,omitempty"`
+	Mode         string   `json:"mode,omitempty"`
+	// Sparse marks a reply shape that reports only text: no actions,
+	// knowledge or mode were reported, which is not the same as none.
+	Sparse bool `json:"sparse,omitempty"`
+	Status int  `json:"status,omitempty"` // the reply's HTTP status
+	Body
+}
+
+// Action is one action the bot called, with its arguments.
+type Action struct {
+	Name string         `json:"name"`
+	Args map[string]any `json:"args,omitempty"`
+}
+
+// State is a conversation's final state as the record keeps it; empty
+// strings and nil mean the service did not report the field.
+type State struct {
+	Status     string         `json:"status,omitempty"`
+	Sentiment  string         `json:"sentiment,omitempty"`
+	Closure    string         `json:"closure,omitempty"`
+	Handoff    *bool          `json:"handoff,omitempty"`
+	CustomData map[string]any `json:"custom_data,omitempty"`
+	Body
 }
 
 // RunResult is the verdict of one run of a repeated conversation.
@@ -301,6 +386,9 @@ type Turn struct {
 	// reply.
 	Error      string      `json:"error,omitempty"`
 	Assertions []Assertion `json:"assertions"`
+	// Observed is the rest of the reply, for evalrun regrade; nil when no
+	// reply came, and in records from before the field.
+	Observed *Observed `json:"observed,omitempty"`
 }
 
 // Turn senders.

@@ -28,9 +28,7 @@ func (j *job) run(ctx context.Context) *Outcome {
 	o := &Outcome{began: time.Now(), Turns: make([]TurnOutcome, 0, len(c.Turns))}
 	defer func() { o.Duration = time.Since(o.began) }()
 
-	vars := make(map[string]string, len(j.suite.Vars)+len(c.Vars))
-	maps.Copy(vars, j.suite.Vars)
-	maps.Copy(vars, c.Vars)
+	vars := varsOf(j.suite, c)
 
 	session := providers.Session{
 		Contact:    expandMap(c.Session.Contact, vars),
@@ -77,6 +75,9 @@ func (j *job) run(ctx context.Context) *Outcome {
 		})
 		wait := paced.Duration()
 		latency := time.Since(sent) - wait
+		if r, ok := conv.(recordedLatency); ok {
+			latency = r.recordedLatency() // a regrade: the run measured it
+		}
 		o.Turns = append(o.Turns, TurnOutcome{
 			Latency: latency,
 			Paced:   wait,
@@ -102,6 +103,7 @@ func (j *job) run(ctx context.Context) *Outcome {
 		// The reply is judged, captured from and recorded as it came:
 		// secrets are hidden where output is written, never here, so a
 		// token that is also a word of the replies changes no verdict.
+		to.reply = reply
 		tr.Reply, tr.Silent = reply.Text, assert.Silent(reply)
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
@@ -148,6 +150,7 @@ func (j *job) run(ctx context.Context) *Outcome {
 			o.fail(ctx, err, "final")
 			return o
 		}
+		o.state = state
 		o.Final = assert.Final(c.Final.Expand(vars), state)
 		for _, a := range o.Final {
 			failed = failed || !a.Passed
@@ -201,6 +204,15 @@ func stoppedWhere(where string) string {
 		return where
 	}
 	return "while " + where
+}
+
+// varsOf returns the vars a play of c starts with, which its captures add
+// to; a regrade fills the messages from the same.
+func varsOf(s *suites.Suite, c *suites.Conversation) map[string]string {
+	vars := make(map[string]string, len(s.Vars)+len(c.Vars))
+	maps.Copy(vars, s.Vars)
+	maps.Copy(vars, c.Vars)
+	return vars
 }
 
 func expandMap(m map[string]any, vars map[string]string) map[string]any {

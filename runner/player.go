@@ -65,6 +65,10 @@ type Outcome struct {
 	Duration time.Duration // the whole conversation, session and final state included
 
 	began time.Time
+	// state is what the final checks judged; Transcript and RecordedState
+	// turn it and the replies into record fields only when a record is
+	// made, so that a load test's passing plays never pay for them.
+	state *providers.State
 }
 
 // TurnOutcome is one turn's measurement and its record.
@@ -82,16 +86,52 @@ type TurnOutcome struct {
 	// Record is the turn as a transcript shows it: what was sent, what came
 	// back and every assertion on it.
 	Record results.Turn
+
+	reply *providers.Reply // as it came, for Record.Observed
 }
 
 // Transcript returns the records of the turns sent, for a
-// results.Conversation. They point into o, which must not change after.
+// results.Conversation, each with what the service returned besides the text
+// (Turn.Observed), which it fills in the first time. They point into o,
+// which must not change after.
 func (o *Outcome) Transcript() []*results.Turn {
 	out := make([]*results.Turn, len(o.Turns))
 	for i := range o.Turns {
-		out[i] = &o.Turns[i].Record
+		t := &o.Turns[i]
+		if t.reply != nil && t.Record.Observed == nil {
+			t.Record.Observed = observed(t.reply)
+		}
+		out[i] = &t.Record
 	}
 	return out
+}
+
+// RecordedState returns the final state the play read, as a record keeps
+// it; nil when it read none.
+func (o *Outcome) RecordedState() *results.State {
+	s := o.state
+	if s == nil {
+		return nil
+	}
+	return &results.State{
+		Status: s.Status, Sentiment: s.Sentiment, Closure: s.Closure, Handoff: s.Handoff,
+		CustomData: s.CustomData, Body: results.KeepBody(s.Raw),
+	}
+}
+
+func observed(r *providers.Reply) *results.Observed {
+	ob := &results.Observed{
+		Silent: r.Silent, MightSolve: r.MightSolve, FullyCovered: r.FullyCovered, Handoff: r.Handoff,
+		TransferBot: r.TransferBot, Knowledge: r.Knowledge, Mode: r.Mode, Sparse: r.Sparse,
+		Status: r.Status, Body: results.KeepBody(r.Raw),
+	}
+	if len(r.Actions) > 0 {
+		ob.Actions = make([]results.Action, len(r.Actions))
+		for i, a := range r.Actions {
+			ob.Actions[i] = results.Action{Name: a.Name, Args: a.Args}
+		}
+	}
+	return ob
 }
 
 // Failures says what went wrong in the play, one located line each, in the

@@ -384,6 +384,7 @@ func (t *tally) settle() {
 		shown = t.outs[len(t.outs)-1]
 	}
 	c.Turns, c.Final, c.SessionID, c.Reason = shown.Transcript(), shown.Final, shown.SessionID, shown.Reason
+	c.State = shown.RecordedState()
 	c.DurationMS, c.TotalMS = ms(shown.Duration), ms(total)
 	c.LatencyMS = ExactPercentiles(lat)
 

@@ -32,6 +32,7 @@ Usage:
   evalrun load [flags] PATH...      load-test: replay the suites at a rate or with virtual users
   evalrun merge --json OUT FILE...  merge load records (exact histograms) and apply thresholds
   evalrun report FILE.json          print the table of a record again (--junit, --json to convert)
+  evalrun regrade FILE.json PATH... judge a run's recorded replies again with the suites' checks
   evalrun validate PATH...          check suites without sending anything
   evalrun sim [flags]               serve the built-in OpenCX/Toolzz simulator
   evalrun version                   print the version
@@ -47,7 +48,7 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 // commands are the subcommands Main knows, for suggestions.
-var commands = []string{"run", "load", "merge", "report", "validate", "sim", "version", "help"}
+var commands = []string{"run", "load", "merge", "report", "regrade", "validate", "sim", "version", "help"}
 
 // Main runs the command line args and returns the process exit code.
 func Main(ctx context.Context, args []string, io *term.Streams) int {
@@ -71,6 +72,8 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 		code, err = mergeCmd(ctx, rest, io)
 	case "report":
 		code, err = reportCmd(rest, io)
+	case "regrade":
+		code, err = regradeCmd(ctx, rest, io)
 	case "version", "--version":
 		fmt.Fprintln(io.Out, "evalrun", versionString())
 		return exitOK
