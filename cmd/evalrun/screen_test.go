@@ -152,7 +152,10 @@ func TestTableFitsTheTerminal(t *testing.T) {
 		switch {
 		case width == 200 && !strings.Contains(out.String(), long+" │"):
 			t.Errorf("at 200 columns the name is whole:\n%s", out)
-		case width == 80 && (!strings.Contains(out.String(), "│ a customer who says hello and the… │") || !strings.Contains(out.String(), "P95")):
+		// How much of the name fits depends on how wide the latency
+		// columns came out ("1ms" or "<1ms"), so only its start is fixed.
+		case width == 80 && (!strings.Contains(out.String(), "│ a customer who says hello and") || !strings.Contains(out.String(), "… │") ||
+			strings.Contains(out.String(), long) || !strings.Contains(out.String(), "P95")):
 			t.Errorf("at 80 columns the name is cut, keeping its start, and every column stays:\n%s", out)
 		}
 	}
