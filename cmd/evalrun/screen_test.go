@@ -55,7 +55,7 @@ func TestQuietPrintsOnlyTheSummaryLine(t *testing.T) {
 	p := suiteFile(t, twoTurnSuite)
 	for name, args := range map[string][]string{
 		"run":  {"run", "--quiet", p},
-		"load": {"load", "--quiet", "--vus", "1", "--duration", "200ms", p},
+		"load": {"load", "--quiet", "--vus", "1", "--duration", "1s", p},
 	} {
 		t.Run(name, func(t *testing.T) {
 			code, out, errOut := inProcess(t, args...)
@@ -93,7 +93,7 @@ func TestJSONOnStdout(t *testing.T) {
 		{"run", []string{"run", "--json", "-", p}, "TOTAL"},
 		{"run quiet", []string{"run", "--json", "-", "--quiet", p}, "2 conversations: 1 passed, 1 failed"},
 		{"run with junit too", []string{"run", "--json", "-", "--junit", filepath.Join(t.TempDir(), "j.xml"), p}, "TOTAL"},
-		{"load", []string{"load", "--json", "-", "--vus", "1", "--duration", "200ms", p}, "all turns"},
+		{"load", []string{"load", "--json", "-", "--vus", "1", "--duration", "1s", p}, "all turns"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,7 +253,7 @@ func TestTurnsAgreeWithTotalUnderRepeat(t *testing.T) {
 func TestLoadTableFitsTheTerminal(t *testing.T) {
 	p := suiteFile(t, twoTurnSuite)
 	s, out, errOut := terminal(80, map[string]string{"LANG": "C.UTF-8"})
-	inStreams(s, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--threshold", "turn_latency.p95<1m", p)
+	inStreams(s, "load", "--no-progress", "--vus", "1", "--duration", "1s", "--threshold", "turn_latency.p95<1m", p)
 	if !strings.Contains(out.String(), "all turns") {
 		t.Fatalf("no load table:\n%s\n%s", out, errOut)
 	}
