@@ -38,6 +38,7 @@ type loadFlags struct {
 	thresholds  repeated
 	shard       string
 	baseURL     string
+	paths       []string // the suite files and folders
 	reports     reportFlags
 	noProgress  bool
 	quiet       bool
@@ -74,6 +75,14 @@ func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, er
 		return exitUsage, err
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	o.paths = paths
+	return o.run(ctx, io)
+}
+
+// run is the command with its flags parsed; tests call it with options
+// and streams of their own.
+func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err error) {
+	paths := o.paths
 	if len(paths) == 0 {
 		return exitUsage, usagef("load: name at least one suite file or folder")
 	}

@@ -19,6 +19,7 @@ type regradeOptions struct {
 	quiet       bool
 	baseline    string
 	failOn      string
+	paths       []string // the suite files and folders (regrade: the record first)
 }
 
 func regradeFlags(o *regradeOptions) *flag.FlagSet {
@@ -45,6 +46,14 @@ func regradeCmd(ctx context.Context, args []string, io *term.Streams) (code int,
 	if err != nil {
 		return exitUsage, err
 	}
+	o.paths = paths
+	return o.run(ctx, io)
+}
+
+// run is the command with its flags parsed; tests call it with options
+// and streams of their own.
+func (o *regradeOptions) run(ctx context.Context, io *term.Streams) (code int, err error) {
+	paths := o.paths
 	if len(paths) < 2 {
 		return exitUsage, usagef("regrade: name the JSON record of a run, then the suite files or folders it ran")
 	}

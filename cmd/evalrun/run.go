@@ -33,6 +33,7 @@ type runOptions struct {
 	baseline    string
 	failOn      string
 	shard       string
+	paths       []string // the suite files and folders
 }
 
 func runFlags(o *runOptions) *flag.FlagSet {
@@ -64,6 +65,14 @@ func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err
 	if err != nil {
 		return exitUsage, err
 	}
+	o.paths = paths
+	return o.run(ctx, io)
+}
+
+// run is the command with its flags parsed; tests call it with options
+// and streams of their own.
+func (o *runOptions) run(ctx context.Context, io *term.Streams) (code int, err error) {
+	paths := o.paths
 	if len(paths) == 0 {
 		return exitUsage, usagef("run: name at least one suite file or folder")
 	}
