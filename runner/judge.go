@@ -66,7 +66,7 @@ func (e *environment) judge(s *suites.Suite) (*judge.Client, error) {
 }
 
 // judgeSummary adds up what every judge client of the run spent; nil when
-// no suite had a judge.
+// no check asked one.
 func (e *environment) judgeSummary() *results.JudgeSummary {
 	if len(e.judgeOrder) == 0 {
 		return nil
@@ -83,6 +83,9 @@ func (e *environment) judgeSummary() *results.JudgeSummary {
 			TotalTokens:      st.Usage.TotalTokens,
 			DurationMS:       ms(st.Time),
 		})
+	}
+	if sum.Calls == 0 && sum.Cached == 0 {
+		return nil // a judge: section that no check asked
 	}
 	return &sum
 }
