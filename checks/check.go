@@ -3,7 +3,8 @@
 // service returned, and the messages that say what was expected and what came
 // back. Which keys exist, how they are read from YAML and which providers
 // answer them is the table in package suites (see suites.ExpectEntries);
-// each of its entries builds its checks from here. Nothing here does I/O.
+// each of its entries builds its checks from here. Nothing here does I/O
+// itself: the judged checks (judge, similar) ask the Services they are given.
 package checks
 
 import (
@@ -17,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/evalrun/evalrun/internal/jsonpath"
+	"github.com/evalrun/evalrun/judge"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
 )
@@ -54,9 +56,12 @@ type ServiceCheck interface {
 }
 
 // Services are the outside services a ServiceCheck may call, handed to it by
-// the runner. It has no members yet: the judge and embeddings clients are
-// added here when the judge and similar checks are.
-type Services struct{}
+// the runner.
+type Services struct {
+	// Judge grades replies and embeds texts for the judge and similar
+	// checks; nil when the suite has no judge: section.
+	Judge Judge
+}
 
 // Run judges o with c, calling the service when c needs one. It is the one
 // place the runner asks a check for its verdict.
@@ -74,6 +79,9 @@ func Run(ctx context.Context, c Check, o *Observation, svc Services) (results.As
 type Observation struct {
 	Reply   *providers.Reply
 	Latency time.Duration // from sending the user message to having the reply
+	// Conversation is what was said before the reply, ending with the
+	// message it answers, for the checks that judge a reply in context.
+	Conversation []judge.Message
 
 	foldOnce sync.Once
 	folded   string

@@ -97,6 +97,14 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 		s.Flaky += r.Summary.Flaky
 		s.Skipped += r.Summary.Skipped
 		s.Unfinished += r.Summary.Unfinished
+		if j := r.Summary.Judge; j != nil {
+			// Each shard asked its own judge clients: their costs add up.
+			sum := j.Add(results.JudgeSummary{})
+			if s.Judge != nil {
+				sum = s.Judge.Add(*j)
+			}
+			s.Judge = &sum
+		}
 		out.Suites = mergeSuites(out.Suites, r.Suites)
 		for _, c := range r.Conversations {
 			if c != nil {

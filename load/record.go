@@ -254,8 +254,16 @@ func sampleOf(s *suites.Suite, c *suites.Conversation, o *runner.Outcome) *resul
 		Suite: s.Name, File: s.File, Line: c.Pos.Line, Name: c.Name, Tags: c.Tags,
 		Status: o.Status, Reason: reason, Runs: 1, SessionID: o.SessionID,
 		DurationMS: ms(o.Duration), TotalMS: ms(o.Duration), LatencyMS: runner.ExactPercentiles(lat),
-		Turns: o.Transcript(), Final: o.Final,
+		Turns: o.Transcript(), Final: o.Final, Judge: sampledJudge(o.Judge),
 	}
+}
+
+// sampledJudge is a sampled play's judge use, nil when it asked no judge.
+func sampledJudge(u results.JudgeUse) *results.JudgeUse {
+	if u.Checks == 0 {
+		return nil
+	}
+	return &u
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

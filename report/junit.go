@@ -28,15 +28,16 @@ type (
 		Suites    []junitSuite `xml:"testsuite"`
 	}
 	junitSuite struct {
-		Name      string      `xml:"name,attr"`
-		Tests     int         `xml:"tests,attr"`
-		Failures  int         `xml:"failures,attr"`
-		Errors    int         `xml:"errors,attr"`
-		Skipped   int         `xml:"skipped,attr"`
-		Time      string      `xml:"time,attr"`
-		Timestamp string      `xml:"timestamp,attr,omitempty"`
-		File      string      `xml:"file,attr,omitempty"`
-		Cases     []junitCase `xml:"testcase"`
+		Name       string           `xml:"name,attr"`
+		Tests      int              `xml:"tests,attr"`
+		Failures   int              `xml:"failures,attr"`
+		Errors     int              `xml:"errors,attr"`
+		Skipped    int              `xml:"skipped,attr"`
+		Time       string           `xml:"time,attr"`
+		Timestamp  string           `xml:"timestamp,attr,omitempty"`
+		File       string           `xml:"file,attr,omitempty"`
+		Properties *junitProperties `xml:"properties,omitempty"`
+		Cases      []junitCase      `xml:"testcase"`
 	}
 	junitCase struct {
 		Name      string        `xml:"name,attr"`
@@ -109,6 +110,7 @@ func JUnit(w io.Writer, run *results.Run) error {
 			Timestamp: doc.Timestamp,
 			File:      xmlText(g.suite.File),
 		}
+		s.Properties = judgeProperties(g.convs)
 		for _, c := range g.convs {
 			tc := junitTestcase(c)
 			s.Tests++

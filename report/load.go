@@ -68,6 +68,9 @@ func LoadTable(w io.Writer, run *results.Run, opts TableOptions) error {
 			return fmt.Errorf("report: load table: %w", err)
 		}
 	}
+	if line := JudgeLine(run.Summary.Judge); line != "" {
+		buf.WriteString(line + "\n")
+	}
 	writeSample(&buf, run, opts)
 	_, err := w.Write(buf.Bytes())
 	return err

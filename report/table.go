@@ -193,6 +193,9 @@ func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 			buf.WriteString(line + "\n")
 		}
 	}
+	if line := JudgeLine(sum.Judge); line != "" {
+		buf.WriteString(line + "\n")
+	}
 	writeDetails(&buf, convs, opts)
 	_, err := w.Write(buf.Bytes())
 	return err

@@ -158,6 +158,10 @@ type Summary struct {
 	Dropped          *int         `json:"dropped,omitempty"`
 	ErrorRate        *float64     `json:"error_rate,omitempty"` // errored requests (turns, session creations) / requests
 	PassRate         *float64     `json:"pass_rate,omitempty"`  // passed conversations / finished conversations
+
+	// Judge is what the judged checks cost; nil when no suite has a judge
+	// that was used.
+	Judge *JudgeSummary `json:"judge,omitempty"`
 }
 
 // Percentiles of a latency distribution, in milliseconds. The percentiles
@@ -292,6 +296,9 @@ type Conversation struct {
 	// the last turn, for final checks; set when the run read it (the
 	// conversation had final checks and got that far).
 	State *State `json:"state,omitempty"`
+	// Judge is what the conversation's judged checks cost, over all its
+	// runs; nil when it has none.
+	Judge *JudgeUse `json:"judge,omitempty"`
 }
 
 // MaxRecordedBody caps the bytes of a reply or state body a record keeps, so
@@ -381,6 +388,9 @@ type Turn struct {
 	Silent    bool    `json:"silent,omitempty"`  // the bot said nothing
 	Handoff   bool    `json:"handoff,omitempty"` // the reply handed the chat to a human
 	LatencyMS float64 `json:"latency_ms"`
+	// JudgeMS is how long the turn's judged checks took; LatencyMS never
+	// includes it.
+	JudgeMS float64 `json:"judge_ms,omitempty"`
 	// Error is the service failure that ended the conversation here, or
 	// "stopped: …" when the run was stopped while the turn waited for its
 	// reply.

@@ -110,8 +110,8 @@ conversations:
 			}
 			s := ss[0]
 			e := s.Conversations[0].Turns[0].Expect
-			// The judge check is not a key yet: put it where checksOf finds
-			// the checks of a plain expect.
+			// A check whose service fails on demand, put where checksOf
+			// finds the checks of a plain expect.
 			compiled.Store(e, []assert.Check{serviceCheck{err: tc.err}})
 			defer compiled.Delete(e)
 			prov := stubProvider{reply: &providers.Reply{Text: "hello"}}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"github.com/evalrun/evalrun/internal/wait"
 	"maps"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/assert"
+	"github.com/evalrun/evalrun/judge"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/suites"
@@ -50,6 +52,11 @@ func (j *job) run(ctx context.Context) *Outcome {
 		return o
 	}
 	o.SessionID = conv.ID()
+
+	svc, meter := j.servicesFor()
+	defer func() { o.Judge = meter.use() }()
+	// What the judge reads: every message sent and every reply, in order.
+	var history []judge.Message
 
 	failed := false
 	for i, turn := range c.Turns {
@@ -107,7 +114,10 @@ func (j *job) run(ctx context.Context) *Outcome {
 		tr.Reply, tr.Silent = reply.Text, assert.Silent(reply)
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
+		history = append(history, sentMessage(sender, text))
 		obs := assert.NewObservation(reply, latency)
+		obs.Conversation = history[:len(history):len(history)]
+		history = append(history, botMessage(reply))
 		var checks []assert.Check
 		if turn.Expect != nil {
 			checks = checksOf(turn.Expect, vars)
@@ -116,7 +126,15 @@ func (j *job) run(ctx context.Context) *Outcome {
 			tr.Assertions = make([]results.Assertion, 0, n)
 		}
 		for _, chk := range checks {
-			a, err := assert.Run(ctx, chk, obs, j.services)
+			service := judged(chk)
+			if service && j.skipJudged {
+				continue
+			}
+			asked := time.Now()
+			a, err := assert.Run(ctx, chk, obs, svc)
+			if service {
+				tr.JudgeMS += ms(time.Since(asked))
+			}
 			if err != nil {
 				// The service a check asked could not give a verdict:
 				// that says nothing about the bot.
@@ -151,7 +169,13 @@ func (j *job) run(ctx context.Context) *Outcome {
 			return o
 		}
 		o.state = state
-		o.Final = assert.Final(c.Final.Expand(vars), state)
+		var key string
+		o.Final, key, err = finalChecks(ctx, c.Final.Expand(vars), state, history, svc, j.skipJudged)
+		if err != nil {
+			// As for a turn's check: the judge failed, not the bot.
+			o.fail(ctx, fmt.Errorf("%s: %w", key, err), "final")
+			return o
+		}
 		for _, a := range o.Final {
 			failed = failed || !a.Passed
 		}

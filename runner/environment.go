@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/evalrun/evalrun/judge"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/providers/httpbot"
 	"github.com/evalrun/evalrun/providers/opencx"
@@ -31,6 +32,11 @@ type environment struct {
 	// limiters holds one limiter per service and credential: a rate limit
 	// is the service's per key, so every suite using that key shares it.
 	limiters map[limiterKey]*rate.Limiter
+
+	// judges holds one client per distinct judge: section (see judgeKey),
+	// judgeOrder the same in the order they were made, for the summary.
+	judges     map[judgeKey]*judge.Client
+	judgeOrder []*judge.Client
 }
 
 type limiterKey struct{ typ, baseURL, token string }

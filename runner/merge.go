@@ -124,6 +124,15 @@ func Merge(runs []*results.Run, opts MergeOptions) (*results.Run, error) {
 		}
 		s.Turns += rs.Turns
 		s.TurnErrors += rs.TurnErrors
+		if rs.Judge != nil {
+			// Each shard had its own judge clients and caches: their
+			// costs add up.
+			sum := rs.Judge.Add(results.JudgeSummary{})
+			if s.Judge != nil {
+				sum = s.Judge.Add(*rs.Judge)
+			}
+			s.Judge = &sum
+		}
 		rh, err := latency.Decode(rs.LatencyHistogram)
 		if err != nil {
 			return nil, fmt.Errorf("runner: merge: record %d (run %s): summary.latency_histogram: %w", i+1, r.RunID, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/evalrun/evalrun/judge"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/suites"
@@ -14,18 +15,22 @@ import (
 // the simulators the suites ask for, and shares pacing like Run. It is safe
 // for concurrent use; Close releases what it started.
 type Player struct {
-	env       *environment
-	providers map[*suites.Suite]providers.Provider
-	runID     string
+	env        *environment
+	providers  map[*suites.Suite]providers.Provider
+	judges     map[*suites.Suite]*judge.Client
+	skipJudged bool
+	runID      string
 }
 
-// NewPlayer prepares the providers of ss. Of opts it uses BaseURL, RunID, Sim
-// and FastHTTP.
+// NewPlayer prepares the providers of ss, and their judges unless
+// opts.SkipJudged. Of opts it uses BaseURL, RunID, Sim, FastHTTP and
+// SkipJudged.
 func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}
-	p := &Player{env: &environment{sim: opts.Sim, fastHTTP: opts.FastHTTP}, providers: map[*suites.Suite]providers.Provider{}, runID: opts.RunID}
+	p := &Player{env: &environment{sim: opts.Sim, fastHTTP: opts.FastHTTP}, providers: map[*suites.Suite]providers.Provider{},
+		judges: map[*suites.Suite]*judge.Client{}, skipJudged: opts.SkipJudged, runID: opts.RunID}
 	for _, s := range ss {
 		prov, err := p.env.provider(s, opts.BaseURL)
 		if err != nil {
@@ -33,9 +38,22 @@ func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 			return nil, err
 		}
 		p.providers[s] = prov
+		if opts.SkipJudged {
+			continue
+		}
+		jc, err := p.env.judge(s)
+		if err != nil {
+			p.Close()
+			return nil, err
+		}
+		p.judges[s] = jc
 	}
 	return p, nil
 }
+
+// JudgeSummary returns what the judged checks of every play so far cost;
+// nil when no suite has a judge or they are skipped.
+func (p *Player) JudgeSummary() *results.JudgeSummary { return p.env.judgeSummary() }
 
 // RunID returns the id every session of this player carries.
 func (p *Player) RunID() string { return p.runID }
@@ -63,6 +81,9 @@ type Outcome struct {
 	// that far and the conversation has any.
 	Final    []results.Assertion
 	Duration time.Duration // the whole conversation, session and final state included
+	// Judge is what the play's judged checks spent; Duration includes
+	// their time, the turns' Latency never does.
+	Judge results.JudgeUse
 
 	began time.Time
 	// state is what the final checks judged; Transcript and RecordedState
@@ -162,6 +183,6 @@ func (o *Outcome) Failures() []string {
 
 // Play runs conversation c of suite s (which must be one NewPlayer was given) once.
 func (p *Player) Play(ctx context.Context, s *suites.Suite, c *suites.Conversation) Outcome {
-	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID}
+	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID, judge: p.judges[s], skipJudged: p.skipJudged}
 	return *j.run(ctx)
 }

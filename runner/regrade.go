@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/evalrun/evalrun/assert"
+	"github.com/evalrun/evalrun/judge"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/suites"
@@ -30,9 +31,8 @@ type RegradeOptions struct {
 	// Redact hides secrets as the record's writer did, so that a message
 	// that held one still matches the suite's; nil hides nothing.
 	Redact func(string) string
-	// Services are handed to the checks that ask an outside service for
-	// their verdict, as in a run.
-	Services assert.Services
+	// Sim configures the simulator started for a judge: base_url "sim".
+	Sim SimOptions
 }
 
 // RegradeError is Regrade's refusal: the record cannot be judged by these
@@ -106,6 +106,19 @@ func Regrade(ctx context.Context, rec *results.Run, ss []*suites.Suite, opts Reg
 		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
 	}
 
+	// Judged checks ask the suites' judges again, as a run would: the
+	// rubric may be what changed.
+	env := &environment{sim: opts.Sim}
+	defer env.close()
+	judges := map[*suites.Suite]*judge.Client{}
+	for _, s := range ss {
+		jc, err := env.judge(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: judge: %w", s.File, err)
+		}
+		judges[s] = jc
+	}
+
 	convs := make([]*tally, len(pairs))
 	var jobs []*job
 	var replays []*replay
@@ -131,7 +144,7 @@ func Regrade(ctx context.Context, rec *results.Run, ss []*suites.Suite, opts Reg
 		conv := *p.conv
 		conv.ThinkTime = 0
 		replays = append(replays, r)
-		jobs = append(jobs, &job{suite: p.suite, conv: &conv, provider: r, tally: t, runID: opts.RunID, services: opts.Services})
+		jobs = append(jobs, &job{suite: p.suite, conv: &conv, provider: r, tally: t, runID: opts.RunID, judge: judges[p.suite]})
 	}
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/evalrun/evalrun/assert"
+	"github.com/evalrun/evalrun/judge"
 	"github.com/evalrun/evalrun/providers"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/suites"
@@ -64,6 +64,11 @@ type Options struct {
 	// (providers.Config.FastHTTP); evalrun load sets it, for its CPU and
 	// memory with thousands of requests in flight.
 	FastHTTP bool
+	// SkipJudged leaves out the checks that ask an LLM judge or embeddings
+	// (judge, similar, final judge): they are not run, and not counted as
+	// passed or failed. evalrun load sets it unless
+	// --judge, because under load those checks cost money per turn.
+	SkipJudged bool
 }
 
 // ErrFailFast is the cause a run stopped by FailFast records.
@@ -112,6 +117,12 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.File, err)
 		}
+		var jc *judge.Client
+		if !opts.SkipJudged {
+			if jc, err = env.judge(s); err != nil {
+				return nil, fmt.Errorf("%s: judge: %w", s.File, err)
+			}
+		}
 		run.Suites = append(run.Suites, results.Suite{Name: s.Name, File: s.File, Provider: s.Provider.Type})
 		for _, c := range s.Conversations {
 			if !opts.Shard.Has(s.Name, c.Name) {
@@ -128,7 +139,7 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 				continue
 			}
 			for i := 0; i < t.runs; i++ {
-				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID})
+				jobs = append(jobs, &job{suite: s, conv: c, provider: p, tally: t, runID: opts.RunID, judge: jc, skipJudged: opts.SkipJudged})
 			}
 		}
 	}
@@ -182,6 +193,7 @@ func Run(ctx context.Context, ss []*suites.Suite, opts Options) (*results.Run, e
 	}
 	run.DurationMS = ms(time.Since(started))
 	summarise(run, ss, convs)
+	run.Summary.Judge = env.judgeSummary()
 	return run, nil
 }
 
@@ -276,9 +288,11 @@ type job struct {
 	provider providers.Provider
 	tally    *tally
 	runID    string
-	// services are handed to the checks that ask an outside service for
-	// their verdict (see checks.ServiceCheck).
-	services assert.Services
+	// judge answers the checks that ask an LLM judge or embeddings (see
+	// checks.ServiceCheck); nil when the suite has no judge: section.
+	judge *judge.Client
+	// skipJudged leaves those checks out (evalrun load without --judge).
+	skipJudged bool
 }
 
 // tally gathers the runs of one conversation into its verdict.
@@ -387,6 +401,7 @@ func (t *tally) settle() {
 	c.State = shown.RecordedState()
 	c.DurationMS, c.TotalMS = ms(shown.Duration), ms(total)
 	c.LatencyMS = ExactPercentiles(lat)
+	c.Judge = judgeUse(t.outs)
 
 	rate := float64(c.PassedRuns) / float64(c.Runs)
 	switch {

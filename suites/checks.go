@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
@@ -30,9 +31,9 @@ import (
 // embeddings) is an entry like any other with Service set; the checks it
 // builds implement checks.ServiceCheck, which the runner calls with a context
 // and the run's checks.Services, and whose error makes the conversation
-// errored. A final key of that kind (a judge of the whole transcript) needs
-// one more field beside final, taking a context, the transcript and the
-// services and returning an error; assert.Final is where it would be called.
+// errored. A final key of that kind (a judge of the whole transcript) sets
+// finalService beside final, which Spec.CheckFinalContext calls (see
+// suites/judge.go).
 
 // Entry is everything evalrun knows about one key of an expect or a final
 // mapping.
@@ -56,6 +57,9 @@ type Entry struct {
 	build func(v any, out []checks.Check) []checks.Check
 	// final judges a final key's value against the conversation's state.
 	final func(v any, s *providers.State) results.Assertion
+	// finalService, set for a final key with Service, judges the value
+	// with the run's services instead of final.
+	finalService func(ctx context.Context, v any, in FinalInput, svc checks.Services) (results.Assertion, error)
 }
 
 // Answers reports whether a provider of type typ can answer the key.
@@ -192,6 +196,8 @@ var expectTable = []*Entry{
 	expectEntry("mode", onlyOpenCX, decodeTemplatedString, Expand, oneCheck(checks.Mode)),
 	expectEntry("reply", everyProvider, decodeBool, nil, oneCheck(checks.Reply)),
 	expectEntry("max_latency", everyProvider, decodeLatency, nil, oneCheck(checks.MaxLatency)),
+	service(expectEntry("judge", everyProvider, decodeJudge, expandJudge, oneCheck(checks.JudgeReply))),
+	service(expectEntry("similar", everyProvider, decodeSimilar, expandSimilar, oneCheck(checks.Similar))),
 	expectEntry("json", everyProvider, decodeJSONExpects, expandJSONExpects,
 		func(v []JSONExpect, out []checks.Check) []checks.Check {
 			for _, j := range v {
@@ -216,6 +222,7 @@ var finalTable = []*Entry{
 	finalEntry("custom_data", onlyOpenCX, decodeValueMap, expandMap, func(want map[string]any, s *providers.State) results.Assertion {
 		return checks.FinalCustomData(want, s.CustomData)
 	}),
+	finalJudgeEntry,
 }
 
 // ExpectEntries returns the table of expect keys, in the order messages list

@@ -26,7 +26,7 @@ import (
 // The keys each mapping of a suite accepts, in the order messages list them.
 // The keys of expect and final are those of their tables (see checks.go).
 var (
-	suiteKeys        = []string{"name", "provider", "defaults", "vars", "conversations", "load", "thresholds"}
+	suiteKeys        = []string{"name", "provider", "judge", "defaults", "vars", "conversations", "load", "thresholds"}
 	loadKeys         = []string{"rate", "vus", "duration", "stages", "think_time", "max_in_flight", "grace"}
 	providerKeys     = []string{"type", "base_url", "token", "bot_id", "timeout", "retries", "headers", "rate_limit", "max_body", "poll_interval", "reply_timeout", "request", "response"}
 	requestKeys      = []string{"method", "path", "headers", "body"}
@@ -102,6 +102,9 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 	} else {
 		l.errorf(root, "missing provider: add provider with type: %s", strings.Join(ProviderTypes(), " or "))
 	}
+	if v, ok := f["judge"]; ok {
+		s.Judge = l.judgeSection(v.val)
+	}
 	if v, ok := f["defaults"]; ok {
 		l.defaults(v.val, &s.Defaults)
 	}
@@ -153,6 +156,7 @@ func (l *loader) suite(root *yaml.Node) *Suite {
 			s.Conversations = append(s.Conversations, c)
 		}
 	}
+	l.checkJudged(s)
 	return s
 }
 

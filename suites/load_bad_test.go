@@ -19,7 +19,7 @@ func env(vars map[string]string) Options {
 // list of errors: every position was counted by hand from the fixture (line,
 // then column of the offending key or value, 1-based, as editors count).
 func TestLoadBadFixtures(t *testing.T) {
-	toolzzAnswers := "contains, contains_any, not_contains, equals, regex, not_regex, length, handoff, transfer_bot, reply, max_latency, json"
+	toolzzAnswers := "contains, contains_any, not_contains, equals, regex, not_regex, length, handoff, transfer_bot, reply, max_latency, judge, similar, json"
 	tests := []struct {
 		file string
 		want []string
@@ -183,10 +183,10 @@ func TestLoadBadFixtures(t *testing.T) {
 		}},
 		{"final_keys_toolzz.yaml", []string{
 			`4:33: mode: the toolzz provider cannot answer this check; it answers ` + toolzzAnswers,
-			`5:28: sentiment: the toolzz provider cannot answer this final check; it answers handoff`,
+			`5:28: sentiment: the toolzz provider cannot answer this final check; it answers handoff, judge`,
 		}},
 		{"expect_key_opencx.yaml", []string{
-			`4:33: transfer_bot: the opencx provider cannot answer this check; it answers contains, contains_any, not_contains, equals, regex, not_regex, length, might_solve, fully_covered, handoff, action, knowledge, mode, reply, max_latency, json`,
+			`4:33: transfer_bot: the opencx provider cannot answer this check; it answers contains, contains_any, not_contains, equals, regex, not_regex, length, might_solve, fully_covered, handoff, action, knowledge, mode, reply, max_latency, judge, similar, json`,
 		}},
 		{"empty_conversations.yaml", []string{
 			`2:16: conversations: the list is empty; add at least one conversation`,

@@ -31,6 +31,7 @@ type Suite struct {
 	Name          string
 	File          string // the path it was loaded from
 	Provider      Provider
+	Judge         *Judge // the judge: section; nil when there is none
 	Defaults      Defaults
 	Vars          map[string]string
 	Conversations []*Conversation

@@ -42,6 +42,7 @@ type loadFlags struct {
 	reports     reportFlags
 	noProgress  bool
 	quiet       bool
+	judge       bool
 	set         map[string]bool
 }
 
@@ -60,6 +61,7 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or status lines")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only a summary line: no table, no progress")
+	fs.BoolVar(&o.judge, "judge", false, "run the judged checks (judge, similar), which are skipped under load because each costs an LLM request")
 	return fs
 }
 
@@ -130,7 +132,7 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 		// percent more CPU. GOGC, when set, wins.
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}
-	player, err := runner.NewPlayer(loaded, runner.Options{BaseURL: o.baseURL, FastHTTP: true})
+	player, err := runner.NewPlayer(loaded, runner.Options{BaseURL: o.baseURL, FastHTTP: true, SkipJudged: !o.judge})
 	if err != nil {
 		outputs.discard()
 		return exitTrouble, err
@@ -149,6 +151,9 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 	}
 	run, err := load.Run(ctx, player, loaded, opts)
 	progress.Wait()
+	if run != nil {
+		run.Summary.Judge = player.JudgeSummary()
+	}
 	if err != nil {
 		// Run refuses only options it cannot play and suites with nothing
 		// to play, before sending anything: a usage error.

@@ -69,14 +69,24 @@ func TestQuickstartPassesOffline(t *testing.T) {
 		Schema  string `json:"schema"`
 		Summary struct {
 			Conversations, Passed, Failed, Errored, Turns int
+			Judge                                         *struct {
+				Calls, Failed int
+				TotalTokens   int `json:"total_tokens"`
+			}
 		} `json:"summary"`
 		Suites        []struct{ Provider string } `json:"suites"`
 		Conversations []struct {
 			Status string
-			Final  []struct{ Check string }
-			Turns  []struct {
+			Final  []struct {
+				Check  string
+				Passed bool
+			}
+			Turns []struct {
 				User, Reply string
-				Assertions  []struct{ Check string }
+				Assertions  []struct {
+					Check  string
+					Passed bool
+				}
 			}
 		} `json:"conversations"`
 	}
@@ -100,17 +110,19 @@ func TestQuickstartPassesOffline(t *testing.T) {
 	checks := map[string]bool{}
 	for _, c := range run.Conversations {
 		for _, a := range c.Final {
-			checks[a.Check] = true
+			checks[a.Check] = checks[a.Check] || a.Passed
 		}
 		for _, tr := range c.Turns {
 			for _, a := range tr.Assertions {
-				checks[a.Check] = true
+				checks[a.Check] = checks[a.Check] || a.Passed
 			}
 		}
 	}
+	// Every key, the judged ones included, must have run and passed at
+	// least once, offline against the simulator's judge.
 	for _, k := range []string{"contains", "not_contains", "equals", "regex", "might_solve", "fully_covered", "handoff",
-		"transfer_bot", "action", "knowledge", "mode", "reply", "max_latency", "json",
-		"final.status", "final.sentiment", "final.closure", "final.handoff", "final.custom_data"} {
+		"transfer_bot", "action", "knowledge", "mode", "reply", "max_latency", "json", "judge", "similar",
+		"final.status", "final.sentiment", "final.closure", "final.handoff", "final.custom_data", "final.judge"} {
 		if !checks[k] {
 			t.Errorf("the quickstart never exercises %q", k)
 		}
@@ -121,6 +133,16 @@ func TestQuickstartPassesOffline(t *testing.T) {
 	validateJUnit(t, junit)
 	if !strings.Contains(r.stdout, "passed") {
 		t.Errorf("no table on stdout:\n%s", r.stdout)
+	}
+	// What the judge cost, apart from the bot's latency, in every output.
+	if j := run.Summary.Judge; j == nil || j.Calls == 0 || j.Failed != 0 || j.TotalTokens == 0 {
+		t.Errorf("summary.judge %+v, want calls with tokens and no failure", j)
+	}
+	if !strings.Contains(r.stdout, "\njudge: ") || !strings.Contains(r.stdout, " tokens, ") {
+		t.Errorf("no judge line under the table:\n%s", r.stdout)
+	}
+	if !strings.Contains(read(t, junit), `<property name="evalrun.judge.checks"`) {
+		t.Errorf("the JUnit report does not say what the judge cost:\n%s", read(t, junit))
 	}
 }
 

@@ -280,8 +280,8 @@ func suiteFiles(loaded []*suites.Suite) []string {
 }
 
 // secretsOf returns the redactor for what the suites must never show: every
-// provider token and every value a provider section read from the
-// environment. A token too short to be told apart from ordinary text is not
+// provider and judge token and every value a provider or judge section read
+// from the environment. A token too short to be told apart from ordinary text is not
 // hidden, and warn says so.
 func secretsOf(loaded []*suites.Suite, warn io.Writer) *providers.Redactor {
 	var secrets []string
@@ -296,6 +296,7 @@ func secretsOf(loaded []*suites.Suite, warn io.Writer) *providers.Redactor {
 		for _, e := range s.Provider.EnvSecrets {
 			secrets = append(secrets, e.Value())
 		}
+		secrets = append(secrets, judgeSecrets(s, warn)...)
 	}
 	return providers.NewRedactor(secrets...)
 }

@@ -82,6 +82,11 @@ func TestRunShardsMergeIntoOneRun(t *testing.T) {
 	}
 	mc, wc := m.Summary, w.Summary
 	mc.LatencyMS, mc.LatencyHistogram, wc.LatencyMS, wc.LatencyHistogram = results.Percentiles{}, "", results.Percentiles{}, ""
+	// The shards' judges add up; their times are their own.
+	if mc.Judge == nil || wc.Judge == nil || mc.Judge.Calls != wc.Judge.Calls || mc.Judge.TotalTokens != wc.Judge.TotalTokens {
+		t.Errorf("merged judge %+v, whole %+v", mc.Judge, wc.Judge)
+	}
+	mc.Judge, wc.Judge = nil, nil
 	if mc != wc {
 		t.Errorf("merged summary %+v\nwhole summary  %+v", mc, wc)
 	}
