@@ -50,12 +50,20 @@ func (s Shard) check() error {
 }
 
 // ShardOf returns the shard, from 0 to n-1, that the conversation belongs to
-// when a run is split n ways: h·n / 2⁶⁴, rounded down, where h is the 64-bit
-// FNV-1a hash of the UTF-8 bytes of suite + "/" + conversation. FNV-1a is
-// fixed by its definition, so the split is the same on every machine and in
-// every version of evalrun. The high bits of h·n are used rather than h mod
-// n because FNV's low bits mix poorly: h mod 2 is just the parity of the
-// odd bytes of the key.
+// when a run is split n ways: m·n / 2⁶⁴, rounded down, where h is the 64-bit
+// FNV-1a hash of the UTF-8 bytes of suite + "/" + conversation and m is h
+// through splitmix64's finaliser:
+//
+//	m = (h ^ h>>30) · 0xbf58476d1ce4e5b9
+//	m = (m ^ m>>27) · 0x94d049bb133111eb
+//	m =  m ^ m>>31
+//
+// (products mod 2⁶⁴, shifts logical). Both steps are fixed by their
+// definitions, so the split is the same on every machine and in every
+// version of evalrun. FNV-1a alone is not enough: its last byte barely
+// reaches the high bits, so names that differ only at the end, as data rows
+// do ("refund #1", "refund #2"), would crowd into a few shards. The
+// finaliser spreads every input bit over all 64.
 func ShardOf(suite, conversation string, n int) int {
 	if n <= 1 {
 		return 0
@@ -64,6 +72,13 @@ func ShardOf(suite, conversation string, n int) int {
 	f.Write([]byte(suite))
 	f.Write([]byte{'/'})
 	f.Write([]byte(conversation))
-	hi, _ := bits.Mul64(f.Sum64(), uint64(n))
+	hi, _ := bits.Mul64(mix64(f.Sum64()), uint64(n))
 	return int(hi)
+}
+
+// mix64 is the finaliser of splitmix64 (Steele, Lea and Flood, 2014).
+func mix64(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
