@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+
+	"github.com/evalrun/evalrun/suites"
 )
 
 // Shard is part Index of Count of a run's conversations, for running one
@@ -22,13 +24,17 @@ type Shard struct {
 	Count int // N
 }
 
-// ParseShard reads "K/N" with 0 <= K < N, the convention of `load --shard`.
+// ParseShard reads "K/N" with 0 <= K < N <= suites.MaxShards, the
+// convention of `load --shard`.
 func ParseShard(spec string) (Shard, error) {
 	ks, ns, ok := strings.Cut(spec, "/")
 	k, errK := strconv.Atoi(strings.TrimSpace(ks))
 	n, errN := strconv.Atoi(strings.TrimSpace(ns))
 	if !ok || errK != nil || errN != nil || n < 1 || k < 0 || k >= n {
 		return Shard{}, fmt.Errorf("--shard %q: want K/N with 0 <= K < N, such as 0/4 (Kubernetes' JOB_COMPLETION_INDEX is 0-based)", spec)
+	}
+	if n > suites.MaxShards {
+		return Shard{}, fmt.Errorf("--shard %q: want N at most %d", spec, suites.MaxShards)
 	}
 	return Shard{Index: k, Count: n}, nil
 }
@@ -43,8 +49,8 @@ func (s Shard) Has(suite, conversation string) bool {
 
 // check says what is wrong with a shard no spec could have given.
 func (s Shard) check() error {
-	if s.Count < 0 || (s.Count > 0 && (s.Index < 0 || s.Index >= s.Count)) {
-		return fmt.Errorf("runner: shard %d/%d: want 0 <= K < N", s.Index, s.Count)
+	if s.Count < 0 || s.Count > suites.MaxShards || (s.Count > 0 && (s.Index < 0 || s.Index >= s.Count)) {
+		return fmt.Errorf("runner: shard %d/%d: want 0 <= K < N <= %d", s.Index, s.Count, suites.MaxShards)
 	}
 	return nil
 }

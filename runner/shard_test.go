@@ -25,6 +25,9 @@ func TestParseShard(t *testing.T) {
 		{"1", runner.Shard{}, false},
 		{"a/b", runner.Shard{}, false},
 		{"", runner.Shard{}, false},
+		{"9999/10000", runner.Shard{Index: 9999, Count: 10000}, true},
+		{"0/10001", runner.Shard{}, false},
+		{"0/4000000000", runner.Shard{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -32,7 +35,7 @@ func TestParseShard(t *testing.T) {
 			if tt.ok != (err == nil) || got != tt.want {
 				t.Fatalf("ParseShard(%q) = %v, %v; want %v, ok %v", tt.spec, got, err, tt.want, tt.ok)
 			}
-			if err != nil && !strings.Contains(err.Error(), "0 <= K < N") {
+			if err != nil && !strings.Contains(err.Error(), "0 <= K < N") && !strings.Contains(err.Error(), "at most 10000") {
 				t.Errorf("the error does not say what is right: %v", err)
 			}
 		})

@@ -190,6 +190,7 @@ func TestShardAndMergeUsageErrors(t *testing.T) {
 	}{
 		"K past N":                    {[]string{"run", "--shard", "3/3", quickstart}, "0 <= K < N"},
 		"not K/N":                     {[]string{"run", "--shard", "1", quickstart}, "want K/N"},
+		"N past the cap":              {[]string{"run", "--shard", "0/4000000000", quickstart}, "want N at most 10000"},
 		"run and load records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), rec, loadRec}, "merge records of one kind"},
 		"load and run records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), loadRec, rec}, "merge records of one kind"},
 		"a baseline for load records": {[]string{"merge", "--baseline", rec, "--json", filepath.Join(dir, "m.json"), loadRec}, "compare records of `evalrun run`"},
