@@ -127,6 +127,9 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 	if err := gate.text(io.Out, merged); err != nil && werr == nil {
 		werr = fmt.Errorf("print the comparison: %w", err)
 	}
+	// The merge is where a sharded set's verdicts meet: the shards' jobs
+	// annotated their own parts, this step the whole.
+	annotate(io, merged, nil, gate.any)
 	if werr != nil {
 		return exitTrouble, werr
 	}
@@ -222,6 +225,9 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if err := printEnd(io, run, table, gate.text, stdoutTaken, false); err != nil && werr == nil {
 		werr = err
 	}
+	// As the command that wrote the record would have: for a load record,
+	// the thresholds just judged again.
+	annotate(io, run, nil, gate.any)
 	if werr != nil {
 		return exitTrouble, werr
 	}
