@@ -27,6 +27,22 @@ import (
 // Read). A partial overlap is compared, with Notes naming the suites only
 // one side has.
 func Compare(base, now *results.Run) (*results.Comparison, error) {
+	return CompareWith(base, now, Options{})
+}
+
+// Options are what CompareWith may be told beyond Compare.
+type Options struct {
+	// Part says now is one part of a run, such as a shard, and base is
+	// the baseline's conversations of that part only. A part may hold no
+	// conversation, or only new ones: that is a normal split, not a
+	// baseline of other suites, so it is compared (everything in it new)
+	// instead of refused. The caller has checked the whole run against
+	// the whole baseline already.
+	Part bool
+}
+
+// CompareWith is Compare as opts say.
+func CompareWith(base, now *results.Run, opts Options) (*results.Comparison, error) {
 	if base == nil || now == nil {
 		return nil, errors.New("baseline: compare: a record is missing")
 	}
@@ -41,7 +57,7 @@ func Compare(base, now *results.Run) (*results.Comparison, error) {
 			return nil, fmt.Errorf("baseline: %s (run %s): %w", side.what, runID(side.run), err)
 		}
 	}
-	if len(now.Conversations) == 0 {
+	if len(now.Conversations) == 0 && !opts.Part {
 		return nil, fmt.Errorf("baseline: this run (run %s) has no conversations to compare", runID(now))
 	}
 
@@ -55,7 +71,7 @@ func Compare(base, now *results.Run) (*results.Comparison, error) {
 			common++
 		}
 	}
-	if common == 0 {
+	if common == 0 && !opts.Part {
 		return nil, fmt.Errorf("baseline: run %s shares no conversation with this run: its suites are %s, this run's are %s; compare with a record of the same suites",
 			runID(base), list(suiteNames(base)), list(suiteNames(now)))
 	}

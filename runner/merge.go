@@ -12,6 +12,7 @@ import (
 
 	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/suites"
 )
 
 // MergeOptions says how strict Merge is; the zero value is strictest.
@@ -46,7 +47,8 @@ func (e *ShardSetError) Error() string {
 //
 //   - the conversations are those of every record, in the order of the
 //     suites and, within a suite, of their lines in the file; a conversation
-//     (suite name and name) found in two records is refused;
+//     (suite name and name) found twice, in two records or in one, is
+//     refused;
 //   - the summary counts the verdicts of those conversations, adds up the
 //     turns and turn errors, and reads the latency percentiles from the
 //     records' latency histograms merged, so they are exact; a record
@@ -110,7 +112,10 @@ func Merge(runs []*results.Run, opts MergeOptions) (*results.Run, error) {
 				continue
 			}
 			key := [2]string{c.Suite, c.Name}
-			if j, dup := seen[key]; dup && j != i {
+			if j, dup := seen[key]; dup && j == i {
+				return nil, fmt.Errorf("runner: merge: record %d (run %s) holds conversation %q of suite %q twice; a run records each conversation once",
+					i+1, r.RunID, c.Name, c.Suite)
+			} else if dup {
 				return nil, fmt.Errorf("runner: merge: records %d (run %s) and %d (run %s) both hold conversation %q of suite %q; a conversation belongs to one shard",
 					j+1, runs[j].RunID, i+1, r.RunID, c.Name, c.Suite)
 			}
@@ -228,10 +233,12 @@ func checkShards(runs []*results.Run, partial bool) error {
 		return nil // whole runs, of different suites: their conversations are checked one by one
 	}
 	n := first.part.Shard.Count
-	if n < 1 {
-		return fmt.Errorf("record %d (run %s) says it is shard %d of %d", first.record+1, first.part.RunID, first.part.Shard.Index, n)
+	if n < 1 || n > suites.MaxShards {
+		return fmt.Errorf("record %d (run %s) says it is shard %d of %d; want 0 <= K < N <= %d", first.record+1, first.part.RunID, first.part.Shard.Index, n, suites.MaxShards)
 	}
-	held := make([]int, n) // shard index → 1 + the record holding it
+	// By the shards seen, not by N: N is the records' word, and a record
+	// is any file.
+	held := map[int]int{} // shard index → 1 + the record holding it
 	for _, f := range all {
 		sh := f.part.Shard
 		switch {
@@ -284,7 +291,9 @@ func MissingShards(runs []*results.Run) *ShardSetError {
 			continue
 		}
 		for _, p := range parts(r) {
-			if p.Shard != nil {
+			// A count past the cap is one Merge refuses; listing the
+			// shards it lacks would take memory by the count.
+			if p.Shard != nil && p.Shard.Count <= suites.MaxShards {
 				n = max(n, p.Shard.Count)
 				held[p.Shard.Index] = true
 			}

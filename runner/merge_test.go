@@ -167,6 +167,9 @@ func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
 	rerun := shards(t, ss, 3, runner.Options{})[0] // shard 0 again, another run id
 	fewer := viaJSON(t, three[2])
 	fewer.Suites = fewer.Suites[:1]
+	twiceIn := viaJSON(t, whole)
+	twiceIn.RunID = "twice-in"
+	twiceIn.Conversations = append(twiceIn.Conversations, twiceIn.Conversations[0])
 
 	tests := []struct {
 		name string
@@ -183,6 +186,7 @@ func TestMergeRefusesWhatIsNotOneRun(t *testing.T) {
 		{"two whole runs of the same suites", []*results.Run{whole, again}, "both hold conversation"},
 		{"a load record", []*results.Run{whole, loadRec}, "is a load record"},
 		{"a record without a histogram", []*results.Run{three[0], old, three[2]}, "no summary.latency_histogram"},
+		{"a conversation twice in one record", []*results.Run{twiceIn}, "holds conversation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,5 +235,23 @@ func TestMergeOfShardsCheckedOutElsewhere(t *testing.T) {
 	}
 	if got, want := keysOf(m), keysOf(whole); !slices.Equal(got, want) {
 		t.Errorf("merged conversations %v, one run's %v", got, want)
+	}
+}
+
+// TestMergeOfAHugeShardCount: N comes from a file, so a record that says it
+// is shard 0 of four billion must be refused, not answered with a table of
+// four billion entries.
+func TestMergeOfAHugeShardCount(t *testing.T) {
+	ss := load(t, shardSuite)
+	huge := shards(t, ss, 2, runner.Options{})[0]
+	huge.Shard = &results.Shard{Index: 0, Count: 4_000_000_000}
+	for _, partial := range []bool{false, true} {
+		_, err := runner.Merge([]*results.Run{huge}, runner.MergeOptions{AllowPartial: partial})
+		if err == nil || !strings.Contains(err.Error(), "10000") {
+			t.Errorf("partial %v: Merge = %v, want a refusal naming the cap", partial, err)
+		}
+	}
+	if e := runner.MissingShards([]*results.Run{huge}); e != nil && len(e.Missing) > suites.MaxShards {
+		t.Errorf("MissingShards lists %d shards", len(e.Missing))
 	}
 }

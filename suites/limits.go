@@ -36,4 +36,8 @@ const (
 	// the suite or read from a file (which MaxFileSize bounds as well).
 	// Each row becomes a conversation held in memory from load to report.
 	MaxDataRows = 10_000
+	// MaxShards bounds N of run --shard K/N and load --shard K/N, and of
+	// the shard records merge takes in: a set of more parts than a suite
+	// set holds conversations is a typo, and merge keeps a note per part.
+	MaxShards = 10_000
 )

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,6 +148,53 @@ func TestAnnotationsFollowTheBaseline(t *testing.T) {
 			}
 			if strings.Count(stderr, "::") != 2 || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, "never says it") {
 				t.Errorf("want one annotation starting %q for the failing conversation:\n%s", c.want, stderr)
+			}
+		})
+	}
+}
+
+// TestMergeAndReportAnnotate: merge of run records and report print the
+// annotations run would have, so a CI job that only merges the shards, or
+// only reports a record, still marks the failures; merge of load records
+// and report of one mark the crossed thresholds.
+func TestMergeAndReportAnnotate(t *testing.T) {
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "annotated.yaml")
+	if err := os.WriteFile(suite, []byte(failingSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for k := range 2 {
+		p := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
+		if code, _, stderr := inProcess(t, "run", "--no-progress", "--shard", fmt.Sprintf("%d/2", k), "--json", p, suite); code == exitUsage {
+			t.Fatalf("shard %d: exit %d\n%s", k, code, stderr)
+		}
+		parts = append(parts, p)
+	}
+	loadRec := filepath.Join(dir, "load.json")
+	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--threshold", "pass_rate<0", "--json", loadRec, suite); code != exitFailed {
+		t.Fatalf("load: exit %d\n%s", code, stderr)
+	}
+	conversation := "::error file=" + filepath.ToSlash(suite) + ",line=6,title=evalrun%3A annotated / never says it failed::"
+	threshold := "::error title=evalrun%3A threshold "
+	withEnv(t, map[string]string{"GITHUB_ACTIONS": "true"})
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"merge of run records", append([]string{"merge", "--json", filepath.Join(dir, "m.json")}, parts...), conversation},
+		{"report of a run record", []string{"report", filepath.Join(dir, "m.json")}, conversation},
+		{"merge of a load record", []string{"merge", "--json", filepath.Join(dir, "lm.json"), loadRec}, threshold},
+		{"report of a load record", []string{"report", loadRec}, threshold},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := inProcess(t, c.args...)
+			if code != exitFailed {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitFailed, stdout, stderr)
+			}
+			if !strings.Contains(stderr, c.want) || strings.Count(stderr, "::error ") != 1 {
+				t.Errorf("want one annotation %q:\n%s", c.want, stderr)
 			}
 		})
 	}

@@ -81,13 +81,16 @@ func (g *gate) compare(run *results.Run) error {
 	if g.base == nil {
 		return nil
 	}
-	base, note := g.base, ""
+	base, note, opts := g.base, "", baseline.Options{}
 	if sh := run.Shard; sh != nil {
 		// The other shards' conversations were not run here, not removed.
+		// precheck tied the suites to the whole baseline, so a shard with
+		// nothing in common with its part is new conversations, or none.
 		base = inShard(g.base, runner.Shard{Index: sh.Index, Count: sh.Count})
 		note = fmt.Sprintf("compared with the baseline's conversations of shard %d/%d only", sh.Index, sh.Count)
+		opts.Part = true
 	}
-	c, err := baseline.Compare(base, run)
+	c, err := baseline.CompareWith(base, run, opts)
 	if err != nil {
 		return err
 	}

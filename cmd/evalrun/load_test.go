@@ -119,6 +119,7 @@ func TestLoadUsageErrors(t *testing.T) {
 		{[]string{"load", "--rate", "5", "--duration", "1s", "--threshold", "turn_latency.p95<2", p}, "add a unit"},
 		{[]string{"load", "--stage", "30s", "--duration", "1s", p}, "DURATION:TARGET"},
 		{[]string{"load", "--rate", "5", "--duration", "1s", "--shard", "2/2", p}, "0 <= K < N"},
+		{[]string{"load", "--rate", "5", "--duration", "1s", "--shard", "0/4000000000", p}, "want N at most 10000"},
 		{[]string{"merge", "--json", "x.json"}, "at least one record"},
 		{[]string{"report", "README.md"}, "not an evalrun JSON record"},
 	} {

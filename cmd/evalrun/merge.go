@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/evalrun/evalrun/internal/term"
 	"github.com/evalrun/evalrun/load"
@@ -32,7 +33,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
 	var exprs repeated
 	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
-	partial := fs.Bool("allow-partial", false, "merge `run --shard` records even when some shards of the set are missing")
+	partial := fs.Bool("allow-partial", false, "merge the records of run --shard even when some shards of the set are missing")
 	base := fs.String("baseline", "", "compare the merged run record with the earlier record in `FILE`")
 	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
 	paths, err := parseArgs(fs, args)
@@ -83,7 +84,7 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 	}
 	merged, err := load.Merge(runs...)
 	if err != nil {
-		return exitUsage, usagef("merge: %v", err)
+		return exitUsage, usagef("merge: %s", mergeError(err, "load: merge: "))
 	}
 	outputs, err := openOutputs(nil, paths, reports.wants()...)
 	if err != nil {
@@ -98,11 +99,12 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths []string, reports reportFlags, gate *gate, partial bool) (int, error) {
 	merged, err := runner.Merge(runs, runner.MergeOptions{AllowPartial: partial})
 	if err != nil {
+		msg := mergeError(err, "runner: merge: ")
 		var set *runner.ShardSetError
 		if errors.As(err, &set) {
-			return exitUsage, usagef("merge: %v; merge every shard, or pass --allow-partial to merge these alone", err)
+			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone", msg)
 		}
-		return exitUsage, usagef("merge: %v", err)
+		return exitUsage, usagef("merge: %s", msg)
 	}
 	if e := runner.MissingShards(runs); e != nil {
 		fmt.Fprintf(io.Err, "evalrun: warning: --allow-partial: %v; their conversations are not in the merged record\n", e)
@@ -125,6 +127,9 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 	if err := gate.text(io.Out, merged); err != nil && werr == nil {
 		werr = fmt.Errorf("print the comparison: %w", err)
 	}
+	// The merge is where a sharded set's verdicts meet: the shards' jobs
+	// annotated their own parts, this step the whole.
+	annotate(io, merged, nil, gate.any)
 	if werr != nil {
 		return exitTrouble, werr
 	}
@@ -132,6 +137,13 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 		return code, nil
 	}
 	return gate.code(merged), nil
+}
+
+// mergeError is the message of a library's merge error without the
+// library's "pkg: merge: " prefix, which the command's own "merge: "
+// already says.
+func mergeError(err error, prefix string) string {
+	return strings.TrimPrefix(err.Error(), prefix)
 }
 
 // recordedThresholds re-reads the thresholds a record was judged by, so a
@@ -213,6 +225,9 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 	if err := printEnd(io, run, table, gate.text, stdoutTaken, false); err != nil && werr == nil {
 		werr = err
 	}
+	// As the command that wrote the record would have: for a load record,
+	// the thresholds just judged again.
+	annotate(io, run, nil, gate.any)
 	if werr != nil {
 		return exitTrouble, werr
 	}

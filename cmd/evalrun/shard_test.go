@@ -195,6 +195,7 @@ func TestShardAndMergeUsageErrors(t *testing.T) {
 	}{
 		"K past N":                    {[]string{"run", "--shard", "3/3", quickstart}, "0 <= K < N"},
 		"not K/N":                     {[]string{"run", "--shard", "1", quickstart}, "want K/N"},
+		"N past the cap":              {[]string{"run", "--shard", "0/4000000000", quickstart}, "want N at most 10000"},
 		"run and load records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), rec, loadRec}, "merge records of one kind"},
 		"load and run records":        {[]string{"merge", "--json", filepath.Join(dir, "m.json"), loadRec, rec}, "merge records of one kind"},
 		"a baseline for load records": {[]string{"merge", "--baseline", rec, "--json", filepath.Join(dir, "m.json"), loadRec}, "compare records of `evalrun run`"},
@@ -219,8 +220,11 @@ func TestShardAgainstAWholeBaseline(t *testing.T) {
 	if code, _, errOut := inProcess(t, "run", "--no-progress", "--json", base, quickstart); code != exitOK {
 		t.Fatalf("baseline run: exit %d\n%s", code, errOut)
 	}
+	// A shard that holds something to compare: the first conversation's.
+	first := readRun(t, base).Conversations[0]
+	k := runner.ShardOf(first.Suite, first.Name, 3)
 	rec := filepath.Join(dir, "shard.json")
-	code, _, errOut := inProcess(t, "run", "--no-progress", "--shard", "1/3", "--baseline", base, "--json", rec, quickstart)
+	code, _, errOut := inProcess(t, "run", "--no-progress", "--shard", fmt.Sprintf("%d/3", k), "--baseline", base, "--json", rec, quickstart)
 	if code != exitOK {
 		t.Fatalf("shard with a baseline: exit %d\n%s", code, errOut)
 	}
@@ -232,7 +236,68 @@ func TestShardAgainstAWholeBaseline(t *testing.T) {
 	if len(c.Removed) != 0 || len(c.New) != 0 || c.Unchanged != len(r.Conversations) || len(r.Conversations) == 0 {
 		t.Errorf("removed %v, new %v, unchanged %d of %d conversations", c.Removed, c.New, c.Unchanged, len(r.Conversations))
 	}
-	if !slices.ContainsFunc(c.Notes, func(n string) bool { return strings.Contains(n, "shard 1/3 only") }) {
+	if !slices.ContainsFunc(c.Notes, func(n string) bool { return strings.Contains(n, fmt.Sprintf("shard %d/3 only", k)) }) {
 		t.Errorf("the notes do not say the comparison is of one shard: %q", c.Notes)
+	}
+}
+
+// TestShardsWithNothingToCompareUnderABaseline: a shard the split leaves
+// empty, or one that holds only conversations newer than the baseline, has
+// nothing in common with its part of the baseline. That is a normal part
+// of a split: it passes and writes its record, everything in it new.
+func TestShardsWithNothingToCompareUnderABaseline(t *testing.T) {
+	dir := t.TempDir()
+	const head = "name: s\nprovider: {type: opencx, base_url: sim}\nconversations:\n"
+	const greeting = "  - name: greeting\n    turns: [{user: Hello!, expect: {contains: hello}}]\n"
+	newer := []string{"new one", "new two"}
+	old := filepath.Join(dir, "old.yaml")
+	writeFile(t, old, head+greeting)
+	now := filepath.Join(dir, "now.yaml")
+	text := head + greeting
+	for _, n := range newer {
+		text += fmt.Sprintf("  - name: %s\n    turns: [{user: Hello!, expect: {contains: hello}}]\n", n)
+	}
+	writeFile(t, now, text)
+	base := filepath.Join(dir, "base.json")
+	if code, _, errOut := inProcess(t, "run", "--no-progress", "--json", base, old); code != exitOK {
+		t.Fatalf("baseline run: exit %d\n%s", code, errOut)
+	}
+
+	// A split with an empty shard and a shard of new conversations only.
+	var n, empty, onlyNew int
+	for n = 2; n <= 50; n++ {
+		empty, onlyNew = -1, -1
+		g := runner.ShardOf("s", "greeting", n)
+		sizes := make([]int, n)
+		for _, name := range newer {
+			sizes[runner.ShardOf("s", name, n)]++
+		}
+		for k := range n {
+			switch {
+			case k != g && sizes[k] == 0:
+				empty = k
+			case k != g && sizes[k] > 0:
+				onlyNew = k
+			}
+		}
+		if empty >= 0 && onlyNew >= 0 {
+			break
+		}
+	}
+	if empty < 0 || onlyNew < 0 {
+		t.Fatal("no split of the suite leaves a shard empty and one of new conversations only")
+	}
+	for what, k := range map[string]int{"an empty shard": empty, "a shard of new conversations": onlyNew} {
+		t.Run(what, func(t *testing.T) {
+			rec := filepath.Join(dir, fmt.Sprintf("shard-%d.json", k))
+			code, _, errOut := inProcess(t, "run", "--no-progress", "--shard", fmt.Sprintf("%d/%d", k, n), "--baseline", base, "--json", rec, now)
+			if code != exitOK {
+				t.Fatalf("exit %d, want 0\n%s", code, errOut)
+			}
+			r := readRun(t, rec)
+			if r.Comparison != nil && len(r.Comparison.New) != len(r.Conversations) {
+				t.Errorf("new %v, want every one of the %d conversations", r.Comparison.New, len(r.Conversations))
+			}
+		})
 	}
 }
