@@ -463,8 +463,10 @@ func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOpti
 			}
 		}
 		for i, line := range wrap(head, opts.Width, "  ") {
-			if i == 0 {
-				line = paint(opts, c.Status, label) + line[len(label):]
+			// On a screen narrower than the label, wrap has cut the label
+			// itself: then the line stays plain.
+			if rest, ok := strings.CutPrefix(line, label); i == 0 && ok {
+				line = paint(opts, c.Status, label) + rest
 			}
 			b.WriteString(line + "\n")
 		}

@@ -103,6 +103,35 @@ func TestTableFitsEveryWidth(t *testing.T) {
 	}
 }
 
+// A terminal narrower than a verdict label (COLUMNS=1..5) wraps the label
+// itself; the table must still render, and colour must not change the text.
+func TestTableNarrowerThanALabel(t *testing.T) {
+	for width := 1; width <= 11; width++ {
+		for _, run := range []*results.Run{fixtureRun(), asciiRun()} {
+			plain := renderTable(t, run, TableOptions{Width: width})
+			painted := renderTable(t, run, TableOptions{Width: width, Color: true})
+			if got := stripANSI(painted); got != plain {
+				t.Errorf("width %d: the coloured table reads differently:\n%s\nwant\n%s", width, got, plain)
+			}
+		}
+	}
+}
+
+// stripANSI removes the colour codes paint writes.
+func stripANSI(s string) string {
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			return s
+		}
+		j := strings.IndexByte(s[i:], 'm')
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + s[i+j+1:]
+	}
+}
+
 func TestTableDropsColumnsInOrder(t *testing.T) {
 	header := func(out string) string {
 		for _, line := range strings.Split(out, "\n") {
