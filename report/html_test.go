@@ -854,9 +854,7 @@ func TestHTMLBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := WriteFile(path, ReporterFunc(HTML), run); err != nil {
-				t.Fatal(err)
-			}
+			writeReport(t, path, HTML, run)
 			url := "file://" + path
 
 			dom, logs := chromium(t, bin, "--dump-dom", url)
