@@ -266,12 +266,12 @@ func TestLoadTableFitsTheTerminal(t *testing.T) {
 
 func TestMarkdownDoesNotPointAtStdout(t *testing.T) {
 	r := reportFlags{md: "summary.md", json: "-"}
-	if got := r.markdown().FullReport; got != "" {
-		t.Errorf("FullReport = %q; a record on stdout is no file to link to", got)
+	if got, _ := r.markdown(); got.FullReport != "" {
+		t.Errorf("FullReport = %q; a record on stdout is no file to link to", got.FullReport)
 	}
 	r.html = "report.html"
-	if got := r.markdown().FullReport; got != "report.html" {
-		t.Errorf("FullReport = %q, want report.html", got)
+	if got, _ := r.markdown(); got.FullReport != "report.html" {
+		t.Errorf("FullReport = %q, want report.html", got.FullReport)
 	}
 }
 
