@@ -96,7 +96,7 @@ func usable(t *testing.T, cmp *results.Comparison, run *results.Run) {
 	t.Helper()
 	Gate(cmp, run, false)
 	Gate(cmp, run, true)
-	if err := WriteText(io.Discard, cmp); err != nil {
+	if err := WriteText(io.Discard, cmp, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := json.Marshal(cmp); err != nil {

@@ -66,7 +66,7 @@ func TestQuickstartRegressed(t *testing.T) {
 	}
 
 	var text bytes.Buffer
-	if err := WriteText(&text, cmp); err != nil {
+	if err := WriteText(&text, cmp, 0); err != nil {
 		t.Fatal(err)
 	}
 	// The text shows p95 only, which is the maximum of these few turns

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/evalrun/evalrun/internal/textwrap"
 	"github.com/evalrun/evalrun/results"
 )
 
@@ -14,22 +15,31 @@ import (
 // has every index.
 const latencyLines = 8
 
-// WriteText writes c for a terminal, as plain text (ASCII arrows, no colour): a line of counts, then
-// one line per conversation that changes the verdict of the build (regressed,
-// fixed, new and failing) with the turn and check, the p95 latency per turn
-// index, and the notes. Bot text is written with control characters
+// WriteText writes c for a terminal, as plain text (ASCII arrows, no
+// colour): a line of counts, then one line per conversation that changes
+// the verdict of the build (regressed, fixed, new and failing) with the
+// turn and check, the p95 latency per turn index, and the notes. Each is
+// wrapped to width display columns, as the details under the table are (0:
+// no limit, one line each). Bot text is written with control characters
 // replaced, so a reply cannot move the cursor or colour the terminal.
-func WriteText(w io.Writer, c *results.Comparison) error {
+func WriteText(w io.Writer, c *results.Comparison, width int) error {
 	if c == nil {
 		return nil
 	}
 	bw := bufio.NewWriter(w)
+	// put writes s cleaned and wrapped, its continuation lines indented
+	// under its own text.
+	put := func(s string) {
+		for _, l := range textwrap.Lines(clean(s), width, "    ") {
+			fmt.Fprintln(bw, l)
+		}
+	}
 	from := "baseline run " + orNone(c.BaselineRunID)
 	if c.BaselineFile != "" {
 		from += " (" + c.BaselineFile + ")"
 	}
-	fmt.Fprintf(bw, "%s: %d regressed, %d fixed, %d new, %d removed, %d still failing, %d not compared, %d unchanged\n",
-		clean(from), len(c.Regressed), len(c.Fixed), len(c.New), len(c.Removed), len(c.StillFailing), len(c.NotCompared), c.Unchanged)
+	put(fmt.Sprintf("%s: %d regressed, %d fixed, %d new, %d removed, %d still failing, %d not compared, %d unchanged",
+		from, len(c.Regressed), len(c.Fixed), len(c.New), len(c.Removed), len(c.StillFailing), len(c.NotCompared), c.Unchanged))
 	line := func(what string, ch results.Change) {
 		verdicts := string(ch.Was) + " -> " + string(ch.Now)
 		if ch.Was == "" {
@@ -39,7 +49,7 @@ func WriteText(w io.Writer, c *results.Comparison) error {
 		if ch.Detail != "" {
 			s += ": " + ch.Detail
 		}
-		fmt.Fprintln(bw, clean(s))
+		put(s)
 	}
 	for _, ch := range c.Regressed {
 		line("regressed", ch)
@@ -61,10 +71,10 @@ func WriteText(w io.Writer, c *results.Comparison) error {
 			}
 			parts = append(parts, fmt.Sprintf("turn %d %s -> %s (%s)", l.Index, millis(l.Was.P95), millis(l.Now.P95), percent(l.P95Change)))
 		}
-		fmt.Fprintf(bw, "  p95 latency: %s\n", strings.Join(parts, ", "))
+		put("  p95 latency: " + strings.Join(parts, ", "))
 	}
 	for _, n := range c.Notes {
-		fmt.Fprintln(bw, clean("  note: "+n))
+		put("  note: " + n)
 	}
 	return bw.Flush()
 }

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/evalrun/evalrun/results"
 )
 
-func TestWriteText(t *testing.T) {
+// textComparison is a comparison with something on every kind of line.
+func textComparison() *results.Comparison {
 	c := &results.Comparison{
 		BaselineRunID: "r1",
 		Regressed: []results.Change{{Suite: "s", Name: "evil\x1b[2Jname", Was: results.Passed, Now: results.Failed,
@@ -25,8 +27,13 @@ func TestWriteText(t *testing.T) {
 		c.Latency = append(c.Latency, results.LatencyChange{Index: i + 1,
 			Was: results.Percentiles{P95: 100}, Now: results.Percentiles{P95: 125}, P95Change: 0.25})
 	}
+	return c
+}
+
+func TestWriteText(t *testing.T) {
+	c := textComparison()
 	var b strings.Builder
-	if err := WriteText(&b, c); err != nil {
+	if err := WriteText(&b, c, 0); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -53,9 +60,33 @@ func TestWriteText(t *testing.T) {
 	}
 }
 
+// The block under the table wraps to the terminal, as the table's details
+// do: every line fits, and no word is lost.
+func TestWriteTextWraps(t *testing.T) {
+	var whole strings.Builder
+	if err := WriteText(&whole, textComparison(), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, width := range []int{1, 5, 20, 40, 80, 120} {
+		var b strings.Builder
+		if err := WriteText(&b, textComparison(), width); err != nil {
+			t.Fatal(err)
+		}
+		out := strings.TrimSuffix(b.String(), "\n")
+		for i, line := range strings.Split(out, "\n") {
+			if n := utf8.RuneCountInString(line); n > width {
+				t.Errorf("width %d: line %d is %d columns: %q", width, i+1, n, line)
+			}
+		}
+		if width >= 20 && strings.Join(strings.Fields(out), " ") != strings.Join(strings.Fields(whole.String()), " ") {
+			t.Errorf("width %d: the wrapped text differs from the whole:\n%s", width, out)
+		}
+	}
+}
+
 func TestWriteTextNothing(t *testing.T) {
 	var b strings.Builder
-	if err := WriteText(&b, nil); err != nil || b.Len() != 0 {
+	if err := WriteText(&b, nil, 0); err != nil || b.Len() != 0 {
 		t.Errorf("WriteText(nil) wrote %q, %v", b.String(), err)
 	}
 }
@@ -65,7 +96,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestWriteTextError(t *testing.T) {
-	if err := WriteText(failingWriter{}, &results.Comparison{}); err == nil {
+	if err := WriteText(failingWriter{}, &results.Comparison{}, 0); err == nil {
 		t.Error("a write error was lost")
 	}
 }

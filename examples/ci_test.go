@@ -559,3 +559,75 @@ func TestCheckArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplesGoVersions checks every Go toolchain an example asks for
+// (a golang:X.Y image, a setup-go go-version) against go.mod's go line:
+// official golang images set GOTOOLCHAIN=local, so on an older image
+// `go install …@latest` fails instead of fetching a newer toolchain.
+// setup-go's "stable" is always the newest release, so it passes.
+func TestExamplesGoVersions(t *testing.T) {
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+)\.(\d+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	need := [2]int{atoi(t, string(m[1])), atoi(t, string(m[2]))}
+
+	image := regexp.MustCompile(`golang:(\d+)\.(\d+)`)
+	setupGo := regexp.MustCompile(`go-version:\s*["']?([^\s"'#]+)`)
+	numeric := regexp.MustCompile(`^(\d+)\.(\d+)`)
+	found := 0
+	err = filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !slices.Contains([]string{".yml", ".yaml", ".md"}, filepath.Ext(path)) {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			where := path + ":" + strconv.Itoa(i+1)
+			for _, g := range image.FindAllStringSubmatch(line, -1) {
+				found++
+				if v := [2]int{atoi(t, g[1]), atoi(t, g[2])}; older(v, need) {
+					t.Errorf("%s: image %s is older than go.mod's go %d.%d", where, g[0], need[0], need[1])
+				}
+			}
+			if g := setupGo.FindStringSubmatch(line); g != nil {
+				found++
+				n := numeric.FindStringSubmatch(g[1])
+				switch {
+				case g[1] == "stable":
+				case n == nil:
+					t.Errorf("%s: go-version %s is not a version this test can check against go.mod", where, g[1])
+				case older([2]int{atoi(t, n[1]), atoi(t, n[2])}, need):
+					t.Errorf("%s: go-version %s is older than go.mod's go %d.%d", where, g[1], need[0], need[1])
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found == 0 {
+		t.Error("no example names a Go version: the test checks nothing")
+	}
+}
+
+// older reports whether major.minor v comes before need.
+func older(v, need [2]int) bool {
+	return v[0] < need[0] || v[0] == need[0] && v[1] < need[1]
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

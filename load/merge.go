@@ -47,7 +47,7 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 		if err := checkStats(r.Load); err != nil {
 			return nil, fmt.Errorf("load: merge: record %d (run %s): %w", i+1, r.RunID, err)
 		}
-		if err := checkTimeline(r.Load); err != nil {
+		if err := results.CheckTimeline(r); err != nil {
 			return nil, fmt.Errorf("load: merge: record %d (run %s): %w", i+1, r.RunID, err)
 		}
 	}

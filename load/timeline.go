@@ -316,28 +316,6 @@ func interval(startMS float64, started, turns, errs int64, h *hdrhistogram.Histo
 	return iv, nil
 }
 
-// checkTimeline checks what mergeTimelines reads of a record's timeline,
-// but for the histograms, which it checks as it decodes them: a positive
-// width, starts from 0 on, and counts that are never negative. The order
-// of the intervals does not matter to the merge.
-func checkTimeline(l *results.Load) error {
-	if len(l.Timeline) == 0 {
-		return nil
-	}
-	if !(l.IntervalMS > 0) || math.IsInf(l.IntervalMS, 0) {
-		return fmt.Errorf("load.interval_ms is %v; a timeline needs a positive width", l.IntervalMS)
-	}
-	for i, iv := range l.Timeline {
-		switch {
-		case iv.Started < 0 || iv.Turns < 0 || iv.Errors < 0:
-			return fmt.Errorf("load.timeline[%d]: counts must not be negative", i)
-		case !(iv.StartMS >= 0) || math.IsInf(iv.StartMS, 0):
-			return fmt.Errorf("load.timeline[%d]: start_ms %v is not a time from the run's start", i, iv.StartMS)
-		}
-	}
-	return nil
-}
-
 // mergeTimelines combines the timelines of runs on one grid from start
 // (the earliest of their starts), by absolute time: shards of one test run
 // side by side against one service, and a freeze of the service happens at
@@ -380,7 +358,9 @@ func mergeTimelines(runs []*results.Run, start time.Time) (float64, []results.In
 			end = max(end, off+iv.StartMS+w)
 		}
 	}
-	for int(math.Ceil(end/width)) > TimelineLimit {
+	// Compared as floats: the count only becomes an int once it is known
+	// to be small.
+	for math.Ceil(end/width) > TimelineLimit {
 		width *= 2
 	}
 	n := int(math.Ceil(end / width))

@@ -374,8 +374,13 @@ func TestMergeRefusesACorruptTimeline(t *testing.T) {
 		want  string
 	}{
 		{"negative count", func(l *results.Load) { l.Timeline[2].Turns = -1 }, "load.timeline[2]: counts must not be negative"},
-		{"no width", func(l *results.Load) { l.IntervalMS = 0 }, "needs a positive width"},
+		{"no width", func(l *results.Load) { l.IntervalMS = 0 }, "load.interval_ms is 0;"},
 		{"negative start", func(l *results.Load) { l.Timeline[1].StartMS = -5 }, "load.timeline[1]: start_ms -5"},
+		// Both used to make the merged interval count overflow an int and
+		// panic in make.
+		{"start far past the run", func(l *results.Load) { l.Timeline[1].StartMS = 1e300 }, "load.timeline[1]: start_ms 1e+300 is not within the run"},
+		{"tiny width", func(l *results.Load) { l.IntervalMS = 1e-300 }, "load.interval_ms is 1e-300;"},
+		{"width past the run", func(l *results.Load) { l.IntervalMS = 1e300 }, "load.interval_ms is 1e+300;"},
 		{"bad histogram", func(l *results.Load) { l.Timeline[3].Histogram = "bm90IGEgaGlzdG9ncmFt" }, "load.timeline[3]: decode histogram"},
 		{"more latencies than turns", func(l *results.Load) { l.Timeline[busiest].Turns = 1 }, fmt.Sprintf("load.timeline[%d]: the histogram holds", busiest)},
 	} {
@@ -387,6 +392,14 @@ func TestMergeRefusesACorruptTimeline(t *testing.T) {
 				t.Errorf("err = %v, want one that says %q of record 2", err, c.want)
 			}
 		})
+	}
+}
+
+// The bound on a record's interval width (results.CheckTimeline) allows
+// the width a recorder starts at.
+func TestTimelineFirstWidthMatchesResults(t *testing.T) {
+	if got := ms(TimelineInterval); got != results.TimelineFirstWidthMS {
+		t.Errorf("TimelineInterval is %v ms, results.TimelineFirstWidthMS %v", got, results.TimelineFirstWidthMS)
 	}
 }
 
@@ -472,6 +485,9 @@ func TestReadRecordChecksTheTimeline(t *testing.T) {
 		{"negative count", func(l *results.Load) { l.Timeline[2].Errors = -1 }, "load.timeline[2]: counts must not be negative"},
 		{"negative width", func(l *results.Load) { l.IntervalMS = -1000 }, "load.interval_ms is -1000"},
 		{"negative start", func(l *results.Load) { l.Timeline[1].StartMS = -5 }, "load.timeline[1]: start_ms -5"},
+		{"start far past the run", func(l *results.Load) { l.Timeline[1].StartMS = 1e300 }, "load.timeline[1]: start_ms 1e+300 is not within the run"},
+		{"tiny width", func(l *results.Load) { l.IntervalMS = 1e-300 }, "load.interval_ms is 1e-300;"},
+		{"width past the run", func(l *results.Load) { l.IntervalMS = 1e300 }, "load.interval_ms is 1e+300;"},
 		{"bad histogram", func(l *results.Load) { l.Timeline[3].Histogram = "bm90IGEgaGlzdG9ncmFt" }, "load.timeline[3]: decode histogram"},
 		{"more latencies than turns", func(l *results.Load) { l.Timeline[busiest].Turns = 1 }, fmt.Sprintf("load.timeline[%d]: the histogram holds", busiest)},
 	} {

@@ -90,9 +90,7 @@ func TestJUnitSchema(t *testing.T) {
 		})
 		t.Run(run.name+" fresh", func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "junit.xml")
-			if err := WriteFile(path, ReporterFunc(JUnit), run.run()); err != nil {
-				t.Fatal(err)
-			}
+			writeReport(t, path, JUnit, run.run())
 			validateSchema(t, path)
 		})
 	}

@@ -731,18 +731,67 @@ func (c *svgChart) yAxis(peak float64, label func(float64) string) float64 {
 	return c.yAxisStep(peak, 0, label)
 }
 
+// yAxisMS is yAxis for latencies in milliseconds: the labels carry as many
+// decimals as the step needs, so that each tick reads as its own value.
+func (c *svgChart) yAxisMS(peak float64) float64 {
+	top, step := axisScale(peak, 0)
+	c.addYTicks(top, step, func(v float64) string { return formatTickMS(v, top, step) })
+	return top
+}
+
 // yAxisStep is yAxis with ticks at least minStep apart: 1 for counts, which
 // have no halves.
 func (c *svgChart) yAxisStep(peak, minStep float64, label func(float64) string) float64 {
-	step := math.Max(niceStep(peak/4), minStep)
-	top := step * math.Ceil(peak/step)
+	top, step := axisScale(peak, minStep)
+	c.addYTicks(top, step, label)
+	return top
+}
+
+// axisScale is the top of an axis for values up to peak and the step of
+// its ticks, at least minStep.
+func axisScale(peak, minStep float64) (top, step float64) {
+	step = math.Max(niceStep(peak/4), minStep)
+	top = step * math.Ceil(peak/step)
 	if top <= 0 {
 		top, step = 1, 0.25
 	}
-	for v := 0.0; v <= top+step/2; v += step {
+	return top, step
+}
+
+func (c *svgChart) addYTicks(top, step float64, label func(float64) string) {
+	// Multiples of the step rather than a running sum, which drifts.
+	for i := 0; float64(i)*step <= top+step/2; i++ {
+		v := float64(i) * step
 		c.YTicks = append(c.YTicks, svgTick{Pos: c.yOf(v, top), Label: label(v)})
 	}
-	return top
+}
+
+// formatTickMS labels a tick at v ms on an axis up to top ms with ticks
+// step ms apart: in ms below a second, in seconds from there, with the
+// decimals the step has ("0.2ms", "2.5ms", "7.5s"). formatMS rounds to
+// whole milliseconds, which on a small axis gives ticks the same label.
+func formatTickMS(v, top, step float64) string {
+	unit, name := 1.0, "ms"
+	if top >= 1000 {
+		unit, name = 1000, "s"
+	}
+	s := strconv.FormatFloat(v/unit, 'f', stepDecimals(step/unit), 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s + name
+}
+
+// stepDecimals is the fewest decimals (up to 9) that write step, and so
+// every multiple of it, exactly.
+func stepDecimals(step float64) int {
+	for d := 0; d < 9; d++ {
+		scaled := step * math.Pow(10, float64(d))
+		if math.Abs(scaled-math.Round(scaled)) < 1e-6*math.Max(scaled, 1) {
+			return d
+		}
+	}
+	return 9
 }
 
 // niceStep rounds a raw tick step up to 1, 2, 2.5 or 5 times a power of ten.
@@ -869,7 +918,7 @@ func turnPlot(dist []turnLatency, samples map[int][]float64) *svgChart {
 	for _, d := range dist {
 		peak = math.Max(peak, d.P.Max)
 	}
-	top := c.yAxis(peak, formatMS)
+	top := c.yAxisMS(peak)
 	// Each group is the five bars and, when the turns themselves are
 	// known and few enough to tell apart, a strip of one dot per turn
 	// beside them, so a single slow reply stands out from a slow index.
@@ -1019,7 +1068,7 @@ func timelinePlots(load *results.Load) []*svgChart {
 		}{v, th.Expr})
 		peak = math.Max(peak, v)
 	}
-	top := lat.yAxis(peak, formatMS)
+	top := lat.yAxisMS(peak)
 	lat.YLabel = "latency"
 	// The lines get hues of their own rather than the bars' shades of
 	// blue: three lines in one hue cannot be told apart.

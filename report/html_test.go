@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -852,9 +854,7 @@ func TestHTMLBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := WriteFile(path, ReporterFunc(HTML), run); err != nil {
-				t.Fatal(err)
-			}
+			writeReport(t, path, HTML, run)
 			url := "file://" + path
 
 			dom, logs := chromium(t, bin, "--dump-dom", url)
@@ -914,5 +914,50 @@ func TestHTMLBrowser(t *testing.T) {
 				t.Errorf("screenshot is %v, want 1280x2000", b)
 			}
 		})
+	}
+}
+
+// Latency axes used formatMS, which rounds to whole milliseconds: steps of
+// 2.5 ms read "0ms 3ms 5ms 8ms 10ms", a sub-millisecond chart "<1ms" on
+// every tick. Each label must read back as its tick's value.
+func TestLatencyAxisLabels(t *testing.T) {
+	for _, c := range []struct {
+		peak float64
+		want []string
+	}{
+		{0.3, []string{"0ms", "0.1ms", "0.2ms", "0.3ms"}},
+		{0.75, []string{"0ms", "0.2ms", "0.4ms", "0.6ms", "0.8ms"}},
+		{10, []string{"0ms", "2.5ms", "5ms", "7.5ms", "10ms"}},
+		{2500, []string{"0s", "1s", "2s", "3s"}},
+		{9000, []string{"0s", "2.5s", "5s", "7.5s", "10s"}},
+		{70_000, []string{"0s", "20s", "40s", "60s", "80s"}},
+		{0, []string{"0ms", "0.25ms", "0.5ms", "0.75ms", "1ms"}},
+	} {
+		ch := newChart("x", "x", "x")
+		top := ch.yAxisMS(c.peak)
+		var got []string
+		seen := map[string]bool{}
+		for i, tick := range ch.YTicks {
+			got = append(got, tick.Label)
+			if seen[tick.Label] {
+				t.Errorf("peak %v: label %q twice", c.peak, tick.Label)
+			}
+			seen[tick.Label] = true
+			// The label, read back, is the tick's value.
+			v := top * float64(i) / float64(len(ch.YTicks)-1)
+			num, unit := tick.Label, 1.0
+			if n, ok := strings.CutSuffix(num, "ms"); ok {
+				num = n
+			} else {
+				num, unit = strings.TrimSuffix(num, "s"), 1000
+			}
+			f, err := strconv.ParseFloat(num, 64)
+			if err != nil || math.Abs(f*unit-v) > 1e-9*math.Max(v, 1) {
+				t.Errorf("peak %v: tick %d at %v ms is labelled %q", c.peak, i, v, tick.Label)
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("peak %v: labels %q, want %q", c.peak, got, c.want)
+		}
 	}
 }

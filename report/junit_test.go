@@ -244,9 +244,7 @@ func TestJUnitSuiteNotFile(t *testing.T) {
 
 func TestJUnitInterruptedSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "junit.xml")
-	if err := WriteFile(path, ReporterFunc(JUnit), interruptedRun()); err != nil {
-		t.Fatal(err)
-	}
+	writeReport(t, path, JUnit, interruptedRun())
 	validateSchema(t, path)
 	validateSchema(t, filepath.Join("testdata", "interrupted.junit.xml"))
 }
@@ -282,9 +280,7 @@ type junitparserView struct {
 func readWithJunitparser(t *testing.T, py string, run *results.Run) junitparserView {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "junit.xml")
-	if err := WriteFile(path, ReporterFunc(JUnit), run); err != nil {
-		t.Fatal(err)
-	}
+	writeReport(t, path, JUnit, run)
 	out, err := exec.Command(py, "-c", junitparserScript, path).Output()
 	if err != nil {
 		var stderr []byte
@@ -373,9 +369,7 @@ func TestJUnitReadByJunitparser(t *testing.T) {
 func TestJUnitXPath(t *testing.T) {
 	xmllint := xmllintPath(t)
 	path := filepath.Join(t.TempDir(), "junit.xml")
-	if err := WriteFile(path, ReporterFunc(JUnit), interruptedRun()); err != nil {
-		t.Fatal(err)
-	}
+	writeReport(t, path, JUnit, interruptedRun())
 	for expr, want := range map[string]string{
 		"count(//testsuite)":             "2",
 		"count(//testcase/flakyFailure)": "1",

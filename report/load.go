@@ -15,6 +15,7 @@ import (
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/evalrun/evalrun/internal/textwrap"
 	"github.com/evalrun/evalrun/results"
 )
 
@@ -54,7 +55,7 @@ func LoadTable(w io.Writer, run *results.Run, opts TableOptions) error {
 	var workload bytes.Buffer
 	writeWorkload(&workload, run)
 	for _, line := range strings.Split(strings.TrimSuffix(workload.String(), "\n"), "\n") {
-		for _, l := range wrap(line, opts.Width, "  ") {
+		for _, l := range textwrap.Lines(line, opts.Width, "  ") {
 			buf.WriteString(l + "\n")
 		}
 	}
@@ -265,7 +266,7 @@ func writeLatencyTable(b *bytes.Buffer, load *results.Load, opts TableOptions) e
 			b.WriteString("Latency counts from when a turn was due, so a backed-up generator cannot hide\n" +
 				"waiting (coordinated omission); SVC counts from when it was sent.\n")
 		} else {
-			for _, line := range wrap(note, opts.Width, "") {
+			for _, line := range textwrap.Lines(note, opts.Width, "") {
 				b.WriteString(line + "\n")
 			}
 		}

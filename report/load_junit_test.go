@@ -76,9 +76,7 @@ func TestLoadJUnit(t *testing.T) {
 	for name, r := range map[string]*results.Run{"open": openLoadRun(), "closed": closed} {
 		t.Run("schema "+name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), name+".xml")
-			if err := WriteFile(path, ReporterFunc(JUnit), r); err != nil {
-				t.Fatal(err)
-			}
+			writeReport(t, path, JUnit, r)
 			validateSchema(t, path)
 		})
 	}

@@ -119,31 +119,29 @@ func RefreshLoad(run *results.Run) error {
 	if l.IntervalMS < 0 {
 		errs = append(errs, fmt.Errorf("load.interval_ms is %v; an interval's width is never negative", l.IntervalMS))
 	}
-	for i := range l.Timeline {
-		iv := &l.Timeline[i]
-		if iv.Started < 0 || iv.Turns < 0 || iv.Errors < 0 {
-			errs = append(errs, fmt.Errorf("load.timeline[%d]: counts must not be negative", i))
-			continue
+	// A timeline out of bounds is refused whole: its histograms are not
+	// worth decoding.
+	if err := results.CheckTimeline(run); err != nil {
+		errs = append(errs, err)
+	} else {
+		for i := range l.Timeline {
+			iv := &l.Timeline[i]
+			if iv.Histogram == "" {
+				continue
+			}
+			h, err := latency.Decode(iv.Histogram)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("load.timeline[%d]: %w", i, err))
+				continue
+			}
+			// Each latency is a turn that finished in the interval; errored
+			// turns are among the turns but have none.
+			if n := h.TotalCount(); n > iv.Turns {
+				errs = append(errs, fmt.Errorf("load.timeline[%d]: the histogram holds %d latencies, but only %d turns finished", i, n, iv.Turns))
+				continue
+			}
+			iv.LatencyMS = latency.Percentiles(h)
 		}
-		if iv.StartMS < 0 {
-			errs = append(errs, fmt.Errorf("load.timeline[%d]: start_ms %v is not a time from the run's start", i, iv.StartMS))
-			continue
-		}
-		if iv.Histogram == "" {
-			continue
-		}
-		h, err := latency.Decode(iv.Histogram)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("load.timeline[%d]: %w", i, err))
-			continue
-		}
-		// Each latency is a turn that finished in the interval; errored
-		// turns are among the turns but have none.
-		if n := h.TotalCount(); n > iv.Turns {
-			errs = append(errs, fmt.Errorf("load.timeline[%d]: the histogram holds %d latencies, but only %d turns finished", i, n, iv.Turns))
-			continue
-		}
-		iv.LatencyMS = latency.Percentiles(h)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err

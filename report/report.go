@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -40,41 +38,6 @@ var (
 	_ Reporter = ReporterFunc(JSON)
 	_ Reporter = TableReporter(TableOptions{})
 )
-
-// WriteFile writes the report r of run to path. The file appears whole or not
-// at all: the report goes to a temporary file in the same directory, which
-// replaces path only once it is complete, so an interrupted run never leaves
-// half an XML document for CI to choke on.
-func WriteFile(path string, r Reporter, run *results.Run) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if err = r.Report(f, run); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; a report is an artifact others read.
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	return nil
-}
 
 // verdictLabel is how people-facing reports name a status.
 func verdictLabel(s results.Status) string {

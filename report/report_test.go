@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/evalrun/evalrun/internal/outfile"
 	"github.com/evalrun/evalrun/results"
 )
 
@@ -359,29 +357,20 @@ func TestJSON(t *testing.T) {
 	}
 }
 
-func TestWriteFile(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "report.json")
-	if err := WriteFile(path, ReporterFunc(JSON), fixtureRun()); err != nil {
+// writeReport writes r's report of run to path the way the commands do,
+// through internal/outfile, for the tools (xmllint, a browser, junitparser)
+// that read a file.
+func writeReport(t *testing.T, path string, r ReporterFunc, run *results.Run) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r(&buf, run); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil || !bytes.HasPrefix(data, []byte("{\n  \"schema\": \"evalrun/v1\"")) {
-		t.Fatalf("read back %q, %v", data, err)
+	files, err := outfile.OpenAll([]outfile.Request{{Flag: "--report", Path: path}}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-
-	failing := ReporterFunc(func(w io.Writer, _ *results.Run) error {
-		_, _ = io.WriteString(w, "half a rep")
-		return errors.New("boom")
-	})
-	if err := WriteFile(path, failing, fixtureRun()); err == nil {
-		t.Fatal("no error from a failing reporter")
-	}
-	if again, _ := os.ReadFile(path); !bytes.Equal(again, data) {
-		t.Error("a failed write replaced the previous report")
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("temporary files left behind: %v", entries)
+	if err := files[0].Commit(buf.Bytes()); err != nil {
+		t.Fatal(err)
 	}
 }

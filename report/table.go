@@ -7,13 +7,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/internal/textwrap"
 	"github.com/evalrun/evalrun/results"
 )
 
@@ -189,7 +189,7 @@ func Table(w io.Writer, run *results.Run, opts TableOptions) error {
 	if repeated && sum.Turns != shownTurns {
 		note := fmt.Sprintf("TURNS are those of the run each row shows (the first that did not pass, else the last); "+
 			"the %s sent %s in all, and the latencies are over every run.", plural(runCount, "run"), plural(sum.Turns, "turn"))
-		for _, line := range wrap(note, opts.Width, "") {
+		for _, line := range textwrap.Lines(note, opts.Width, "") {
 			buf.WriteString(line + "\n")
 		}
 	}
@@ -349,7 +349,7 @@ func writeList(b *bytes.Buffer, convs []*results.Conversation, sum results.Summa
 		b.WriteString(line + "\n")
 	}
 	total := "TOTAL " + plural(sum.Conversations, "conversation") + ": " + strings.ReplaceAll(verdictCounts(sum), "\n", ", ")
-	for _, line := range wrap(total, opts.Width, "  ") {
+	for _, line := range textwrap.Lines(total, opts.Width, "  ") {
 		b.WriteString(line + "\n")
 	}
 }
@@ -465,9 +465,11 @@ func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOpti
 				head += "; first failing run:"
 			}
 		}
-		for i, line := range wrap(head, opts.Width, "  ") {
-			if i == 0 {
-				line = paint(opts, c.Status, label) + line[len(label):]
+		for i, line := range textwrap.Lines(head, opts.Width, "  ") {
+			// On a screen narrower than the label, wrap has cut the label
+			// itself: then the line stays plain.
+			if rest, ok := strings.CutPrefix(line, label); i == 0 && ok {
+				line = paint(opts, c.Status, label) + rest
 			}
 			b.WriteString(line + "\n")
 		}
@@ -478,7 +480,7 @@ func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOpti
 			if c.Reason != "" {
 				msg = c.Reason
 			}
-			for _, line := range wrap("  "+truncateMark(oneLine(msg), maxMessageRunes, opts), opts.Width, "    ") {
+			for _, line := range textwrap.Lines("  "+truncateMark(oneLine(msg), maxMessageRunes, opts), opts.Width, "    ") {
 				b.WriteString(line + "\n")
 			}
 			continue
@@ -495,7 +497,7 @@ func writeDetails(b *bytes.Buffer, convs []*results.Conversation, opts TableOpti
 		}
 		for _, f := range failures {
 			line := fmt.Sprintf("  %-*s  %s: %s", width, f.Where(), oneLine(f.Check), truncateMark(oneLine(f.Message), maxMessageRunes, opts))
-			for _, l := range wrap(line, opts.Width, indent) {
+			for _, l := range textwrap.Lines(line, opts.Width, indent) {
 				b.WriteString(l + "\n")
 			}
 		}
@@ -528,89 +530,9 @@ func cut(s string, width int, opts TableOptions) string {
 	mark := ellipsis(opts)
 	room := width - twwidth.Width(mark)
 	if room <= 0 {
-		return prefix(s, width)
+		return textwrap.Prefix(s, width)
 	}
-	return strings.TrimRight(prefix(s, room), " ") + mark
-}
-
-// prefix is the longest start of s that takes at most width columns.
-func prefix(s string, width int) string {
-	used := 0
-	for i, r := range s {
-		w := twwidth.Width(string(r))
-		if used+w > width {
-			return s[:i]
-		}
-		used += w
-	}
-	return s
-}
-
-// wrap breaks text into lines of at most width display columns (0: one
-// line), at spaces where it can and inside a word that is longer than a line
-// where it must; lines after the first start with indent. Runs of spaces
-// inside a line are kept, so aligned columns stay aligned.
-func wrap(text string, width int, indent string) []string {
-	if width <= 0 || twwidth.Width(text) <= width {
-		return []string{text}
-	}
-	if twwidth.Width(indent) >= width/2 {
-		indent = ""
-	}
-	var lines []string
-	line, used, empty := "", 0, true // empty: no word on the line yet
-	next := func() {
-		lines = append(lines, strings.TrimRight(line, " "))
-		line, used, empty = indent, twwidth.Width(indent), true
-	}
-	for _, part := range splitKeepingSpaces(text) {
-		w := twwidth.Width(part)
-		if part[0] == ' ' {
-			switch {
-			case empty && len(lines) > 0:
-				// The break replaces the spaces.
-			case used+w < width:
-				line, used = line+part, used+w
-			default:
-				next()
-			}
-			continue
-		}
-		if used+w > width && !empty {
-			next()
-		}
-		for used+w > width {
-			// Longer than a line: break inside it.
-			piece := prefix(part, width-used)
-			if piece == "" {
-				_, size := utf8.DecodeRuneInString(part)
-				piece = part[:size]
-			}
-			line += piece
-			part = part[len(piece):]
-			w = twwidth.Width(part)
-			next()
-		}
-		line, used, empty = line+part, used+w, false
-	}
-	if !empty {
-		lines = append(lines, strings.TrimRight(line, " "))
-	}
-	return lines
-}
-
-// splitKeepingSpaces splits s into words and the runs of spaces between
-// them, in order, so that joining the parts gives s again.
-func splitKeepingSpaces(s string) []string {
-	var parts []string
-	start := 0
-	for i := 1; i <= len(s); i++ {
-		if i == len(s) || (s[i] == ' ') != (s[start] == ' ') {
-			parts = append(parts, s[start:i])
-			start = i
-		}
-	}
-	return parts
+	return strings.TrimRight(textwrap.Prefix(s, room), " ") + mark
 }
 
 // ANSI colours per verdict.

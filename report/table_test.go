@@ -103,6 +103,35 @@ func TestTableFitsEveryWidth(t *testing.T) {
 	}
 }
 
+// A terminal narrower than a verdict label (COLUMNS=1..5) wraps the label
+// itself; the table must still render, and colour must not change the text.
+func TestTableNarrowerThanALabel(t *testing.T) {
+	for width := 1; width <= 11; width++ {
+		for _, run := range []*results.Run{fixtureRun(), asciiRun()} {
+			plain := renderTable(t, run, TableOptions{Width: width})
+			painted := renderTable(t, run, TableOptions{Width: width, Color: true})
+			if got := stripANSI(painted); got != plain {
+				t.Errorf("width %d: the coloured table reads differently:\n%s\nwant\n%s", width, got, plain)
+			}
+		}
+	}
+}
+
+// stripANSI removes the colour codes paint writes.
+func stripANSI(s string) string {
+	for {
+		i := strings.Index(s, "\x1b[")
+		if i < 0 {
+			return s
+		}
+		j := strings.IndexByte(s[i:], 'm')
+		if j < 0 {
+			return s
+		}
+		s = s[:i] + s[i+j+1:]
+	}
+}
+
 func TestTableDropsColumnsInOrder(t *testing.T) {
 	header := func(out string) string {
 		for _, line := range strings.Split(out, "\n") {
@@ -197,33 +226,6 @@ func TestTableTurnsLeaveOutStoppedTurns(t *testing.T) {
 	out := renderTable(t, run, TableOptions{})
 	if !strings.Contains(out, "│ s     │ one            │ UNFINISHED   │     1 │") {
 		t.Errorf("a turn the run was stopped during is not counted, as in the summary:\n%s", out)
-	}
-}
-
-func TestWrap(t *testing.T) {
-	tests := []struct {
-		name   string
-		text   string
-		width  int
-		indent string
-		want   []string
-	}{
-		{"fits", "a b c", 5, "", []string{"a b c"}},
-		{"no limit", "a b c", 0, "", []string{"a b c"}},
-		{"at spaces", "aaa bbb ccc", 7, "", []string{"aaa bbb", "ccc"}},
-		{"indented", "aaa bbb ccc", 7, "  ", []string{"aaa bbb", "  ccc"}},
-		{"keeps inner runs of spaces", "  x  y zzzz", 6, "", []string{"  x  y", "zzzz"}},
-		{"breaks a long word", "abcdefghij", 4, "", []string{"abcd", "efgh", "ij"}},
-		{"wide characters", "日本語日本語", 5, "", []string{"日本", "語日", "本語"}},
-		{"indent too wide is dropped", "aaaa bbbb", 5, "   ", []string{"aaaa", "bbbb"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := wrap(tt.text, tt.width, tt.indent)
-			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
-				t.Errorf("wrap(%q, %d) = %q, want %q", tt.text, tt.width, got, tt.want)
-			}
-		})
 	}
 }
 

@@ -119,7 +119,7 @@ func (g *gate) text(w io.Writer, run *results.Run) error {
 	if run.Comparison == nil {
 		return nil
 	}
-	if err := baseline.WriteText(w, run.Comparison); err != nil {
+	if err := baseline.WriteText(w, run.Comparison, widthOf(w)); err != nil {
 		return err
 	}
 	if fail, reasons := baseline.Gate(run.Comparison, run, g.any); fail {

@@ -2,11 +2,14 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/evalrun/evalrun/internal/outfile"
 	"github.com/evalrun/evalrun/report"
+	"github.com/evalrun/evalrun/results"
 )
 
 // reportFlags are the report files a command can write; each is "" when not
@@ -24,23 +27,37 @@ func (r *reportFlags) register(fs *flag.FlagSet, junitHelp, jsonHelp string) {
 	fs.StringVar(&r.html, "html", "", "write a self-contained HTML report to `FILE`")
 }
 
-// wants lists the reports asked for, for openOutputs.
+// wants lists the reports asked for, for openOutputs. The Markdown goes at
+// the end of GitHub's step summary, which earlier commands of the step may
+// have written to as well (`>> "$GITHUB_STEP_SUMMARY"`).
 func (r *reportFlags) wants() []want {
 	return []want{
-		{"--junit", r.junit, report.JUnit},
-		{"--json", r.json, report.JSON},
-		{"--md", r.md, report.MarkdownReporter(r.markdown()).Report},
-		{"--html", r.html, report.HTML},
+		{flag: "--junit", path: r.junit, fn: report.JUnit},
+		{flag: "--json", path: r.json, fn: report.JSON},
+		{flag: "--md", path: r.md, fn: r.writeMarkdown, append: r.toStepSummary()},
+		{flag: "--html", path: r.html, fn: report.HTML},
 	}
 }
 
+// toStepSummary reports whether --md names GitHub's step summary.
+func (r *reportFlags) toStepSummary() bool {
+	summary := os.Getenv("GITHUB_STEP_SUMMARY")
+	return summary != "" && r.md != "" && sameFile(r.md, summary)
+}
+
 // markdown sizes the Markdown for where it goes: GitHub's step summary
-// takes 1 MiB, anything else is kept to what a pull-request comment takes.
-// A shortened document points at the fullest report written beside it.
-func (r *reportFlags) markdown() report.MarkdownOptions {
-	var opts report.MarkdownOptions
-	if summary := os.Getenv("GITHUB_STEP_SUMMARY"); summary != "" && r.md != "" && sameFile(r.md, summary) {
+// takes 1 MiB in all, so the report gets what the step has not used yet
+// (ok is false when that is less than the Markdown writer needs); anything
+// else is kept to what a pull-request comment takes. A shortened document
+// points at the fullest report written beside it.
+func (r *reportFlags) markdown() (opts report.MarkdownOptions, ok bool) {
+	ok = true
+	if r.toStepSummary() {
 		opts.MaxBytes = report.MarkdownStepSummaryLimit
+		if fi, err := os.Stat(r.md); err == nil && fi.Mode().IsRegular() {
+			opts.MaxBytes -= int(min(fi.Size(), report.MarkdownStepSummaryLimit))
+		}
+		ok = opts.MaxBytes >= report.MarkdownMinLimit
 	}
 	// A report on standard output ("-") is no file to point at.
 	switch {
@@ -49,7 +66,23 @@ func (r *reportFlags) markdown() report.MarkdownOptions {
 	case r.json != "" && r.json != outfile.Stdout:
 		opts.FullReport = filepath.Base(r.json)
 	}
-	return opts
+	return opts, ok
+}
+
+// writeMarkdown is the --md report, sized when it is written: by then the
+// step summary holds what the commands before this one added. When the
+// summary has no room left for a report, a line says where to read it.
+func (r *reportFlags) writeMarkdown(w io.Writer, run *results.Run) error {
+	opts, ok := r.markdown()
+	if !ok {
+		where := opts.FullReport
+		if where == "" {
+			where = "the table in the job's log"
+		}
+		_, err := fmt.Fprintf(w, "\nevalrun: the step summary is nearly full (GitHub keeps 1 MiB), so the report is left out; see %s.\n", where)
+		return err
+	}
+	return report.Markdown(w, run, opts)
 }
 
 // sameFile reports whether two paths name one file, by spelling or, when

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/evalrun/evalrun/report"
+	"github.com/evalrun/evalrun/results"
 )
 
 // --md and --html are written by every command that writes reports: run,
@@ -71,11 +72,80 @@ func TestMarkdownLimitFollowsTheDestination(t *testing.T) {
 	summary := filepath.Join(t.TempDir(), "step_summary")
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
 	r := reportFlags{md: summary, html: "out/report.html", json: "run.json"}
-	if got := r.markdown(); got.MaxBytes != report.MarkdownStepSummaryLimit || got.FullReport != "report.html" {
+	if got, ok := r.markdown(); !ok || got.MaxBytes != report.MarkdownStepSummaryLimit || got.FullReport != "report.html" {
 		t.Errorf("to the step summary: %+v", got)
 	}
+	if !r.toStepSummary() {
+		t.Error("the step summary is not appended to")
+	}
 	r = reportFlags{md: "comment.md", json: "out/run.json"}
-	if got := r.markdown(); got.MaxBytes != 0 || got.FullReport != "run.json" {
+	if got, ok := r.markdown(); !ok || got.MaxBytes != 0 || got.FullReport != "run.json" {
 		t.Errorf("to a file: %+v (0 means the comment limit)", got)
+	}
+	if r.toStepSummary() {
+		t.Error("a file of its own is replaced, not appended to")
+	}
+}
+
+// The step summary's 1 MiB is for the whole step: what earlier commands
+// wrote to it comes off the report's budget, and when too little is left
+// the report is one line that says where to read it.
+func TestMarkdownBudgetShrinksWithTheSummary(t *testing.T) {
+	summary := filepath.Join(t.TempDir(), "step_summary")
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	r := reportFlags{md: summary, html: "report.html"}
+	for _, used := range []int{0, 1000, 300 << 10, report.MarkdownStepSummaryLimit - report.MarkdownMinLimit} {
+		if err := os.WriteFile(summary, make([]byte, used), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := r.markdown()
+		if want := report.MarkdownStepSummaryLimit - used; !ok || got.MaxBytes != want {
+			t.Errorf("%d bytes used: limit %d (ok %v), want %d", used, got.MaxBytes, ok, want)
+		}
+	}
+	for _, used := range []int{report.MarkdownStepSummaryLimit - report.MarkdownMinLimit + 1, report.MarkdownStepSummaryLimit, 2 << 20} {
+		if err := os.WriteFile(summary, make([]byte, used), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := r.markdown(); ok {
+			t.Errorf("%d bytes used: a report of %d bytes fits no more", used, got.MaxBytes)
+		}
+		var b strings.Builder
+		if err := r.writeMarkdown(&b, &results.Run{Schema: results.Schema}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(b.String(), "\n") > 2 || !strings.Contains(b.String(), "report.html") {
+			t.Errorf("%d bytes used: wrote %q, want one line that points at the HTML", used, b.String())
+		}
+	}
+}
+
+// `--md "$GITHUB_STEP_SUMMARY"` adds the report to what the step wrote to
+// its summary before, as `>>` would, instead of replacing it.
+func TestStepSummaryKeepsWhatWasThere(t *testing.T) {
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "gate.yaml")
+	if err := os.WriteFile(suite, []byte(gateSuite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	summary := filepath.Join(dir, "step_summary")
+	const before = "## Lint\n\nall clean\n"
+	if err := os.WriteFile(summary, []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GITHUB_STEP_SUMMARY", summary)
+	if code, _, stderr := inProcess(t, "run", "--no-progress", "--md", summary, suite); code != exitFailed {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	got, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, ok := strings.CutPrefix(string(got), before)
+	if !ok {
+		t.Fatalf("the summary lost what was there:\n%s", got)
+	}
+	if !strings.HasPrefix(rest, "### ") || !strings.Contains(rest, "promises the moon") {
+		t.Errorf("the report does not follow it:\n%s", rest)
 	}
 }

@@ -222,6 +222,7 @@ type outputs struct {
 type want struct {
 	flag, path string
 	fn         reportFunc
+	append     bool // add to the end of the file (outfile.Request.Append)
 }
 
 // openOutputs opens the requested report files before anything is sent, so
@@ -232,7 +233,7 @@ func openOutputs(redact *providers.Redactor, inputs []string, wants ...want) (ou
 	var fns []reportFunc
 	for _, w := range wants {
 		if w.path != "" {
-			reqs = append(reqs, outfile.Request{Flag: w.flag, Path: w.path})
+			reqs = append(reqs, outfile.Request{Flag: w.flag, Path: w.path, Append: w.append})
 			fns = append(fns, w.fn)
 		}
 	}

@@ -26,6 +26,23 @@ func (outs outputs) bindStdout(w io.Writer) bool {
 // tableFunc renders the table a command ends with.
 type tableFunc func(w io.Writer, run *results.Run, opts report.TableOptions) error
 
+// fitted is a stream that knows the width text on it is fitted to, so that
+// what printEnd writes after the table (the baseline comparison) wraps as
+// the table's details do.
+type fitted struct {
+	io.Writer
+	width int
+}
+
+// widthOf is the width w was fitted to by printEnd; 0 (no limit) for any
+// other writer.
+func widthOf(w io.Writer) int {
+	if f, ok := w.(fitted); ok {
+		return f.width
+	}
+	return 0
+}
+
 // printEnd prints what a command shows once its reports are written: the
 // table, fitted and coloured for the stream it goes to, then what after
 // writes (the baseline comparison; nil for none), or with quiet only the
@@ -47,7 +64,7 @@ func printEnd(streams *term.Streams, run *results.Run, table tableFunc, after fu
 		return fmt.Errorf("print the table: %w", err)
 	}
 	if after != nil {
-		if err := after(w, run); err != nil {
+		if err := after(fitted{w, d.Width}, run); err != nil {
 			return fmt.Errorf("print the comparison: %w", err)
 		}
 	}

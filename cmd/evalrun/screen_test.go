@@ -266,12 +266,12 @@ func TestLoadTableFitsTheTerminal(t *testing.T) {
 
 func TestMarkdownDoesNotPointAtStdout(t *testing.T) {
 	r := reportFlags{md: "summary.md", json: "-"}
-	if got := r.markdown().FullReport; got != "" {
-		t.Errorf("FullReport = %q; a record on stdout is no file to link to", got)
+	if got, _ := r.markdown(); got.FullReport != "" {
+		t.Errorf("FullReport = %q; a record on stdout is no file to link to", got.FullReport)
 	}
 	r.html = "report.html"
-	if got := r.markdown().FullReport; got != "report.html" {
-		t.Errorf("FullReport = %q, want report.html", got)
+	if got, _ := r.markdown(); got.FullReport != "report.html" {
+		t.Errorf("FullReport = %q, want report.html", got.FullReport)
 	}
 }
 
@@ -286,5 +286,37 @@ func TestMarkdownOnStdout(t *testing.T) {
 	}
 	if !strings.Contains(out, "fails") || !strings.Contains(errOut, "TOTAL") {
 		t.Errorf("want the Markdown on stdout and the table on stderr:\nstdout:\n%s\nstderr:\n%s", out, errOut)
+	}
+}
+
+// The baseline block under the table wraps to the terminal as the table's
+// details do (README: "the details under the table wrap").
+func TestBaselineBlockFitsTheTerminal(t *testing.T) {
+	dir := t.TempDir()
+	suite := filepath.Join(dir, "gate.yaml")
+	writeFile(t, suite, gateSuite)
+	first := filepath.Join(dir, "first.json")
+	if code, _, stderr := inProcess(t, "run", "--no-progress", "--json", first, suite); code != exitFailed {
+		t.Fatalf("plain run: exit %d, want 1\n%s", code, stderr)
+	}
+	base := baselineWith(t, first, map[string]results.Status{"promises the moon": results.Passed})
+	const width = 40
+	s, out, errOut := terminal(width, map[string]string{"LANG": "C.UTF-8"})
+	if code := inStreams(s, "run", "--no-progress", "--baseline", base, suite); code != exitFailed {
+		t.Fatalf("exit %d, want 1 (a regression): %s", code, errOut)
+	}
+	text := out.String()
+	at := strings.Index(text, "baseline run before")
+	if at < 0 {
+		t.Fatalf("no comparison under the table:\n%s", text)
+	}
+	block, _, _ := strings.Cut(text[at:], "fails the build")
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		if w := twwidth.Width(line); w > width {
+			t.Errorf("a %d-column line on a %d-column terminal: %q", w, width, line)
+		}
+	}
+	if !strings.Contains(strings.Join(strings.Fields(block), " "), "regressed gate / promises the moon (passed -> failed)") {
+		t.Errorf("the regression is not in the block:\n%s", block)
 	}
 }

@@ -1,7 +1,9 @@
 // Package outfile writes report files so that a run can never destroy one of
 // its inputs or leave half a report behind: every path is checked before
 // anything is sent, the report goes to a temporary file beside it, and only a
-// complete report is renamed into place.
+// complete report is renamed into place. A file that others write to as
+// well (GitHub's step summary) can instead be appended to, whole, at the
+// end.
 package outfile
 
 import (
@@ -21,6 +23,12 @@ import (
 type Request struct {
 	Flag string // as the user gave it, such as "--json", for messages
 	Path string // "" means not asked
+	// Append adds the report to the end of an existing file instead of
+	// replacing it, in one write at Commit, for a file that collects what
+	// several commands write (GitHub's $GITHUB_STEP_SUMMARY). A file that
+	// does not exist yet is created as any other report is. The refusals
+	// of OpenAll hold all the same.
+	Append bool
 }
 
 // Stdout is the path that asks for a report on standard output.
@@ -33,6 +41,9 @@ type File struct {
 	target string   // where the report lands: path with symlinks resolved
 	tmp    *os.File // the temporary file beside target; nil when direct
 	direct *os.File // a device or pipe such as /dev/stdout, written as is
+	// appendTo is the existing file a Request.Append report goes at the end
+	// of; nil otherwise.
+	appendTo *os.File
 	// stdout marks the report asked for at "-", which Commit writes to
 	// stream (os.Stdout unless SetStdout said otherwise).
 	stdout bool
@@ -159,6 +170,14 @@ func open(r Request, id identity) (*File, error) {
 		f.direct = d
 		return f, nil
 	}
+	if r.Append && id.regular() {
+		a, err := os.OpenFile(f.target, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: cannot write it: %v", r.Flag, r.Path, cause(err))
+		}
+		f.appendTo = a
+		return f, nil
+	}
 	tmp, err := createTemp(f.target)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: cannot write there: %v", r.Flag, r.Path, cause(err))
@@ -263,9 +282,10 @@ func (f *File) SetStdout(w io.Writer) {
 	}
 }
 
-// Commit writes data as the whole report and puts it in place. Whatever
-// happens, the temporary file is gone afterwards. Commit on a committed or
-// aborted File does nothing.
+// Commit writes data as the whole report and puts it in place, or for an
+// Append report adds it at the end of the file. Whatever happens, the
+// temporary file is gone afterwards. Commit on a committed or aborted File
+// does nothing.
 func (f *File) Commit(data []byte) error {
 	switch {
 	case f.stdout:
@@ -284,6 +304,18 @@ func (f *File) Commit(data []byte) error {
 			err = cerr
 		}
 		f.direct = nil
+		if err != nil {
+			return fmt.Errorf("write %s: %v", f.path, cause(err))
+		}
+		return nil
+	case f.appendTo != nil:
+		// One write, so that the report lands after whatever is in the
+		// file by then, never interleaved with another writer's lines.
+		_, err := f.appendTo.Write(data)
+		if cerr := f.appendTo.Close(); err == nil {
+			err = cerr
+		}
+		f.appendTo = nil
 		if err != nil {
 			return fmt.Errorf("write %s: %v", f.path, cause(err))
 		}
@@ -320,6 +352,10 @@ func (f *File) Abort() {
 	if f.direct != nil {
 		f.direct.Close()
 		f.direct = nil
+	}
+	if f.appendTo != nil {
+		f.appendTo.Close()
+		f.appendTo = nil
 	}
 	if f.tmp != nil {
 		removeTemp(f.tmp)

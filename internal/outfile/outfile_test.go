@@ -69,18 +69,18 @@ func TestOpenAllRefuses(t *testing.T) {
 		reqs []Request
 		want string
 	}{
-		{"an input", []Request{{"--json", "input.json"}}, "which this command reads"},
-		{"an input spelt otherwise", []Request{{"--json", "./sub/../input.json"}}, "which this command reads"},
-		{"an input by absolute path", []Request{{"--json", filepath.Join(dir, "input.json")}}, "which this command reads"},
-		{"a symlink to an input", []Request{{"--json", "link.json"}}, "which this command reads"},
-		{"a hard link to an input", []Request{{"--junit", "hard.json"}}, "which this command reads"},
-		{"a suite the shell put there", []Request{{"--json", "first.yaml"}}, "suite file"},
-		{"a suite given as input", []Request{{"--json", "./suite.yaml"}}, "which this command reads"},
-		{"two reports, two spellings", []Request{{"--junit", "r.out"}, {"--json", "./r.out"}}, "are the same file"},
-		{"two reports, one a symlink", []Request{{"--junit", "old.json"}, {"--json", "oldlink.json"}}, "are the same file"},
-		{"two reports, one a hard link", []Request{{"--junit", "old.json"}, {"--json", "oldhard.json"}}, "are the same file"},
-		{"a folder", []Request{{"--json", "folder"}}, "is a folder"},
-		{"a folder that is not there", []Request{{"--json", "nosuch/r.json"}}, "cannot write there"},
+		{"an input", []Request{{Flag: "--json", Path: "input.json"}}, "which this command reads"},
+		{"an input spelt otherwise", []Request{{Flag: "--json", Path: "./sub/../input.json"}}, "which this command reads"},
+		{"an input by absolute path", []Request{{Flag: "--json", Path: filepath.Join(dir, "input.json")}}, "which this command reads"},
+		{"a symlink to an input", []Request{{Flag: "--json", Path: "link.json"}}, "which this command reads"},
+		{"a hard link to an input", []Request{{Flag: "--junit", Path: "hard.json"}}, "which this command reads"},
+		{"a suite the shell put there", []Request{{Flag: "--json", Path: "first.yaml"}}, "suite file"},
+		{"a suite given as input", []Request{{Flag: "--json", Path: "./suite.yaml"}}, "which this command reads"},
+		{"two reports, two spellings", []Request{{Flag: "--junit", Path: "r.out"}, {Flag: "--json", Path: "./r.out"}}, "are the same file"},
+		{"two reports, one a symlink", []Request{{Flag: "--junit", Path: "old.json"}, {Flag: "--json", Path: "oldlink.json"}}, "are the same file"},
+		{"two reports, one a hard link", []Request{{Flag: "--junit", Path: "old.json"}, {Flag: "--json", Path: "oldhard.json"}}, "are the same file"},
+		{"a folder", []Request{{Flag: "--json", Path: "folder"}}, "is a folder"},
+		{"a folder that is not there", []Request{{Flag: "--json", Path: "nosuch/r.json"}}, "cannot write there"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "an input spelt otherwise" {
@@ -119,7 +119,7 @@ func TestCommitReplacesOnlyWhenComplete(t *testing.T) {
 	dir := t.TempDir()
 	fresh, old := filepath.Join(dir, "fresh.json"), filepath.Join(dir, "old.json")
 	write(t, old, "previous run")
-	files, err := OpenAll([]Request{{"--json", fresh}, {"--junit", old}}, nil)
+	files, err := OpenAll([]Request{{Flag: "--json", Path: fresh}, {Flag: "--junit", Path: old}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestCommitReplacesOnlyWhenComplete(t *testing.T) {
 
 func TestAbortLeavesNoFile(t *testing.T) {
 	dir := t.TempDir()
-	files, err := OpenAll([]Request{{"--json", filepath.Join(dir, "r.json")}}, nil)
+	files, err := OpenAll([]Request{{Flag: "--json", Path: filepath.Join(dir, "r.json")}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestCommitThroughASymlinkKeepsTheLink(t *testing.T) {
 	real, link := filepath.Join(dir, "run-7.json"), filepath.Join(dir, "latest.json")
 	write(t, real, "old")
 	must(t, os.Symlink("run-7.json", link))
-	files, err := OpenAll([]Request{{"--json", link}}, nil)
+	files, err := OpenAll([]Request{{Flag: "--json", Path: link}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestDevicesAreWrittenInPlace(t *testing.T) {
 	if _, err := os.Stat(os.DevNull); err != nil {
 		t.Skip(err)
 	}
-	files, err := OpenAll([]Request{{"--junit", os.DevNull}, {"--json", os.DevNull}}, nil)
+	files, err := OpenAll([]Request{{Flag: "--junit", Path: os.DevNull}, {Flag: "--json", Path: os.DevNull}}, nil)
 	if err != nil {
 		t.Fatalf("two reports to %s lose nothing: %v", os.DevNull, err)
 	}
@@ -255,7 +255,7 @@ func TestRemoveTempsLeavesOnlyCommittedReports(t *testing.T) {
 	dir := t.TempDir()
 	done, pending := filepath.Join(dir, "done.json"), filepath.Join(dir, "pending.xml")
 	write(t, pending, "previous run")
-	files, err := OpenAll([]Request{{"--json", done}, {"--junit", pending}}, nil)
+	files, err := OpenAll([]Request{{Flag: "--json", Path: done}, {Flag: "--junit", Path: pending}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func TestRemoveTempsLeavesOnlyCommittedReports(t *testing.T) {
 	if err := files[1].Commit([]byte("late")); err == nil || content(t, pending) != "previous run" {
 		t.Errorf("a Commit after RemoveTemps: %v, %q", err, content(t, pending))
 	}
-	if _, err := OpenAll([]Request{{"--json", filepath.Join(dir, "new.json")}}, nil); err == nil || !strings.Contains(err.Error(), "exiting") {
+	if _, err := OpenAll([]Request{{Flag: "--json", Path: filepath.Join(dir, "new.json")}}, nil); err == nil || !strings.Contains(err.Error(), "exiting") {
 		t.Errorf("OpenAll after RemoveTemps: %v", err)
 	}
 	if got := entries(t, dir); len(got) != 2 {
@@ -287,7 +287,7 @@ func TestRemoveTempsLeavesOnlyCommittedReports(t *testing.T) {
 // touching a name that is no longer its file's.
 func TestCommittedAndAbortedFilesLeaveTheRegistry(t *testing.T) {
 	dir := t.TempDir()
-	files, err := OpenAll([]Request{{"--json", filepath.Join(dir, "a.json")}, {"--junit", filepath.Join(dir, "b.xml")}}, nil)
+	files, err := OpenAll([]Request{{Flag: "--json", Path: filepath.Join(dir, "a.json")}, {Flag: "--junit", Path: filepath.Join(dir, "b.xml")}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,5 +297,84 @@ func TestCommittedAndAbortedFilesLeaveTheRegistry(t *testing.T) {
 	defer temps.Unlock()
 	if len(temps.names) != 0 {
 		t.Errorf("still registered: %v", temps.names)
+	}
+}
+
+// An Append report goes at the end of what the file holds, as GitHub's step
+// summary wants (`>> $GITHUB_STEP_SUMMARY`), and only at Commit.
+func TestAppendKeepsWhatTheFileHolds(t *testing.T) {
+	dir := t.TempDir()
+	summary, aborted, fresh := filepath.Join(dir, "summary.md"), filepath.Join(dir, "aborted.md"), filepath.Join(dir, "fresh.md")
+	write(t, summary, "## from an earlier command\n")
+	write(t, aborted, "kept\n")
+	files, err := OpenAll([]Request{
+		{Flag: "--md", Path: summary, Append: true},
+		{Flag: "--junit", Path: aborted, Append: true},
+		{Flag: "--json", Path: fresh, Append: true},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another writer adds to the summary while the run goes on.
+	f, err := os.OpenFile(summary, os.O_WRONLY|os.O_APPEND, 0)
+	must(t, err)
+	_, err = f.WriteString("meanwhile\n")
+	must(t, err)
+	must(t, f.Close())
+	if got := content(t, summary); got != "## from an earlier command\nmeanwhile\n" {
+		t.Errorf("before Commit the file holds %q", got)
+	}
+
+	must(t, files[0].Commit([]byte("### evalrun\n")))
+	files[1].Abort()
+	must(t, files[2].Commit([]byte("{}")))
+	if got := content(t, summary); got != "## from an earlier command\nmeanwhile\n### evalrun\n" {
+		t.Errorf("after Commit the summary holds %q", got)
+	}
+	if got := content(t, aborted); got != "kept\n" {
+		t.Errorf("an aborted append changed the file: %q", got)
+	}
+	if got := content(t, fresh); got != "{}" {
+		t.Errorf("an append to a file not there yet: %q", got)
+	}
+	if got := entries(t, dir); len(got) != 3 {
+		t.Errorf("temporary files left behind: %v", got)
+	}
+	must(t, files[0].Commit([]byte("again")))
+	if strings.Contains(content(t, summary), "again") {
+		t.Error("a second Commit must not write")
+	}
+}
+
+// Appending is no way around the refusals: an input stays an input.
+func TestAppendRefusesAsReplacingDoes(t *testing.T) {
+	dir := t.TempDir()
+	chdir(t, dir)
+	write(t, "input.json", "{}")
+	write(t, "suite.yaml", "conversations: []\n")
+	for _, tc := range []struct {
+		name string
+		reqs []Request
+		want string
+	}{
+		{"an input", []Request{{Flag: "--md", Path: "input.json", Append: true}}, "which this command reads"},
+		{"a suite", []Request{{Flag: "--md", Path: "suite.yaml", Append: true}}, "suite file"},
+		{"two reports at one file", []Request{{Flag: "--json", Path: "r.md"}, {Flag: "--md", Path: "./r.md", Append: true}}, "are the same file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, err := OpenAll(tc.reqs, []string{"input.json"})
+			if err == nil {
+				for _, f := range files {
+					f.Abort()
+				}
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q should say %q", err, tc.want)
+			}
+		})
+	}
+	if content(t, "input.json") != "{}" {
+		t.Error("an input was changed")
 	}
 }

@@ -16,7 +16,7 @@ func TestNewReportFollowsTheUmaskAndAReplacedOneKeepsItsMode(t *testing.T) {
 	fresh, kept := filepath.Join(dir, "fresh.json"), filepath.Join(dir, "kept.json")
 	write(t, kept, "earlier")
 	must(t, os.Chmod(kept, 0o640))
-	files, err := OpenAll([]Request{{"--json", fresh}, {"--junit", kept}}, nil)
+	files, err := OpenAll([]Request{{Flag: "--json", Path: fresh}, {Flag: "--junit", Path: kept}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
