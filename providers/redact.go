@@ -39,7 +39,9 @@ const maxBackslashes = 16
 //   - URL encoding of any byte, %4a or %4A, also percent-encoded twice
 //     (%254A), and + for a space, which covers QueryEscape and PathEscape;
 //   - XML and HTML character references: &amp; &lt; &gt; &quot; &apos;,
-//     &#65; and &#x41;, as the JUnit report writes them.
+//     &#65; and &#x41;, as the JUnit report writes them;
+//   - Markdown's backslash before ASCII punctuation (\& \< \_), as the
+//     Markdown report writes them.
 //
 // Where a message was shortened to fit, the secret is hidden in part: its
 // start just before a cut mark ("…", "..."), and its end just after one ("…",
@@ -446,6 +448,9 @@ var shortEscapes = map[rune]byte{'"': '"', '/': '/', '\'': '\'', '\n': 'n', '\t'
 // namedEntities are the character references XML and HTML writers use.
 var namedEntities = map[string]rune{"amp": '&', "lt": '<', "gt": '>', "quot": '"', "apos": '\''}
 
+// markdownPunct is the ASCII punctuation CommonMark lets a backslash escape.
+const markdownPunct = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
 // escapeForms matches backslash escapes of r at text[i], which is '\\'.
 func escapeForms(text []byte, i int, r rune) []step {
 	var out []step
@@ -465,6 +470,10 @@ func escapeForms(text []byte, i int, r rune) []step {
 	j := i + run
 	if j >= len(text) {
 		return append(out, step{-1, true})
+	}
+	if _, short := shortEscapes[r]; !short && run == 1 && r < 0x80 && strings.ContainsRune(markdownPunct, r) && text[j] == byte(r) {
+		// Markdown's escape of punctuation, as the --md report writes it.
+		out = append(out, step{j + 1, false})
 	}
 	if c, ok := shortEscapes[r]; ok {
 		switch {

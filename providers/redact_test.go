@@ -367,3 +367,20 @@ func TestRedactorHead(t *testing.T) {
 		}
 	}
 }
+
+// The Markdown report escapes punctuation with a backslash; a secret written
+// that way is hidden like any other form, and ordinary escaped text is not.
+func TestRedactorHidesMarkdownEscapes(t *testing.T) {
+	r := NewRedactor(`sk_W&<y>"Q/7+_x`)
+	for _, in := range []string{
+		`key sk\_W\&\<y\>"Q/7\+\_x here`,
+		`key sk_W\&<y\>\"Q\/7+_x here`,
+	} {
+		if got := r.String(in); got != "key "+Redacted+" here" {
+			t.Errorf("%s -> %s", in, got)
+		}
+	}
+	if got := r.String(`a \& b \_c\_`); got != `a \& b \_c\_` {
+		t.Errorf("ordinary escaped text changed: %s", got)
+	}
+}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/results"
 )
 
 // judgeToken is the judge's token in the tests below, with characters every
@@ -73,8 +75,9 @@ conversations:
     final: {judge: "fail at the end"}
 `)
 	junit, js := filepath.Join(dir, "j.xml"), filepath.Join(dir, "r.json")
+	md, html := filepath.Join(dir, "r.md"), filepath.Join(dir, "r.html")
 	streams, out, errOut := term.Test()
-	code := Main(context.Background(), []string{"run", "-c", "1", "--junit", junit, "--json", js, p}, streams)
+	code := Main(context.Background(), []string{"run", "-c", "1", "--junit", junit, "--json", js, "--md", md, "--html", html, p}, streams)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -84,7 +87,8 @@ conversations:
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	outputs := map[string]string{"stdout": out.String(), "stderr": errOut.String(), "junit": read(t, junit), "json": read(t, js)}
+	outputs := map[string]string{"stdout": out.String(), "stderr": errOut.String(), "junit": read(t, junit), "json": read(t, js),
+		"markdown": read(t, md), "html": read(t, html)}
 	for form, text := range leakForms(judgeToken) {
 		for name, o := range outputs {
 			if strings.Contains(o, text) {
@@ -159,5 +163,38 @@ conversations:
 	code, _, errOut = inProcess(t, "run", p)
 	if want := p + ":2:64: environment variable EVALRUN_TEST_UNSET_JUDGE is not set; set it"; code != exitUsage || !strings.Contains(errOut, want) {
 		t.Errorf("run: exit %d, stderr:\n%s\nwant exit 2 and %q", code, errOut, want)
+	}
+}
+
+// Under load, a judge that fails errors the conversation but is not a
+// request error of the bot: error_rate counts what the bot was sent, and
+// the bot answered every turn.
+func TestLoadJudgeOutageIsNotTheBotsError(t *testing.T) {
+	p := writeSuite(t, `name: judged
+provider: {type: opencx, base_url: sim}
+judge: {base_url: sim, model: sim-judge, retries: 0}
+conversations:
+  - name: greets
+    turns: [{user: Hello!, expect: {judge: "greets [sim fault=500]"}}]
+`)
+	js := filepath.Join(t.TempDir(), "load.json")
+	code, _, stderr := inProcess(t, "load", "--judge", "--no-progress", "--vus", "1", "--duration", "1s", "--json", js, p)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1 (the conversations errored)\n%s", code, stderr)
+	}
+	raw, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec results.Run
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		t.Fatal(err)
+	}
+	s := rec.Summary
+	if s.Errored == 0 || s.ErrorRate == nil || *s.ErrorRate != 0 || s.TurnErrors != 0 {
+		t.Errorf("errored %d, error_rate %v, turn_errors %d: want errored conversations and no request errors", s.Errored, s.ErrorRate, s.TurnErrors)
+	}
+	if rec.Load.Overall.Count == 0 || rec.Load.Overall.Errors != 0 {
+		t.Errorf("turn latency count %d, errors %d: the bot's replies must be measured", rec.Load.Overall.Count, rec.Load.Overall.Errors)
 	}
 }
