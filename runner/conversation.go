@@ -137,10 +137,12 @@ func (j *job) run(ctx context.Context) *Outcome {
 			}
 			if err != nil {
 				// The service a check asked could not give a verdict:
-				// that says nothing about the bot.
-				to.Errored = true
+				// that says nothing about the bot, whose reply came and
+				// is measured like any other.
+				to.CheckErrored = true
 				tr.Error = chk.Name() + ": " + err.Error()
 				if to.Stopped = o.fail(ctx, err, "turn "+strconv.Itoa(i+1)+": check "+chk.Name()); to.Stopped {
+					to.Errored, to.CheckErrored = true, false
 					tr.Error = "stopped: " + context.Cause(ctx).Error()
 				}
 				return o

@@ -104,6 +104,10 @@ type TurnOutcome struct {
 	// of the service nor a service error, so summaries count it as neither.
 	Stopped bool
 	Failed  bool // a check or capture of this turn did not hold
+	// CheckErrored says the bot answered but a service a check asked (the
+	// judge) could not give a verdict: the conversation is errored, and
+	// Latency still measures the bot, which did not fail.
+	CheckErrored bool
 	// Record is the turn as a transcript shows it: what was sent, what came
 	// back and every assertion on it.
 	Record results.Turn
