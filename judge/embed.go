@@ -197,5 +197,11 @@ func Cosine(a, b []float64) (float64, error) {
 	if na == 0 || nb == 0 {
 		return 0, errors.New("an embedding is the zero vector, which has no direction to compare")
 	}
-	return max(-1, min(1, dot/(math.Sqrt(na)*math.Sqrt(nb)))), nil
+	cos := dot / (math.Sqrt(na) * math.Sqrt(nb))
+	if math.IsNaN(cos) || math.IsInf(cos, 0) {
+		// Values so large that their squares overflow: no score can be
+		// read from them, which is the embedding service's fault.
+		return 0, errors.New("an embedding holds values too large to compare")
+	}
+	return max(-1, min(1, cos)), nil
 }

@@ -207,6 +207,7 @@ func TestCosine(t *testing.T) {
 		{"zero", []float64{0, 0}, []float64{1, 0}, 0, "zero vector"},
 		{"lengths", []float64{1}, []float64{1, 0}, 0, "1 and 2 dimensions"},
 		{"empty", nil, nil, 0, "0 and 0 dimensions"},
+		{"overflow", []float64{1e308, 1e308}, []float64{1e308, 0}, 0, "too large to compare"},
 	} {
 		got, err := judge.Cosine(tc.a, tc.b)
 		if tc.err != "" {

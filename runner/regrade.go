@@ -174,6 +174,7 @@ func Regrade(ctx context.Context, rec *results.Run, ss []*suites.Suite, opts Reg
 	}
 
 	summarise(run, ss, convs)
+	run.Summary.Judge = env.judgeSummary() // what asking the judges again cost
 	for i := range run.Suites {
 		run.Suites[i].DurationMS = 0
 		for _, rs := range rec.Suites {
