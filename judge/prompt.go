@@ -1,6 +1,9 @@
 package judge
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // The instructions a judge gets as its system message. They ask for the
 // contract's object only; ParseAnswer still accepts it in a code fence,
@@ -54,7 +57,7 @@ func Prompt(req Request) (system, user string) {
 		if text == "" && m.Role == RoleBot {
 			text = silent
 		}
-		b.WriteString(strings.ReplaceAll(text, "\n", "\n  "))
+		b.WriteString(strings.ReplaceAll(neutral(text), "\n", "\n  "))
 		b.WriteByte('\n')
 	}
 	b.WriteString("</conversation>\n")
@@ -65,8 +68,21 @@ func Prompt(req Request) (system, user string) {
 	if reply == "" {
 		reply = silent
 	}
-	b.WriteString("\n<reply>\n" + reply + "\n</reply>\n")
+	b.WriteString("\n<reply>\n" + neutral(reply) + "\n</reply>\n")
 	return turnInstructions, b.String()
+}
+
+// sectionTag matches the prompt's own section tags, in any case and spacing.
+var sectionTag = regexp.MustCompile(`(?i)<\s*/?\s*(rubric|conversation|reply)\s*>`)
+
+// neutral keeps a message from closing the section it sits in: the bot
+// under test writes the reply, and a reply that said "</reply>" and went on
+// could otherwise hand the judge instructions of its own. The tags' angle
+// brackets become ‹ and ›, which still read as what they were.
+func neutral(text string) string {
+	return sectionTag.ReplaceAllStringFunc(text, func(tag string) string {
+		return "‹" + tag[1:len(tag)-1] + "›"
+	})
 }
 
 const silent = "(the bot said nothing)"
