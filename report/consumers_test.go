@@ -8,7 +8,8 @@ import (
 	"github.com/evalrun/evalrun/internal/testtool"
 )
 
-// missing skips t, or fails it when CI requires the tools (see testtool).
+// missing Skips t (t.Skipf), or fails it when CI requires the tools (see
+// testtool): a fresh clone has no ../shared beside it.
 func missing(t *testing.T, format string, args ...any) {
 	t.Helper()
 	testtool.Missing(t, format, args...)

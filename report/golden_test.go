@@ -16,6 +16,8 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // schemaPath is the JUnit schema every report must validate against; it
 // lives beside the checkout, not in it (see junitSchema).
+// A test that needs it and finds it absent calls testtool.Missing, which
+// Skips (t.Skipf) saying why, or fails when CI requires the tools.
 const schemaPath = "../../shared/schemas/junit.xsd"
 
 func TestMain(m *testing.M) {

@@ -208,3 +208,18 @@ func printHelp(w io.Writer, fs *flag.FlagSet, synopsis string) {
 		fmt.Fprintf(w, "  %s\n      %s\n", name, strings.ReplaceAll(help, "\n", "\n      "))
 	})
 }
+
+// withFlags parses args into fs and hands the positional arguments to run:
+// every command that takes paths starts this way. -h prints the command's
+// help (synopsis and flags) and ends it.
+func withFlags(fs *flag.FlagSet, args []string, io *term.Streams, synopsis string, run func(paths []string) (int, error)) (int, error) {
+	paths, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(io.Out, fs, synopsis)
+		return exitOK, err
+	}
+	if err != nil {
+		return exitUsage, err
+	}
+	return run(paths)
+}

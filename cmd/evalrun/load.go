@@ -68,17 +68,11 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 func loadCmd(ctx context.Context, args []string, io *term.Streams) (code int, err error) {
 	o := loadFlags{set: map[string]bool{}}
 	fs := loadFlagSet(&o)
-	paths, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printHelp(io.Out, fs, "load [flags] PATH...")
-		return exitOK, err
-	}
-	if err != nil {
-		return exitUsage, err
-	}
-	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
-	o.paths = paths
-	return o.run(ctx, io)
+	return withFlags(fs, args, io, "load [flags] PATH...", func(paths []string) (int, error) {
+		fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+		o.paths = paths
+		return o.run(ctx, io)
+	})
 }
 
 // run is the command with its flags parsed; tests call it with options

@@ -38,16 +38,10 @@ func regradeFlags(o *regradeOptions) *flag.FlagSet {
 func regradeCmd(ctx context.Context, args []string, io *term.Streams) (code int, err error) {
 	var o regradeOptions
 	fs := regradeFlags(&o)
-	paths, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printHelp(io.Out, fs, "regrade [flags] RECORD.json PATH...")
-		return exitOK, err
-	}
-	if err != nil {
-		return exitUsage, err
-	}
-	o.paths = paths
-	return o.run(ctx, io)
+	return withFlags(fs, args, io, "regrade [flags] RECORD.json PATH...", func(paths []string) (int, error) {
+		o.paths = paths
+		return o.run(ctx, io)
+	})
 }
 
 // run is the command with its flags parsed; tests call it with options

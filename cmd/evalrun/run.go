@@ -57,16 +57,10 @@ func runFlags(o *runOptions) *flag.FlagSet {
 func runCmd(ctx context.Context, args []string, io *term.Streams) (code int, err error) {
 	var o runOptions
 	fs := runFlags(&o)
-	paths, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printHelp(io.Out, fs, "run [flags] PATH...")
-		return exitOK, err
-	}
-	if err != nil {
-		return exitUsage, err
-	}
-	o.paths = paths
-	return o.run(ctx, io)
+	return withFlags(fs, args, io, "run [flags] PATH...", func(paths []string) (int, error) {
+		o.paths = paths
+		return o.run(ctx, io)
+	})
 }
 
 // run is the command with its flags parsed; tests call it with options

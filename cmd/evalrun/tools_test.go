@@ -10,6 +10,8 @@ import (
 
 // junitSchemaPath is ../shared/schemas/junit.xsd seen from this package: the
 // schema lives beside the checkout, not in it, so a fresh clone lacks it.
+// A test that needs it and finds it absent calls testtool.Missing, which
+// Skips (t.Skipf) saying why, or fails when CI requires the tools.
 const junitSchemaPath = "../../../shared/schemas/junit.xsd"
 
 // checkJUnitSchema validates the JUnit file at path with xmllint, in a
