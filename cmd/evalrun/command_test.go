@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +51,25 @@ func TestCommandsRunFromTheirOptions(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "all turns") {
 		t.Errorf("no load table:\n%s", out)
+	}
+
+	// validate, then a run that writes its record, which report and
+	// merge read.
+	if code, err := (&validateOptions{paths: []string{p}}).run(context.Background(), s); err != nil || code != exitOK {
+		t.Fatalf("validate: exit %d, %v", code, err)
+	}
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "run.json")
+	ro := &runOptions{concurrency: 1, noProgress: true, reports: reportFlags{json: rec}, paths: []string{p}}
+	if code, err := ro.run(context.Background(), s); err != nil || code != exitFailed {
+		t.Fatalf("run: exit %d, %v", code, err)
+	}
+	s, out, _ = term.Test()
+	if code, err := (&reportOptions{paths: []string{rec}}).run(s); err != nil || code != exitFailed || !strings.Contains(out.String(), "TOTAL") {
+		t.Errorf("report: exit %d, %v\n%s", code, err, out)
+	}
+	mo := &mergeOptions{reports: reportFlags{json: filepath.Join(dir, "merged.json")}, paths: []string{rec}}
+	if code, err := mo.run(context.Background(), s); err != nil || code != exitFailed {
+		t.Errorf("merge: exit %d, %v", code, err)
 	}
 }

@@ -27,28 +27,43 @@ func readRecord(path string) (*results.Run, error) {
 	return report.ReadRecord(f, path)
 }
 
-func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+// mergeOptions are the flags of `evalrun merge` and the records it merges.
+type mergeOptions struct {
+	reports reportFlags
+	exprs   repeated
+	partial bool
+	base    string
+	failOn  string
+	paths   []string
+}
+
+func mergeFlags(o *mergeOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
-	var reports reportFlags
-	reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
-	var exprs repeated
-	fs.Var(&exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
-	partial := fs.Bool("allow-partial", false, "merge the records of run --shard even when some shards of the set are missing")
-	base := fs.String("baseline", "", "compare the merged run record with the earlier record in `FILE`")
-	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
-	paths, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printHelp(io.Out, fs, "merge --json OUT [flags] FILE.json...")
-		return exitOK, err
-	}
-	if err != nil {
-		return exitUsage, err
-	}
-	if reports.json == "" || len(paths) == 0 {
+	o.reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
+	fs.Var(&o.exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
+	fs.BoolVar(&o.partial, "allow-partial", false, "merge the records of run --shard even when some shards of the set are missing")
+	fs.StringVar(&o.base, "baseline", "", "compare the merged run record with the earlier record in `FILE`")
+	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
+	return fs
+}
+
+func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+	var o mergeOptions
+	return withFlags(mergeFlags(&o), args, io, "merge --json OUT [flags] FILE.json...", func(paths []string) (int, error) {
+		o.paths = paths
+		return o.run(ctx, io)
+	})
+}
+
+// run is the command with its flags parsed; tests call it with options
+// and streams of their own.
+func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
+	paths := o.paths
+	if o.reports.json == "" || len(paths) == 0 {
 		return exitUsage, usagef("merge: want --json OUT and at least one record to merge")
 	}
 	var gates []threshold.Threshold
-	for _, expr := range exprs {
+	for _, expr := range o.exprs {
 		th, err := threshold.Parse(expr)
 		if err != nil {
 			return exitUsage, usagef("merge: --threshold %v", err)
@@ -70,23 +85,23 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 		}
 	}
 	if runs[0].Load == nil {
-		if len(exprs) > 0 {
+		if len(o.exprs) > 0 {
 			return exitUsage, usagef("merge: --threshold gates load records; these are records of `evalrun run`")
 		}
-		gate, err := newGate("merge", *base, *failOn)
+		gate, err := newGate("merge", o.base, o.failOn)
 		if err != nil {
 			return exitUsage, err
 		}
-		return mergeRuns(ctx, io, runs, paths, reports, gate, *partial)
+		return mergeRuns(ctx, io, runs, paths, o.reports, gate, o.partial)
 	}
-	if *base != "" || *failOn != "" {
+	if o.base != "" || o.failOn != "" {
 		return exitUsage, usagef("merge: --baseline and --fail-on compare records of `evalrun run`; these are load records")
 	}
 	merged, err := load.Merge(runs...)
 	if err != nil {
 		return exitUsage, usagef("merge: %s", mergeError(err, "load: merge: "))
 	}
-	outputs, err := openOutputs(nil, paths, reports.wants()...)
+	outputs, err := openOutputs(nil, paths, o.reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
@@ -179,24 +194,38 @@ func readRecorded(run *results.Run) []recorded {
 	return out
 }
 
-func reportCmd(args []string, io *term.Streams) (int, error) {
+// reportOptions are the flags of `evalrun report` and the record it reads.
+type reportOptions struct {
+	reports reportFlags
+	base    string
+	failOn  string
+	paths   []string
+}
+
+func reportFlagSet(o *reportOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	var reports reportFlags
-	reports.register(fs, "write a JUnit XML report to `FILE`", "write the record again to `FILE`")
-	base := fs.String("baseline", "", "compare the record with the earlier record in `FILE`")
-	failOn := fs.String("fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
-	paths, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printHelp(io.Out, fs, "report [flags] FILE.json")
-		return exitOK, err
-	}
-	if err != nil {
-		return exitUsage, err
-	}
+	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the record again to `FILE`")
+	fs.StringVar(&o.base, "baseline", "", "compare the record with the earlier record in `FILE`")
+	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
+	return fs
+}
+
+func reportCmd(args []string, io *term.Streams) (int, error) {
+	var o reportOptions
+	return withFlags(reportFlagSet(&o), args, io, "report [flags] FILE.json", func(paths []string) (int, error) {
+		o.paths = paths
+		return o.run(io)
+	})
+}
+
+// run is the command with its flags parsed; tests call it with options
+// and streams of their own.
+func (o *reportOptions) run(io *term.Streams) (int, error) {
+	paths, reports := o.paths, o.reports
 	if len(paths) != 1 {
 		return exitUsage, usagef("report: name exactly one JSON record")
 	}
-	gate, err := newGate("report", *base, *failOn)
+	gate, err := newGate("report", o.base, o.failOn)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -209,7 +238,7 @@ func reportCmd(args []string, io *term.Streams) (int, error) {
 		return exitUsage, usagef("report: --baseline compares records of evalrun run; %s is a load record", paths[0])
 	}
 	if err := gate.compare(run); err != nil {
-		return exitUsage, usagef("report: --baseline %s: %v", *base, err)
+		return exitUsage, usagef("report: --baseline %s: %v", o.base, err)
 	}
 	outputs, err := openOutputs(nil, append(paths, gate.inputs()...), reports.wants()...)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 
@@ -10,16 +9,22 @@ import (
 	"github.com/evalrun/evalrun/suites"
 )
 
+// validateOptions are what `evalrun validate` checks: it has no flags.
+type validateOptions struct {
+	paths []string
+}
+
 func validateCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
-	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
-	paths, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		printHelp(io.Out, fs, "validate PATH...")
-		return exitOK, err
-	}
-	if err != nil {
-		return exitUsage, err
-	}
+	var o validateOptions
+	return withFlags(flag.NewFlagSet("validate", flag.ContinueOnError), args, io, "validate PATH...", func(paths []string) (int, error) {
+		o.paths = paths
+		return o.run(ctx, io)
+	})
+}
+
+// run loads and checks the suites, and sends nothing.
+func (o *validateOptions) run(ctx context.Context, io *term.Streams) (int, error) {
+	paths := o.paths
 	if len(paths) == 0 {
 		return exitUsage, usagef("validate: name at least one suite file or folder")
 	}
