@@ -101,6 +101,9 @@ func (l *loader) judgeSection(n *yaml.Node) *Judge {
 				l.unneeded = "the built-in simulator does not need it"
 			}
 		}
+		if l.opts.JudgeOff {
+			l.unneeded = "judged checks are off (evalrun load without --judge)"
+		}
 		if tok, vars, ok := l.strVars(v.val, "judge.token"); ok {
 			j.Token = NewSecret(tok, vars...)
 		}

@@ -38,6 +38,11 @@ type Options struct {
 	// values is then a warning, and the value is left out.
 	BaseURL string
 
+	// JudgeOff says judged checks will not run (evalrun load without
+	// --judge): the judge: section is still checked, but an unset variable
+	// in its token is only a warning, as nothing will be sent to the judge.
+	JudgeOff bool
+
 	// Warn receives every warning, sorted like errors, once loading is
 	// done; nil drops them. Warnings never make loading fail.
 	Warn func(*Error)

@@ -198,3 +198,23 @@ conversations:
 		t.Errorf("turn latency count %d, errors %d: the bot's replies must be measured", rec.Load.Overall.Count, rec.Load.Overall.Errors)
 	}
 }
+
+// Without --judge a load test sends nothing to the judge, so an unset judge
+// token does not stop it; with --judge it does, as in run.
+func TestLoadWithoutJudgeNeedsNoJudgeToken(t *testing.T) {
+	t.Setenv("EVALRUN_UNSET_JUDGE_TOKEN", "")
+	os.Unsetenv("EVALRUN_UNSET_JUDGE_TOKEN")
+	p := writeSuite(t, `name: judged
+provider: {type: opencx, base_url: sim}
+judge: {base_url: "https://judge.invalid/v1", model: m, token: "${EVALRUN_UNSET_JUDGE_TOKEN}"}
+conversations:
+  - name: greets
+    turns: [{user: Hello!, expect: {contains: demo, judge: "greets"}}]
+`)
+	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "300ms", p); code != exitOK {
+		t.Errorf("load without --judge: exit %d, want 0\n%s", code, stderr)
+	}
+	if code, _, stderr := inProcess(t, "load", "--judge", "--no-progress", "--vus", "1", "--duration", "300ms", p); code != exitUsage || !strings.Contains(stderr, "EVALRUN_UNSET_JUDGE_TOKEN") {
+		t.Errorf("load --judge: exit %d, want 2 naming the variable\n%s", code, stderr)
+	}
+}

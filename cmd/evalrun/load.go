@@ -96,7 +96,7 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 		gates = append(gates, th)
 	}
 
-	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL})
+	loaded, err := suites.LoadPathsContext(ctx, paths, suites.Options{BaseURL: o.baseURL, JudgeOff: !o.judge})
 	if err != nil {
 		return loadFailed(ctx, err, io.Err), nil
 	}
