@@ -484,7 +484,12 @@ func (r *replay) settle(o *Outcome) {
 			o.Turns[i].Stopped = true
 		}
 	}
+	// The verdict is the recorded run's, and so is its cause: say so, for a
+	// cause (a judge outage, say) this regrade may not have met.
 	o.Status, o.Reason = r.rec.Status, r.rec.Reason
+	if o.Reason != "" {
+		o.Reason = "in the recorded run: " + o.Reason
+	}
 	o.Final = nil
 }
 

@@ -316,7 +316,8 @@ func TestRegradeKeepsWhatTheRunDidNotJudge(t *testing.T) {
 		}
 	}
 	g := findConversation(t, got, c.Name)
-	if g.Status != results.Errored || g.Reason != c.Reason || len(g.Turns) != 2 || g.Turns[1].Error != "opencx: send: HTTP 500" {
+	// The cause is the recorded run's, and says so.
+	if g.Status != results.Errored || g.Reason != "in the recorded run: "+c.Reason || len(g.Turns) != 2 || g.Turns[1].Error != "opencx: send: HTTP 500" {
 		t.Errorf("%s: %s %q with %d turns, want errored as recorded\n%s", g.Name, g.Status, g.Reason, len(g.Turns), strings.Join(verdicts(got), "\n"))
 	}
 	if a := g.Turns[0].Assertions; len(a) == 0 || a[0].Passed || !strings.Contains(a[0].Message, "order numbers") {
