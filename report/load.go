@@ -174,38 +174,7 @@ func writeLatencyTable(b *bytes.Buffer, load *results.Load, opts TableOptions) e
 	header = append(header, "PER S")
 	seconds := measuredSeconds(load)
 	row := func(r loadRow) []string {
-		s := r.stats
-		cells := []string{r.label, strconv.FormatInt(s.Count, 10)}
-		switch {
-		case s.Count <= 0:
-			cells = append(cells, "-", "-", "-", "-", "-", "-")
-			if service {
-				cells = append(cells, "-", "-")
-			}
-		case s.Count == s.Errors:
-			// Every sample errored: there is no latency to show, and 0ms
-			// would read as a fast service.
-			cells = append(cells, formatErrorPercent(1), "-", "-", "-", "-", "-")
-			if service {
-				cells = append(cells, "-", "-")
-			}
-		default:
-			l := s.LatencyMS
-			cells = append(cells,
-				formatErrorPercent(float64(s.Errors)/float64(s.Count)),
-				formatMS(l.P50), formatMS(l.P90), formatMS(l.P95), formatMS(l.P99), formatMS(l.Max))
-			if service {
-				cells = append(cells, formatMS(s.ServiceMS.P95), formatMS(s.ServiceMS.P99))
-			}
-		}
-		perSecond := "-"
-		switch {
-		case r.all && load.Throughput > 0:
-			perSecond = formatPerSecond(load.Throughput)
-		case seconds > 0 && s.Count > 0:
-			perSecond = formatPerSecond(float64(s.Count) / seconds)
-		}
-		return append(cells, perSecond)
+		return append([]string{r.label}, loadCells(r, load, seconds, service)...)
 	}
 
 	var body [][]string
@@ -618,4 +587,40 @@ func showsService(rows []loadRow) bool {
 		}
 	}
 	return false
+}
+
+// loadCells are a load row's figures after its label, as the terminal and
+// Markdown tables show them: count, error share, latency percentiles (and
+// service ones when service), per second. A row whose every sample errored
+// shows no latency: 0ms would read as a fast service.
+func loadCells(r loadRow, load *results.Load, seconds float64, service bool) []string {
+	s := r.stats
+	cells := []string{strconv.FormatInt(s.Count, 10)}
+	blank := 6
+	if service {
+		blank += 2
+	}
+	switch {
+	case s.Count <= 0:
+		cells = append(cells, slices.Repeat([]string{"-"}, blank)...)
+	case s.Count == s.Errors:
+		cells = append(cells, formatErrorPercent(1))
+		cells = append(cells, slices.Repeat([]string{"-"}, blank-1)...)
+	default:
+		l := s.LatencyMS
+		cells = append(cells,
+			formatErrorPercent(float64(s.Errors)/float64(s.Count)),
+			formatMS(l.P50), formatMS(l.P90), formatMS(l.P95), formatMS(l.P99), formatMS(l.Max))
+		if service {
+			cells = append(cells, formatMS(s.ServiceMS.P95), formatMS(s.ServiceMS.P99))
+		}
+	}
+	perSecond := "-"
+	switch {
+	case r.all && load.Throughput > 0:
+		perSecond = formatPerSecond(load.Throughput)
+	case seconds > 0 && s.Count > 0:
+		perSecond = formatPerSecond(float64(s.Count) / seconds)
+	}
+	return append(cells, perSecond)
 }

@@ -922,39 +922,11 @@ func mdLoad(run *results.Run) *mdSection {
 	seconds := measuredSeconds(load)
 	var table strings.Builder
 	for i, r := range rows {
-		st := r.stats
 		label := mdText(r.label)
 		if i >= len(load.Turns) {
 			label = "**" + label + "**"
 		}
-		cells := []string{label, strconv.FormatInt(st.Count, 10)}
-		dash := 6
-		if service {
-			dash += 2
-		}
-		switch {
-		case st.Count <= 0:
-			cells = append(cells, mdRepeat("-", dash)...)
-		case st.Count == st.Errors:
-			// Every sample errored: 0ms would read as a fast service.
-			cells = append(cells, formatErrorPercent(1))
-			cells = append(cells, mdRepeat("-", dash-1)...)
-		default:
-			l := st.LatencyMS
-			cells = append(cells, formatErrorPercent(float64(st.Errors)/float64(st.Count)),
-				formatMS(l.P50), formatMS(l.P90), formatMS(l.P95), formatMS(l.P99), formatMS(l.Max))
-			if service {
-				cells = append(cells, formatMS(st.ServiceMS.P95), formatMS(st.ServiceMS.P99))
-			}
-		}
-		perSecond := "-"
-		switch {
-		case r.all && load.Throughput > 0:
-			perSecond = formatPerSecond(load.Throughput)
-		case seconds > 0 && st.Count > 0:
-			perSecond = formatPerSecond(float64(st.Count) / seconds)
-		}
-		table.WriteString(mdRow(append(cells, perSecond)...))
+		table.WriteString(mdRow(append([]string{label}, loadCells(r, load, seconds, service)...)...))
 	}
 	table.WriteString("\n")
 	if service {
@@ -962,15 +934,6 @@ func mdLoad(run *results.Run) *mdSection {
 			"waiting (coordinated omission); *svc* counts from when it was sent.\n\n")
 	}
 	return &mdSection{priority: 5, whole: "the load latency table", head: head.String(), items: []string{table.String()}}
-}
-
-// mdRepeat is n copies of s.
-func mdRepeat(s string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = s
-	}
-	return out
 }
 
 // mdThresholds is a table of a load run's thresholds and what was
