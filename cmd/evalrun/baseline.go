@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 
@@ -15,6 +16,13 @@ const (
 	failOnRegressions = "regressions" // with --baseline: regressions, errors and unexcused failures
 	failOnAny         = "any"         // any failed, errored or unfinished conversation
 )
+
+// gateFlags registers --baseline and --fail-on, which every command that
+// judges a run record takes alike.
+func gateFlags(fs *flag.FlagSet, baseline, failOn *string) {
+	fs.StringVar(baseline, "baseline", "", "compare with the earlier JSON record in `FILE`: only regressions and errors fail the build")
+	fs.StringVar(failOn, "fail-on", "", "with --baseline, what fails the build: \"regressions\" (the default) or \"any\" failure")
+}
 
 // gate is the --baseline and --fail-on of a command: the record to compare
 // with, and the rule that turns the comparison into an exit code.

@@ -42,8 +42,7 @@ func mergeFlags(o *mergeOptions) *flag.FlagSet {
 	o.reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
 	fs.Var(&o.exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
 	fs.BoolVar(&o.partial, "allow-partial", false, "merge the records of run --shard even when some shards of the set are missing")
-	fs.StringVar(&o.base, "baseline", "", "compare the merged run record with the earlier record in `FILE`")
-	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
+	gateFlags(fs, &o.base, &o.failOn)
 	return fs
 }
 
@@ -205,8 +204,7 @@ type reportOptions struct {
 func reportFlagSet(o *reportOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the record again to `FILE`")
-	fs.StringVar(&o.base, "baseline", "", "compare the record with the earlier record in `FILE`")
-	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails: \"regressions\" (the default) or \"any\" failure")
+	gateFlags(fs, &o.base, &o.failOn)
 	return fs
 }
 

@@ -28,8 +28,7 @@ func regradeFlags(o *regradeOptions) *flag.FlagSet {
 	fs.IntVar(&o.concurrency, "concurrency", runner.DefaultConcurrency, "conversations judged at once; matters for checks that ask a service, such as a judge")
 	o.reports.register(fs, "write a JUnit XML report to `FILE`", "write the regraded record (schema evalrun/v1) to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only a summary line: no table")
-	fs.StringVar(&o.baseline, "baseline", "", "compare with the JSON record in `FILE`: only regressions and errors fail the build")
-	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails the build: \"regressions\" (the default) or \"any\" failure")
+	gateFlags(fs, &o.baseline, &o.failOn)
 	return fs
 }
 

@@ -48,8 +48,7 @@ func runFlags(o *runOptions) *flag.FlagSet {
 	fs.StringVar(&o.tags, "tags", "", "run only conversations with at least one of these comma-separated `tags`")
 	fs.StringVar(&o.filter, "filter", "", "run only conversations whose \"suite/name\" matches this `REGEX`")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "stop at the first conversation that fails or errors")
-	fs.StringVar(&o.baseline, "baseline", "", "compare with the JSON record in `FILE`: only regressions and errors fail the build")
-	fs.StringVar(&o.failOn, "fail-on", "", "with --baseline, what fails the build: \"regressions\" (the default) or \"any\" failure")
+	gateFlags(fs, &o.baseline, &o.failOn)
 	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the conversations (K from 0), split by a hash of suite/name, for evalrun merge")
 	return fs
 }
