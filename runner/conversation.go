@@ -56,7 +56,11 @@ func (j *job) run(ctx context.Context) *Outcome {
 	svc, meter := j.servicesFor()
 	defer func() { o.Judge = meter.use() }()
 	// What the judge reads: every message sent and every reply, in order.
+	// Kept only when a judge can be asked: a suite without a judge: section
+	// has no judged checks, and load without --judge skips them, so the
+	// per-turn cost stays off the load path.
 	var history []judge.Message
+	keepHistory := j.judge != nil && !j.skipJudged
 
 	failed := false
 	for i, turn := range c.Turns {
@@ -114,10 +118,12 @@ func (j *job) run(ctx context.Context) *Outcome {
 		tr.Reply, tr.Silent = reply.Text, assert.Silent(reply)
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
-		history = append(history, sentMessage(sender, text))
 		obs := assert.NewObservation(reply, latency)
-		obs.Conversation = history[:len(history):len(history)]
-		history = append(history, botMessage(reply))
+		if keepHistory {
+			history = append(history, sentMessage(sender, text))
+			obs.Conversation = history[:len(history):len(history)]
+			history = append(history, botMessage(reply))
+		}
 		var checks []assert.Check
 		if turn.Expect != nil {
 			checks = checksOf(turn.Expect, vars)
