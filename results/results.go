@@ -55,6 +55,73 @@ type Run struct {
 	// are those of the recorded run it names, judged again by the suites'
 	// checks of now, without asking the bot.
 	RegradedFrom *Regrade `json:"regraded_from,omitempty"`
+	// Test says which load test the record belongs to, so that merge can
+	// tell a complete set of shards from a mix. Set by `evalrun load` (a
+	// shard or a whole run) and kept, with the parts' times, by merge.
+	Test *Test `json:"test,omitempty"`
+	// Incomplete is set on a record merged with --allow-partial from fewer
+	// parts than the test has: its figures are those of a part of the load.
+	Incomplete *Incomplete `json:"incomplete,omitempty"`
+}
+
+// Test is the identity of one load test and the times of one record of it.
+// Shards of one test share ID, Digest and Version; each has its own
+// Start and End. A load record's shard is Run.Shard (nil for a whole run).
+type Test struct {
+	// ID names the test: --test-id, or derived from the digest and the
+	// planned start, so that shards started alike agree on it.
+	ID string `json:"id"`
+	// Digest is "sha256:" and the hex digest of SuitesDigest and
+	// WorkloadDigest together: one value to compare.
+	Digest string `json:"digest"`
+	// SuitesDigest covers the content of the suite files and the data
+	// files they read, by suite name, whatever the paths; WorkloadDigest
+	// the whole test's workload (before --shard took a part), base URL and
+	// the options that change what is sent.
+	SuitesDigest   string `json:"suites_digest"`
+	WorkloadDigest string `json:"workload_digest"`
+	// Workload is the whole test's workload in words, e.g. "open 40/s for
+	// 5m0s"; for people, Digest is for comparing.
+	Workload string `json:"workload,omitempty"`
+	// Version and Commit are the evalrun that wrote the record, from its
+	// build information ("dev" and "" when it has none).
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+	// PlannedStart is --start-at, when given; Start is when the load really
+	// began and End when the run ended (after the grace period). LateMS is
+	// Start - PlannedStart when that is positive.
+	PlannedStart *time.Time `json:"planned_start,omitempty"`
+	Start        time.Time  `json:"start"`
+	End          time.Time  `json:"end"`
+	LateMS       float64    `json:"late_ms,omitempty"`
+	// RanMS is set on a record whose run was cut short (SIGTERM, a drained
+	// node): how long it really ran. The starts it never made are counted
+	// in Load.Dropped (open model).
+	RanMS float64 `json:"ran_ms,omitempty"`
+	// Parts lists, on a merged record, every record merged: run id, shard,
+	// start, end and lateness, in shard order.
+	Parts []Part `json:"parts,omitempty"`
+	// StartSkewMS is, on a merged record, the latest part's Start minus the
+	// earliest's.
+	StartSkewMS float64 `json:"start_skew_ms,omitempty"`
+}
+
+// Part is one record a merged load record was made from.
+type Part struct {
+	RunID  string    `json:"run_id"`
+	File   string    `json:"file,omitempty"`
+	Shard  *Shard    `json:"shard,omitempty"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	LateMS float64   `json:"late_ms,omitempty"`
+	// Interrupted is the part's Run.Interrupted.
+	Interrupted string `json:"interrupted,omitempty"`
+}
+
+// Incomplete says which parts of a test a merged record lacks.
+type Incomplete struct {
+	Shards  int   `json:"shards"`  // N, the parts the test has
+	Missing []int `json:"missing"` // the shard indices not merged, K from 0
 }
 
 // Regrade names the record a regraded run was judged from.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/evalrun/evalrun/internal/version"
 	"io"
 	"regexp"
-	"runtime/debug"
 	"strings"
 
 	"github.com/evalrun/evalrun/internal/suggest"
@@ -21,9 +21,6 @@ const (
 	exitUsage   = 2 // bad usage or an invalid suite: nothing was sent
 	exitTrouble = 1 // the run could not complete for another reason
 )
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = ""
 
 const usage = `evalrun tests customer-support chatbots with scripted conversations.
 
@@ -111,15 +108,7 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 	return code
 }
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+func versionString() string { return version.Get().String() }
 
 // parseArgs parses fs from args, allowing flags after positional arguments
 // (`evalrun run suites/ --junit out.xml`), and returns the positional ones.
