@@ -170,33 +170,17 @@ type plan struct {
 }
 
 func (o Options) plan() (plan, error) {
-	p := plan{Options: o, open: o.Rate > 0 || len(o.Stages) > 0}
+	// Validate is the whole rule, the command's too; past it, o is one
+	// model with a window that lasts.
 	if err := o.Validate(); err != nil {
-		return p, fmt.Errorf("load: %w", err)
+		return plan{Options: o}, fmt.Errorf("load: %w", err)
 	}
-	switch {
-	case p.open && o.VUs > 0:
-		return p, errors.New("load: rate or stages (open model) and vus (closed model) exclude each other")
-	case !p.open && o.VUs == 0:
-		return p, errors.New("load: no workload: set a rate, stages or vus")
-	}
+	p := plan{Options: o, open: o.open()}
 	if p.open {
 		p.pacer = Ramp{Start: o.Rate, Stages: o.Stages, Duration: o.Duration}
 		p.window = p.pacer.End()
-		switch {
-		case p.window <= 0:
-			return p, errors.New("load: no duration: set a duration, or stages that last")
-		case o.ThinkTime > 0:
-			return p, errors.New("load: think time applies to the closed model (vus) only")
-		}
 	} else {
 		p.window = o.Duration
-		switch {
-		case p.window <= 0:
-			return p, errors.New("load: no duration: the closed model (vus) needs one")
-		case o.MaxInFlight > 0:
-			return p, errors.New("load: max in flight applies to the open model (rate) only; vus is the closed model's limit")
-		}
 	}
 	switch {
 	case p.Grace == 0:
