@@ -9,7 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/evalrun/evalrun/load"
 	"github.com/evalrun/evalrun/results"
+	"github.com/evalrun/evalrun/suites"
 )
 
 // readFullRun reads a record whole, as results holds it.
@@ -53,7 +55,7 @@ func TestLoadRecordsNameTheirTest(t *testing.T) {
 		return p
 	}
 	a, b := suiteAt("a"), suiteAt("mnt/b")
-	load := func(name, suite, token string, extra ...string) *results.Run {
+	loadRun := func(name, suite, token string, extra ...string) *results.Run {
 		t.Helper()
 		t.Setenv("EVALRUN_IDENTITY_TOKEN", token)
 		js := filepath.Join(dir, name+".json")
@@ -64,9 +66,9 @@ func TestLoadRecordsNameTheirTest(t *testing.T) {
 		}
 		return readFullRun(t, js)
 	}
-	s0 := load("s0", a, "tok-1", "--shard", "0/2")
-	s1 := load("s1", b, "tok-2", "--shard", "1/2")
-	whole := load("whole", a, "tok-1")
+	s0 := loadRun("s0", a, "tok-1", "--shard", "0/2")
+	s1 := loadRun("s1", b, "tok-2", "--shard", "1/2")
+	whole := loadRun("whole", a, "tok-1")
 	for _, r := range []*results.Run{s0, s1, whole} {
 		tt := r.Test
 		if tt == nil {
@@ -106,7 +108,7 @@ func TestLoadRecordsNameTheirTest(t *testing.T) {
 			p = filepath.Join(dir, "other.yaml")
 			writeFile(t, p, c.suite)
 		}
-		r := load("other-"+strings.ReplaceAll(c.name, " ", "-"), p, "tok-1", c.args...)
+		r := loadRun("other-"+strings.ReplaceAll(c.name, " ", "-"), p, "tok-1", c.args...)
 		if r.Test.Digest == whole.Test.Digest || r.Test.ID == whole.Test.ID {
 			t.Errorf("%s: same test %s as the whole run", c.name, r.Test.ID)
 		}
@@ -116,7 +118,7 @@ func TestLoadRecordsNameTheirTest(t *testing.T) {
 	}
 
 	// An id given names the test as given.
-	if r := load("named", a, "tok-1", "--test-id", "nightly-42"); r.Test.ID != "nightly-42" || r.Test.Digest != whole.Test.Digest {
+	if r := loadRun("named", a, "tok-1", "--test-id", "nightly-42"); r.Test.ID != "nightly-42" || r.Test.Digest != whole.Test.Digest {
 		t.Errorf("--test-id nightly-42: test %+v", r.Test)
 	}
 }
@@ -208,5 +210,35 @@ func TestShardsDoNotJudgeTheirSlice(t *testing.T) {
 	code, out, errOut := inProcess(t, "merge", "--json", filepath.Join(dir, "merged.json"), gots[0].js, gots[1].js)
 	if code != exitFailed || !strings.Contains(out, "FAIL") || strings.Contains(errOut, "judged by merge") {
 		t.Errorf("merge: exit %d; want 1 on the crossed threshold\n%s%s", code, out, errOut)
+	}
+}
+
+// options returns the whole test's workload, the same for every shard and
+// for no shard, beside this process's part; a shard's part divides the
+// stages' targets without touching the whole's.
+func TestOptionsKeepTheWholeWorkload(t *testing.T) {
+	ss := []*suites.Suite{{Name: "s", Conversations: []*suites.Conversation{{Name: "c"}}}}
+	flags := func(shard string) *loadFlags {
+		return &loadFlags{set: map[string]bool{"rate": true, "stage": true, "max-in-flight": true}, rate: 8, stages: repeated{"10s:40", "20s:40"}, maxInFlight: 10, grace: load.DefaultGrace, shard: shard}
+	}
+	want, _, err := flags("").options(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Rate != 8 || len(want.Stages) != 2 || want.Stages[0].Target != 40 || want.MaxInFlight != 10 {
+		t.Fatalf("whole %+v", want)
+	}
+	id := load.Identify(ss, want, load.Setup{})
+	for _, sh := range []string{"0/4", "3/4"} {
+		whole, part, err := flags(sh).options(ss)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(whole, want) || load.Identify(ss, whole, load.Setup{}) != id {
+			t.Errorf("--shard %s: whole %+v, want %+v", sh, whole, want)
+		}
+		if part.Rate != 2 || part.Stages[0].Target != 10 || part.Stages[1].Target != 10 || whole.Stages[0].Target != 40 {
+			t.Errorf("--shard %s: part %+v of whole %+v", sh, part, whole)
+		}
 	}
 }
