@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -36,6 +37,8 @@ type loadFlags struct {
 	grace       time.Duration
 	thresholds  repeated
 	shard       string
+	testID      string
+	startAt     string
 	baseURL     string
 	paths       []string // the suite files and folders
 	reports     reportFlags
@@ -43,6 +46,17 @@ type loadFlags struct {
 	quiet       bool
 	judge       bool
 	set         map[string]bool
+	// clock is the time --start-at is read and waited on; nil is the real
+	// one. Tests set it.
+	clock load.Clock
+}
+
+// now is the time on o.clock.
+func (o *loadFlags) now() time.Time {
+	if o.clock != nil {
+		return o.clock.Now()
+	}
+	return time.Now()
 }
 
 func loadFlagSet(o *loadFlags) *flag.FlagSet {
@@ -56,6 +70,8 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	fs.DurationVar(&o.grace, "grace", load.DefaultGrace, "after --duration, let conversations in flight finish for this long")
 	fs.Var(&o.thresholds, "threshold", "fail the run (exit 1) unless `EXPR` holds, e.g. turn_latency.p95<2s (repeatable)")
 	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): 1/N of the rate or users, for merging later")
+	fs.StringVar(&o.testID, "test-id", "", "name the test `ID` in the record, for merge to check every shard belongs to it: 1 to 63 of a-z, 0-9 and '-' (default: derived from the suites, workload and --start-at, so that shards started alike agree)")
+	fs.StringVar(&o.startAt, "start-at", "", "wait until `TIME` to start, so that shards on many machines start together: an RFC 3339 time such as 2026-12-01T10:30:00Z, or +D from now such as +30s")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\")")
 	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or status lines")
@@ -86,6 +102,17 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 			return exitUsage, usagef("load: --base-url: %v", err)
 		}
 	}
+	if o.testID != "" {
+		if err := load.CheckTestID(o.testID); err != nil {
+			return exitUsage, usagef("load: --test-id %q: %v", o.testID, err)
+		}
+	}
+	var startAt time.Time
+	if o.startAt != "" {
+		if startAt, err = load.ParseStartAt(o.startAt, o.now()); err != nil {
+			return exitUsage, usagef("load: --start-at %v", err)
+		}
+	}
 	var gates []threshold.Threshold
 	for _, expr := range o.thresholds {
 		th, err := threshold.Parse(expr)
@@ -102,7 +129,7 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 	redact := secretsOf(loaded, io.Err)
 	io, finish := hideSecrets(io, redact)
 	defer func() { err = finish(err) }()
-	_, opts, err := o.options(loaded)
+	whole, opts, err := o.options(loaded)
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
 	}
@@ -110,6 +137,23 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 		for _, t := range s.Thresholds {
 			gates = append(gates, threshold.MustParse(t.Expr)) // checked when the suite loaded
 		}
+	}
+	// The identity is of the whole test, before --shard took this
+	// machine's part, so that every shard names the same test.
+	whole.StartAt, opts.StartAt, opts.Clock = startAt, startAt, o.clock
+	var exprs []string
+	for _, g := range dedupe(gates) {
+		exprs = append(exprs, g.String())
+	}
+	id := load.Identify(loaded, whole, load.Setup{TestID: o.testID, BaseURL: o.baseURL, Judge: o.judge, Thresholds: exprs})
+	opts.Identity = &id
+	var shardOf *results.Shard
+	if o.shard != "" {
+		sh, err := runner.ParseShard(o.shard) // options has checked it
+		if err != nil {
+			return exitUsage, usagef("load: %v", err)
+		}
+		shardOf = &results.Shard{Index: sh.Index, Count: sh.Count}
 	}
 	outputs, err := openOutputs(redact, suiteFiles(loaded), o.reports.wants()...)
 	if err != nil {
@@ -135,17 +179,41 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 	if window == 0 {
 		window = load.Ramp{Start: opts.Rate, Stages: opts.Stages}.End()
 	}
-	progress := report.NewLoadProgress(io, window, o.noProgress || o.quiet)
+	// The display begins with the load: a bar drawn while waiting for
+	// --start-at would stand still, and lines written under it garble it.
+	var progress report.LoadProgress
+	opts.OnStart = func(at time.Time) {
+		if late := at.Sub(startAt); !startAt.IsZero() && late > load.LateStart {
+			fmt.Fprintf(io.Err, "evalrun: started %s after --start-at %s: this shard began late, its load is shifted against the others'\n", late.Round(100*time.Millisecond), startAt.Format(time.RFC3339Nano))
+		}
+		progress = report.NewLoadProgress(io, window, o.noProgress || o.quiet)
+	}
 	opts.OnTick = func(s load.Snapshot) {
 		progress.Update(report.LoadSnapshot{
 			Elapsed: s.Elapsed, Duration: s.Duration, TargetRate: s.TargetRate, AchievedRate: s.AchievedRate,
 			InFlight: s.InFlight, Started: s.Started, Dropped: s.Dropped, Errors: s.Errors, P95: s.P95,
 		})
 	}
+	if wait := startAt.Sub(o.now()); !startAt.IsZero() && wait > 0 && !o.quiet {
+		fmt.Fprintf(io.Err, "evalrun: waiting for --start-at %s (in %s)\n", startAt.Format(time.RFC3339Nano), wait.Round(100*time.Millisecond))
+	}
 	run, err := load.Run(ctx, player, loaded, opts)
-	progress.Wait()
+	if progress != nil {
+		progress.Wait()
+	}
 	if run != nil {
 		run.Summary.Judge = player.JudgeSummary()
+		run.Shard = shardOf
+	}
+	if errors.Is(err, load.ErrNotStarted) {
+		// Stopped before the planned start: nothing was sent, so no record
+		// is written; merge will find this shard missing, which it is.
+		outputs.discard()
+		fmt.Fprintln(io.Err, "evalrun: stopped while waiting for --start-at: nothing was sent and no record written")
+		if code, ok := signalCode(ctx); ok {
+			return code, nil
+		}
+		return exitTrouble, err
 	}
 	if err != nil {
 		// Run refuses only options it cannot play and suites with nothing
@@ -159,6 +227,15 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 // finishLoad applies the thresholds to a load record, prints its table,
 // writes the reports and returns the exit code; load and merge share it.
 //
+// A shard's record (run.Shard set; merge's never is) is evaluated and its
+// thresholds recorded and shown, but they do not decide its exit code,
+// nor do its conversations that did not pass: one shard holds a slice of
+// the load, whose percentiles and rates are not the test's, and a shard
+// that exits 1 fails its Kubernetes pod, which can take the other shards
+// down with the Job. merge judges the whole. A shard's exit code says only
+// whether it ran: 0, or 3 when its reports could not be written, or the
+// signal's when it was stopped.
+//
 // With outputs.quiet, only the summary line is printed.
 func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates []threshold.Threshold, outputs outputs) (int, error) {
 	var passed bool
@@ -166,6 +243,7 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	if run.Interrupted != "" {
 		fmt.Fprintf(io.Err, "evalrun: stopped early: %s\n", run.Interrupted)
 	}
+	shard := run.Shard
 	stdoutTaken := outputs.bindStdout(io.Out)
 	// The files first: a closed stdout (`| head`) must not cost the reports.
 	werr := outputs.write(run)
@@ -180,6 +258,9 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	switch {
 	case signalled && run.Interrupted != "":
 		return code, nil
+	case shard != nil:
+		fmt.Fprintf(io.Err, "evalrun: shard %d/%d: thresholds are judged by merge on the whole test, not by this shard's exit code\n", shard.Index, shard.Count)
+		return exitOK, nil
 	case run.Interrupted != "":
 		// A merged shard was stopped early: the test did not run as
 		// planned, so its thresholds cannot pass it.
