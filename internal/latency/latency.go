@@ -213,11 +213,16 @@ func Refresh(ts *results.TurnStats) (co, service *hdrhistogram.Histogram, err er
 		return nil, nil, fmt.Errorf("service %w", err)
 	}
 	for _, x := range []struct {
+		enc  string
 		h    *hdrhistogram.Histogram
 		what string
 		to   *results.Percentiles
-	}{{co, "histogram", &ts.LatencyMS}, {service, "service histogram", &ts.ServiceMS}} {
-		if n, want := x.h.TotalCount(), ts.Count-ts.Errors; n != want {
+	}{{ts.Histogram, co, "histogram", &ts.LatencyMS}, {ts.Service, service, "service histogram", &ts.ServiceMS}} {
+		n, want := x.h.TotalCount(), ts.Count-ts.Errors
+		switch {
+		case n != want && x.enc == "":
+			return nil, nil, fmt.Errorf("the %s is absent (\"\"), but count - errors is %d: only a metric that measured nothing has none", x.what, want)
+		case n != want:
 			return nil, nil, fmt.Errorf("the %s holds %d latencies, but count - errors is %d", x.what, n, want)
 		}
 		*x.to = Percentiles(x.h)
@@ -308,9 +313,21 @@ func RefreshLoad(l *results.Load) error {
 	case count != o.Count || errored != o.Errors:
 		return fmt.Errorf("load.overall: count %d and errors %d, but the turns add up to %d and %d; overall counts every turn", o.Count, o.Errors, count, errored)
 	case !co.Equals(got[len(l.Turns)].co):
-		return fmt.Errorf("load.overall: the histogram differs from the turns' histograms merged (max %s ms, theirs %s ms); overall holds every turn's latency", msText(got[len(l.Turns)].co.Max()), msText(co.Max()))
+		return fmt.Errorf("load.overall: the histogram differs from the turns' histograms merged (%s); overall holds every turn's latency", difference(got[len(l.Turns)].co, co))
 	case !service.Equals(got[len(l.Turns)].service):
-		return fmt.Errorf("load.overall: the service histogram differs from the turns' service histograms merged (max %s ms, theirs %s ms); overall holds every turn's latency", msText(got[len(l.Turns)].service.Max()), msText(service.Max()))
+		return fmt.Errorf("load.overall: the service histogram differs from the turns' service histograms merged (%s); overall holds every turn's latency", difference(got[len(l.Turns)].service, service))
 	}
 	return nil
+}
+
+// difference says where two histograms of evalrun's settings first differ:
+// "at 50.015 ms it holds 0 latencies, they 1".
+func difference(it, they *hdrhistogram.Histogram) string {
+	a, b := it.Distribution(), they.Distribution()
+	for i := range min(len(a), len(b)) {
+		if a[i].Count != b[i].Count {
+			return fmt.Sprintf("at %s ms it holds %d latencies, they %d", msText(a[i].To), a[i].Count, b[i].Count)
+		}
+	}
+	return fmt.Sprintf("it holds %d latencies, they %d", it.TotalCount(), they.TotalCount())
 }
