@@ -117,3 +117,17 @@ func TestIncompleteJUnitSkipsShards(t *testing.T) {
 	writeReport(t, path, JUnit, run)
 	validateSchema(t, path)
 }
+
+// A record cut short says how long it really ran.
+func TestStoppedRecordSaysHowLongItRan(t *testing.T) {
+	run := openLoadRun()
+	run.Interrupted = "terminate"
+	run.Test = &results.Test{ID: "t1", RanMS: 4200}
+	var b bytes.Buffer
+	if err := LoadTable(&b, run, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "(stopped early after 4.2s: terminate)") {
+		t.Errorf("the table does not say how long the run ran:\n%s", b.String())
+	}
+}

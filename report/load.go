@@ -128,7 +128,11 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 			ran += " + " + formatSpan(load.GraceMS) + " grace"
 		}
 	}
-	if run.Interrupted != "" {
+	switch {
+	case run.Interrupted != "" && run.Test != nil && run.Test.RanMS > 0:
+		// How long it really ran: a killed shard's window is not the plan's.
+		ran += " (stopped early after " + formatSpan(run.Test.RanMS) + ": " + oneLine(run.Interrupted) + ")"
+	case run.Interrupted != "":
 		ran += " (stopped early: " + oneLine(run.Interrupted) + ")"
 	}
 	counts := []string{strconv.Itoa(load.Started) + " started"}
