@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,7 +59,7 @@ func mergeFlags(o *mergeOptions) *flag.FlagSet {
 	fs.Var(&o.exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
 	fs.BoolVar(&o.partial, "allow-partial", false, "merge the records of --shard runs even when some shards of the set are missing;\nthe merged record and every report say it is incomplete")
 	fs.IntVar(&o.expect, "expect", 0, "refuse the set unless it is of exactly `N` shards")
-	fs.DurationVar(&o.wait, "wait", 0, "wait up to `D` (e.g. 10m) for every shard's record to appear in the PATHs,\nlooking again every second; then merge what is there")
+	fs.DurationVar(&o.wait, "wait", 0, "wait up to `D` (e.g. 10m) for every shard's record to appear in the PATHs (records,\nor directories of *.json records), looking again every second; then merge what is there")
 	gateFlags(fs, &o.base, &o.failOn)
 	return fs
 }
@@ -157,7 +158,11 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 	deadline := now().Add(o.wait)
 	var said string
 	for {
-		paths, err := o.recordPaths()
+		left := deadline.Sub(now())
+		waiting := o.wait > 0 && left > 0
+		// While waiting, a PATH not there yet is one to wait for: the
+		// directory of a volume no shard has written to, a shard's file.
+		paths, absent, err := o.recordPaths(waiting)
 		if err != nil {
 			return nil, nil, exitUsage, usagef("merge: %v", err)
 		}
@@ -174,8 +179,7 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 			n = o.expect
 		}
 		missing := missingShards(n, held)
-		left := deadline.Sub(now())
-		if o.wait == 0 || left <= 0 || len(runs) > 0 && len(missing) == 0 {
+		if !waiting || len(runs) > 0 && len(missing) == 0 && len(absent) == 0 {
 			if len(runs) == 0 {
 				return nil, nil, exitUsage, usagef("merge: no records in %s", strings.Join(o.paths, ", "))
 			}
@@ -185,8 +189,8 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 		switch {
 		case len(missing) > 0:
 			what = shardList(missing, n)
-		case n > 0:
-			what = "the records of " + strconv.Itoa(n) + " shards"
+		case len(absent) > 0:
+			what = strings.Join(absent, ", ")
 		}
 		if what != said {
 			fmt.Fprintf(io.Err, "evalrun: merge: waiting for %s (%v left)\n", what, left.Round(time.Second))
@@ -219,14 +223,20 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // hidden ones (internal/outfile's temporary files among them), temporary
 // ones (*.tmp) and this merge's own outputs, in name order. A file named
 // twice is read twice, and merge refuses it as a record counted twice.
-func (o *mergeOptions) recordPaths() ([]string, error) {
+// While waiting, a PATH that does not exist yet is listed in absent rather
+// than an error.
+func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err error) {
 	var out []string
 	add := func(p string) { out = append(out, p) }
 	outputs := []string{o.reports.json, o.reports.junit, o.reports.md, o.reports.html}
 	for _, p := range o.paths {
 		info, err := os.Stat(p)
+		if waiting && errors.Is(err, fs.ErrNotExist) {
+			absent = append(absent, p)
+			continue
+		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !info.IsDir() {
 			add(p)
@@ -234,7 +244,7 @@ func (o *mergeOptions) recordPaths() ([]string, error) {
 		}
 		entries, err := os.ReadDir(p)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, e := range entries {
 			name := e.Name()
@@ -248,7 +258,7 @@ func (o *mergeOptions) recordPaths() ([]string, error) {
 			add(path)
 		}
 	}
-	return out, nil
+	return out, absent, nil
 }
 
 // heldShards returns the size of the set the records are shards of (the

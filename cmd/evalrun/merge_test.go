@@ -348,3 +348,44 @@ func TestMergeExpectWithoutWait(t *testing.T) {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }
+
+// While waiting, a PATH not there yet is waited for: a shard's file, or
+// the directory no shard has written to yet.
+func TestMergeWaitsForPathsToAppear(t *testing.T) {
+	base := baseLoadRecord(t)
+	dir := t.TempDir()
+	records := filepath.Join(dir, "records")
+	s0, s1 := filepath.Join(dir, "s0.json"), filepath.Join(records, "s1.json")
+	clock := &fakeClock{now: mergeStart}
+	clock.tick = func(round int) {
+		switch round {
+		case 1:
+			writeShard(t, dir, "s0.json", base, 0, 2, 0, nil)
+		case 2:
+			if err := os.Mkdir(records, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		case 4:
+			writeShard(t, records, "s1.json", base, 1, 2, 0, nil)
+		}
+	}
+	out := filepath.Join(dir, "merged.json")
+	o := &mergeOptions{reports: reportFlags{json: out}, wait: time.Minute, paths: []string{s0, records}, now: clock.Now, sleep: clock.Sleep}
+	streams, _, stderr := term.Test()
+	code, err := o.run(context.Background(), streams)
+	if err != nil || code != exitOK || len(clock.slept) != 4 {
+		t.Fatalf("exit %d, %v after %d polls\n%s", code, err, len(clock.slept), stderr)
+	}
+	want := "evalrun: merge: waiting for " + s0 + ", " + records + " (1m0s left)\nevalrun: merge: waiting for shard 1 of 2 (59s left)\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant\n%s", stderr, want)
+	}
+	if m := readRun(t, out); len(m.Load.Shards) != 2 || m.Test.Parts[1].File != s1 {
+		t.Errorf("merged %v", m.Load.Shards)
+	}
+	// When the wait is over, a PATH still absent is an error.
+	o = &mergeOptions{reports: reportFlags{json: out}, wait: time.Second, paths: []string{s0, filepath.Join(dir, "never.json")}, now: clock.Now, sleep: clock.Sleep}
+	if code, err := o.run(context.Background(), streams); code != exitUsage || err == nil || !strings.Contains(err.Error(), "never.json: no such file") {
+		t.Errorf("exit %d, %v", code, err)
+	}
+}
