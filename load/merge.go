@@ -20,17 +20,15 @@ import (
 // one machine had recorded them. Counts add up; so do the target rate and
 // the workload settings (rate, stage targets, vus, max in flight), which
 // describe the load of all shards together; durations are the longest. The
-// achieved rate and the throughput are those of the merged timeline: the
-// conversations begun over the span from the first start to the last end
-// of starting, and the turns over the span from the first start to the last
-// end, so shards that started apart show the rate they really made together
-// (see mergedRates). The record's time span runs from the first start to the last
-// end. Load.Shards lists the run ids merged (those of the shards of a
-// record that was itself merged), the sampled conversations are all of the
-// shards', and Load.Thresholds is left empty, to be evaluated again on the
-// merged values. The timelines are laid on one grid by absolute time (see
-// mergeTimelines). When every record has a Test, so has the merged one,
-// with a Part per record merged (see mergedTest).
+// achieved rate and the throughput are those of the merged timeline
+// (mergedRates): shards that started apart show the rate they made
+// together, not the sum of their own. The record's time span runs from the
+// first start to the last end. Load.Shards lists the run ids merged (those
+// of the shards of a record that was itself merged), the sampled
+// conversations are all of the shards', and Load.Thresholds is left empty,
+// to be evaluated again on the merged values. The timelines are laid on one
+// grid by absolute time (see mergeTimelines). When every record has a Test,
+// so has the merged one, with a Part per record merged (see mergedTest).
 //
 // Merge checks that each record holds together, not that the records are
 // one test: MergeSet does, and is what merges the shards of a test.
