@@ -17,38 +17,53 @@ import (
 // Merge combines the records of load runs that ran side by side, as the
 // shards of one test do, into one record. It is exact: the histograms are
 // decoded and merged, so the percentiles are those of all the values, as if
-// one machine had recorded them. Counts add up; so do the rates (target,
-// achieved, throughput) and the workload settings (rate, stage targets,
-// vus, max in flight), which describe the load of all shards together;
-// durations are the longest. The record's time span runs from the first
-// start to the last end. Load.Shards lists the run ids merged (those of the
-// shards of a record that was itself merged), the sampled conversations are
-// all of the shards', and Load.Thresholds is left empty, to be evaluated
-// again on the merged values. The timelines are laid on one grid by
-// absolute time (see mergeTimelines).
+// one machine had recorded them. Counts add up; so do the target rate and
+// the workload settings (rate, stage targets, vus, max in flight), which
+// describe the load of all shards together; durations are the longest. The
+// achieved rate and the throughput are those of the merged timeline
+// (mergedRates): shards that started apart show the rate they made
+// together, not the sum of their own. The record's time span runs from the
+// first start to the last end. Load.Shards lists the run ids merged (those
+// of the shards of a record that was itself merged), the sampled
+// conversations are all of the shards', and Load.Thresholds is left empty,
+// to be evaluated again on the merged values. The timelines are laid on one
+// grid by absolute time (see mergeTimelines). When every record has a Test,
+// so has the merged one, with a Part per record merged (see mergedTest).
+//
+// Merge checks that each record holds together, not that the records are
+// one test: MergeSet does, and is what merges the shards of a test.
 func Merge(runs ...*results.Run) (*results.Run, error) {
+	return mergeRecords(runs, nil, nil)
+}
+
+// mergeRecords is Merge with the records' file names, for errors and parts,
+// and, when set is not nil, MergeSet's checks; files may be shorter than
+// runs (or nil), and a record without a name is called by its place
+// ("record 2 (run b)").
+func mergeRecords(runs []*results.Run, files []string, set *MergeOptions) (*results.Run, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("load: merge: no records")
 	}
+	name := recordNames(runs, files)
 	for i, r := range runs {
 		switch {
 		case r == nil:
 			return nil, fmt.Errorf("load: merge: record %d is missing", i+1)
 		case r.Schema != results.Schema:
-			return nil, fmt.Errorf("load: merge: record %d (run %s) has schema %q, want %q", i+1, r.RunID, r.Schema, results.Schema)
+			return nil, fmt.Errorf("load: merge: %s has schema %q, want %q", name(i), r.Schema, results.Schema)
 		case r.Load == nil:
-			return nil, fmt.Errorf("load: merge: record %d (run %s) is not a load run: it has no load histograms", i+1, r.RunID)
+			return nil, fmt.Errorf("load: merge: %s is not a load run: it has no load histograms", name(i))
 		case r.Load.Model != runs[0].Load.Model:
-			return nil, fmt.Errorf("load: merge: record %d (run %s) is a %s-model run, record 1 a %s-model one", i+1, r.RunID, r.Load.Model, runs[0].Load.Model)
+			return nil, fmt.Errorf("load: merge: %s is a %s-model run, %s a %s-model one", name(i), r.Load.Model, name(0), runs[0].Load.Model)
 		}
 	}
 
 	for i, r := range runs {
 		if err := checkStats(r.Load); err != nil {
-			return nil, fmt.Errorf("load: merge: record %d (run %s): %w", i+1, r.RunID, err)
+			return nil, fmt.Errorf("load: merge: %s: %w", name(i), err)
 		}
 		if err := results.CheckTimeline(r); err != nil {
-			return nil, fmt.Errorf("load: merge: record %d (run %s): %w", i+1, r.RunID, err)
+			return nil, fmt.Errorf("load: merge: %s: %w", name(i), err)
 		}
 	}
 
@@ -62,9 +77,16 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 		}
 		for _, id := range ids {
 			if j, dup := seenIn[id]; dup && id != "" {
-				return nil, fmt.Errorf("load: merge: records %d and %d both hold run %s; merging it twice would count it twice", j+1, i+1, id)
+				return nil, fmt.Errorf("load: merge: %s both hold run %s; merging it twice would count it twice", namePair(runs, files, j, i), id)
 			}
 			seenIn[id] = i
+		}
+	}
+	var incomplete *results.Incomplete
+	if set != nil {
+		var err error
+		if incomplete, err = checkSet(*set, runs, name); err != nil {
+			return nil, fmt.Errorf("load: merge: %w", err)
 		}
 	}
 
@@ -128,8 +150,6 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 		l.Late += rl.Late
 		l.Dropped += rl.Dropped
 		l.TargetRate += rl.TargetRate
-		l.AchievedRate += rl.AchievedRate
-		l.Throughput += rl.Throughput
 	}
 	out.DurationMS = float64(end.Sub(out.StartedAt).Microseconds()) / 1000
 	out.Interrupted = strings.Join(interrupted, "; ")
@@ -175,31 +195,27 @@ func Merge(runs ...*results.Run) (*results.Run, error) {
 	if l.IntervalMS, l.Timeline, err = mergeTimelines(runs, out.StartedAt); err != nil {
 		return nil, fmt.Errorf("load: merge: %w", err)
 	}
+	parts := allParts(runs, files, name)
+	l.AchievedRate, l.Throughput = mergedRates(l, parts)
+	out.Test = mergedTest(runs, parts)
+	out.Incomplete = incomplete
 	summarise(out)
 	return out, nil
 }
 
 // checkStats checks what Merge reads of a record's metrics: turn i is turn
-// index i+1 (an index is never a reason to allocate), and every metric's
-// counts and histograms hold together (see latency.Refresh).
+// index i+1 (an index is never a reason to allocate), every metric's counts
+// and histograms hold together, and the turns with overall (see
+// latency.RefreshLoad). The record is left as it was.
 func checkStats(l *results.Load) error {
 	for i, ts := range l.Turns {
 		if ts.Index != 0 && ts.Index != i+1 {
 			return fmt.Errorf("load.turns[%d] has index %d, want %d: the turns are listed in order", i, ts.Index, i+1)
 		}
-		if _, _, err := latency.Refresh(&ts); err != nil {
-			return fmt.Errorf("load.turns[%d]: %w", i, err)
-		}
 	}
-	for _, m := range []struct {
-		name string
-		ts   results.TurnStats
-	}{{"overall", l.Overall}, {"conversation", l.Conversation}, {"session", l.Session}} {
-		if _, _, err := latency.Refresh(&m.ts); err != nil {
-			return fmt.Errorf("load.%s: %w", m.name, err)
-		}
-	}
-	return nil
+	c := *l
+	c.Turns = slices.Clone(l.Turns)
+	return latency.RefreshLoad(&c)
 }
 
 // mergeStats merges the same metric of several records.

@@ -89,6 +89,7 @@ type htmlPage struct {
 
 	RunID, Started, Duration string
 	Interrupted              string
+	Incomplete               string // which shards a partial merge lacks
 	Headline                 string
 	HeadlineClass            string // "ok", "bad" or "warn"
 	Counts                   []countCard
@@ -149,6 +150,9 @@ func buildPage(run *results.Run) *htmlPage {
 	}
 	if !run.StartedAt.IsZero() {
 		p.Started = run.StartedAt.Format(time.RFC3339)
+	}
+	if run.Incomplete != nil {
+		p.Incomplete = incompleteText(run.Incomplete)
 	}
 	p.Headline, p.HeadlineClass = headline(run)
 	p.Counts = []countCard{
@@ -269,7 +273,10 @@ func headline(run *results.Run) (string, string) {
 			parts = append(parts, strconv.Itoa(s.Flaky)+" flaky")
 		}
 	}
-	if run.Interrupted != "" && class == "ok" {
+	if inc := run.Incomplete; inc != nil {
+		parts = append(parts, "incomplete: "+plural(len(inc.Missing), "shard")+" of "+strconv.Itoa(inc.Shards)+" missing")
+	}
+	if (run.Interrupted != "" || run.Incomplete != nil) && class == "ok" {
 		class = "warn"
 	}
 	h := strings.Join(parts, " · ")

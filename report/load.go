@@ -128,7 +128,11 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 			ran += " + " + formatSpan(load.GraceMS) + " grace"
 		}
 	}
-	if run.Interrupted != "" {
+	switch {
+	case run.Interrupted != "" && run.Test != nil && run.Test.RanMS > 0:
+		// How long it really ran: a killed shard's window is not the plan's.
+		ran += " (stopped early after " + formatSpan(run.Test.RanMS) + ": " + oneLine(run.Interrupted) + ")"
+	case run.Interrupted != "":
 		ran += " (stopped early: " + oneLine(run.Interrupted) + ")"
 	}
 	counts := []string{strconv.Itoa(load.Started) + " started"}
@@ -150,6 +154,71 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 		line += "; " + strings.Join(rates, ", ")
 	}
 	b.WriteString(line + "\n")
+	if line := partsLine(run.Test); line != "" {
+		b.WriteString(line + "\n")
+	}
+	if run.Incomplete != nil {
+		b.WriteString("INCOMPLETE: " + incompleteText(run.Incomplete) + "\n")
+	}
+}
+
+// partsLine says when the parts of a merged record started, if not all at
+// once and on time: "Shards started within 1.2s of each other; shard 2
+// started 300ms late, shard 3 1.1s late". A shard's own record says when it
+// started late. Empty when there is nothing to say.
+func partsLine(t *results.Test) string {
+	if t == nil {
+		return ""
+	}
+	if len(t.Parts) == 0 {
+		if t.LateMS > 0 {
+			return "Started " + formatSpan(t.LateMS) + " after the planned start"
+		}
+		return ""
+	}
+	var what []string
+	if t.StartSkewMS > 0 {
+		what = append(what, "Shards started within "+formatSpan(t.StartSkewMS)+" of each other")
+	}
+	var late []string
+	for _, p := range t.Parts {
+		if p.LateMS <= 0 {
+			continue
+		}
+		who := "the whole run"
+		if p.Shard != nil {
+			who = "shard " + strconv.Itoa(p.Shard.Index)
+		}
+		if len(late) == 0 {
+			late = append(late, who+" started "+formatSpan(p.LateMS)+" late")
+		} else {
+			late = append(late, who+" "+formatSpan(p.LateMS)+" late")
+		}
+	}
+	if len(late) > 0 {
+		what = append(what, strings.Join(late, ", "))
+	}
+	line := strings.Join(what, "; ")
+	if line != "" {
+		line = strings.ToUpper(line[:1]) + line[1:]
+	}
+	return line
+}
+
+// incompleteText is how every report says which shards a record merged
+// with --allow-partial lacks: "shards 1, 3 of 4 missing; the figures are
+// those of 2 of 4 shards' load".
+func incompleteText(inc *results.Incomplete) string {
+	ks := make([]string, len(inc.Missing))
+	for i, k := range inc.Missing {
+		ks[i] = strconv.Itoa(k)
+	}
+	what := "shard "
+	if len(ks) != 1 {
+		what = "shards "
+	}
+	return fmt.Sprintf("%s%s of %d missing; the figures are those of %d of %d shards' load", what, strings.Join(ks, ", "), inc.Shards,
+		max(inc.Shards-len(inc.Missing), 0), inc.Shards)
 }
 
 // Columns of the latency table that go, in this order, when it is wider

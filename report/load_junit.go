@@ -14,7 +14,9 @@ import (
 // interrupted (it exits non-zero whatever the thresholds say); with no
 // thresholds to judge the run it fails when a conversation failed, and is
 // an error when conversations only errored or were left unfinished (cut
-// short by the grace period), as `evalrun load` then exits 1.
+// short by the grace period), as `evalrun load` then exits 1. A record
+// merged from some shards only (--allow-partial) has a testcase "shards",
+// skipped, that says which are missing.
 func loadJUnit(run *results.Run) junitSuites {
 	doc := junitSuites{Name: "evalrun", Time: junitTime(run.DurationMS)}
 	if !run.StartedAt.IsZero() {
@@ -51,6 +53,13 @@ func loadJUnit(run *results.Run) junitSuites {
 		conv.SystemOut = &junitText{Text: xmlText(text)}
 	}
 	s.Cases = append(s.Cases, conv)
+	if inc := run.Incomplete; inc != nil {
+		// The shards were left out on purpose (--allow-partial), and the
+		// exit code is the thresholds': skipped, as what was deliberately not
+		// run is, never a plain pass.
+		s.Cases = append(s.Cases, junitCase{Name: "shards", Classname: "load", Time: "0",
+			Skipped: clean(&junitOutcome{Message: "incomplete: " + incompleteText(inc)})})
+	}
 
 	for _, tc := range s.Cases {
 		s.Tests++
@@ -59,9 +68,11 @@ func loadJUnit(run *results.Run) junitSuites {
 			s.Failures++
 		case tc.Error != nil:
 			s.Errors++
+		case tc.Skipped != nil:
+			s.Skipped++
 		}
 	}
-	doc.Tests, doc.Failures, doc.Errors = s.Tests, s.Failures, s.Errors
+	doc.Tests, doc.Failures, doc.Errors, doc.Skipped = s.Tests, s.Failures, s.Errors, s.Skipped
 	doc.Suites = []junitSuite{s}
 	return doc
 }

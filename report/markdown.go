@@ -412,6 +412,9 @@ func mdVerdict(run *results.Run) string {
 	if run.Interrupted != "" {
 		parts = append(parts, "stopped early ("+mdText(truncate(run.Interrupted, mdNameRunes))+")")
 	}
+	if inc := run.Incomplete; inc != nil {
+		parts = append(parts, "incomplete: "+plural(len(inc.Missing), "shard")+" of "+strconv.Itoa(inc.Shards)+" missing")
+	}
 
 	failing := bad > 0 || thresholdsFailed > 0 || run.Interrupted != ""
 	if cmp != nil {
@@ -424,10 +427,10 @@ func mdVerdict(run *results.Run) string {
 	switch {
 	case failing:
 		sign = "❌"
-	case s.Conversations == 0, bad > 0, s.Flaky > 0, thresholdsMissing > 0:
+	case s.Conversations == 0, bad > 0, s.Flaky > 0, thresholdsMissing > 0, run.Incomplete != nil:
 		// Nothing to judge, only failures the baseline already had, flaky
-		// passes or thresholds without data: not a failure, but not a
-		// clean pass either.
+		// passes, thresholds without data or a merge short of shards: not
+		// a failure, but not a clean pass either.
 		sign = "⚠️"
 	}
 	return "### " + sign + " " + strings.Join(parts, ", ") + "\n\n"

@@ -94,27 +94,18 @@ type count struct {
 
 // RefreshLoad recomputes every percentile of run's load record from its
 // histograms (metrics and timeline), at the standard rank
-// (internal/latency), after checking each metric's histogram against its
-// counts; those without histograms keep their percentiles. The summary's latencies are those of all turns, as load
-// writes them. A run without a load record is left as it is.
+// (internal/latency), after checking that each metric's histograms hold
+// together with its counts and the turns with overall
+// (latency.RefreshLoad). The summary's latencies are those of all turns,
+// as load writes them. A run without a load record is left as it is.
 func RefreshLoad(run *results.Run) error {
 	l := run.Load
 	if l == nil {
 		return nil
 	}
 	var errs []error
-	for i := range l.Turns {
-		if _, _, err := latency.Refresh(&l.Turns[i]); err != nil {
-			errs = append(errs, fmt.Errorf("load.turns[%d]: %w", i, err))
-		}
-	}
-	for _, m := range []struct {
-		name string
-		ts   *results.TurnStats
-	}{{"overall", &l.Overall}, {"conversation", &l.Conversation}, {"session", &l.Session}} {
-		if _, _, err := latency.Refresh(m.ts); err != nil {
-			errs = append(errs, fmt.Errorf("load.%s: %w", m.name, err))
-		}
+	if err := latency.RefreshLoad(l); err != nil {
+		errs = append(errs, err)
 	}
 	if l.IntervalMS < 0 {
 		errs = append(errs, fmt.Errorf("load.interval_ms is %v; an interval's width is never negative", l.IntervalMS))

@@ -61,20 +61,29 @@ func readLoad(t *testing.T, path string) loadRecord {
 func TestLoadMergeReport(t *testing.T) {
 	p := writeSuite(t, loadSuite)
 	dir := t.TempDir()
-	shard := func(k string) string {
+	// The shards of one test run side by side: merge refuses shards that
+	// did not overlap in time.
+	shard := func(k string, done chan<- result) string {
 		js := filepath.Join(dir, "shard"+k+".json")
-		r := evalrun(t, nil, "load", "--rate", "20", "--duration", "1s", "--grace", "5s", "--shard", k+"/2",
-			"--threshold", "error_rate<0.01", "--threshold", "dropped==0", "--json", js, p)
-		if r.code != 0 {
-			t.Fatalf("shard %s: exit %d\n%s%s", k, r.code, r.stdout, r.stderr)
-		}
+		go func() {
+			done <- evalrun(t, nil, "load", "--rate", "10", "--duration", "2s", "--grace", "5s", "--shard", k+"/2",
+				"--threshold", "error_rate<0.01", "--threshold", "dropped==0", "--json", js, p)
+		}()
 		return js
 	}
-	s0, s1 := shard("0"), shard("1")
+	done0, done1 := make(chan result, 1), make(chan result, 1)
+	s0, s1 := shard("0", done0), shard("1", done1)
+	for k, done := range []chan result{done0, done1} {
+		if r := <-done; r.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s%s", k, r.code, r.stdout, r.stderr)
+		}
+	}
+	stampTest(t, s0, 0, 2)
+	stampTest(t, s1, 1, 2)
 	a, b := readLoad(t, s0), readLoad(t, s1)
 	for _, rec := range []loadRecord{a, b} {
 		if rec.Load.Model != "open" || rec.Load.Started < 8 || rec.Load.Started > 12 || rec.Load.Dropped != 0 {
-			t.Errorf("a shard of 20/s for 1s starts about 10: %+v", rec.Load)
+			t.Errorf("a shard of 10/s for 2s starts about 10: %+v", rec.Load)
 		}
 		if rec.Summary.Turns != 2*rec.Load.Started || rec.Summary.TurnErrors != 0 || rec.Summary.Passed != rec.Load.Started {
 			t.Errorf("summary %+v for %d started", rec.Summary, rec.Load.Started)

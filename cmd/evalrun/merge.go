@@ -5,14 +5,20 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/evalrun/evalrun/internal/term"
 	"github.com/evalrun/evalrun/load"
 	"github.com/evalrun/evalrun/report"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
+	"github.com/evalrun/evalrun/suites"
 	"github.com/evalrun/evalrun/threshold"
 )
 
@@ -32,23 +38,35 @@ type mergeOptions struct {
 	reports reportFlags
 	exprs   repeated
 	partial bool
+	expect  int
+	wait    time.Duration
 	base    string
 	failOn  string
 	paths   []string
+
+	// now and sleep are the clock --wait polls by; nil means the real one.
+	// Tests give their own, so that waiting takes no time.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
+
+// pollEvery is how often --wait looks again for the records it lacks.
+const pollEvery = time.Second
 
 func mergeFlags(o *mergeOptions) *flag.FlagSet {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	o.reports.register(fs, "also write a JUnit XML report to `FILE`", "write the merged record to `FILE` (required)")
 	fs.Var(&o.exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
-	fs.BoolVar(&o.partial, "allow-partial", false, "merge the records of run --shard even when some shards of the set are missing")
+	fs.BoolVar(&o.partial, "allow-partial", false, "merge the records of --shard runs even when some shards of the set are missing;\nthe merged record and every report say it is incomplete")
+	fs.IntVar(&o.expect, "expect", 0, "refuse the set unless it is of exactly `N` shards")
+	fs.DurationVar(&o.wait, "wait", 0, "wait up to `D` (e.g. 10m) for every shard's record to appear in the PATHs (records,\nor directories of *.json records), looking again every second; then merge what is there")
 	gateFlags(fs, &o.base, &o.failOn)
 	return fs
 }
 
 func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	var o mergeOptions
-	return withFlags(mergeFlags(&o), args, io, "merge --json OUT [flags] FILE.json...", func(paths []string) (int, error) {
+	return withFlags(mergeFlags(&o), args, io, "merge --json OUT [flags] PATH...", func(paths []string) (int, error) {
 		o.paths = paths
 		return o.run(ctx, io)
 	})
@@ -57,9 +75,11 @@ func mergeCmd(ctx context.Context, args []string, io *term.Streams) (int, error)
 // run is the command with its flags parsed; tests call it with options
 // and streams of their own.
 func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
-	paths := o.paths
-	if o.reports.json == "" || len(paths) == 0 {
-		return exitUsage, usagef("merge: want --json OUT and at least one record to merge")
+	if o.reports.json == "" || len(o.paths) == 0 {
+		return exitUsage, usagef("merge: want --json OUT and at least one record (or directory of records) to merge")
+	}
+	if o.expect < 0 || o.wait < 0 {
+		return exitUsage, usagef("merge: --expect and --wait must not be negative")
 	}
 	var gates []threshold.Threshold
 	for _, expr := range o.exprs {
@@ -69,16 +89,14 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 		}
 		gates = append(gates, th)
 	}
-	var runs []*results.Run
-	for i, p := range paths {
-		run, err := readRecord(p)
-		if err != nil {
-			return exitUsage, usagef("merge: %v", err)
-		}
-		if len(runs) > 0 && (run.Load == nil) != (runs[0].Load == nil) {
+	paths, runs, code, err := o.collect(ctx, io)
+	if err != nil || code != exitOK {
+		return code, err
+	}
+	for i, run := range runs {
+		if (run.Load == nil) != (runs[0].Load == nil) {
 			return exitUsage, usagef("merge: %s and %s: one is the record of `evalrun load`, the other of `evalrun run`; merge records of one kind", paths[0], paths[i])
 		}
-		runs = append(runs, run)
 		if run.Load != nil {
 			gates = append(gates, recordedThresholds(run)...)
 		}
@@ -86,6 +104,9 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 	if runs[0].Load == nil {
 		if len(o.exprs) > 0 {
 			return exitUsage, usagef("merge: --threshold gates load records; these are records of `evalrun run`")
+		}
+		if n, _ := heldShards(runs); o.expect > 0 && n != o.expect {
+			return exitUsage, usagef("merge: the records are shards of a set of %d, but --expect %d", n, o.expect)
 		}
 		gate, err := newGate("merge", o.base, o.failOn)
 		if err != nil {
@@ -96,15 +117,203 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 	if o.base != "" || o.failOn != "" {
 		return exitUsage, usagef("merge: --baseline and --fail-on compare records of `evalrun run`; these are load records")
 	}
-	merged, err := load.Merge(runs...)
+	merged, err := load.MergeSet(load.MergeOptions{Files: paths, AllowPartial: o.partial, Expect: o.expect}, runs...)
 	if err != nil {
-		return exitUsage, usagef("merge: %s", mergeError(err, "load: merge: "))
+		msg := mergeError(err, "load: merge: ")
+		var set *runner.ShardSetError
+		if errors.As(err, &set) {
+			if o.wait > 0 {
+				msg = fmt.Sprintf("after waiting %v, %s", o.wait, msg)
+			}
+			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone", msg)
+		}
+		return exitUsage, usagef("merge: %s", msg)
+	}
+	if inc := merged.Incomplete; inc != nil {
+		set := &runner.ShardSetError{Count: inc.Shards, Missing: inc.Missing}
+		fmt.Fprintf(io.Err, "evalrun: warning: --allow-partial: %v; the merged figures are those of %d of %d shards, and the reports say so\n",
+			set, inc.Shards-len(inc.Missing), inc.Shards)
 	}
 	outputs, err := openOutputs(nil, paths, o.reports.wants()...)
 	if err != nil {
 		return exitUsage, usagef("merge: %v", err)
 	}
 	return finishLoad(ctx, io, merged, gates, outputs)
+}
+
+// collect reads the records the PATHs name. With --wait it looks again,
+// every pollEvery, until the records make up every shard of the set (of
+// --expect shards, or of as many as the records say) or the wait is over,
+// then returns what there is: merge says what is still missing. Records
+// are renamed into place whole (internal/outfile), so one that cannot be
+// read is an error, not a record still being written.
+func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string, []*results.Run, int, error) {
+	now, sleep := o.now, o.sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	deadline := now().Add(o.wait)
+	var said string
+	for {
+		left := deadline.Sub(now())
+		waiting := o.wait > 0 && left > 0
+		// While waiting, a PATH not there yet is one to wait for: the
+		// directory of a volume no shard has written to, a shard's file.
+		paths, absent, err := o.recordPaths(waiting)
+		if err != nil {
+			return nil, nil, exitUsage, usagef("merge: %v", err)
+		}
+		var runs []*results.Run
+		for _, p := range paths {
+			run, err := readRecord(p)
+			if err != nil {
+				return nil, nil, exitUsage, usagef("merge: %v", err)
+			}
+			runs = append(runs, run)
+		}
+		n, held := heldShards(runs)
+		if o.expect > 0 {
+			n = o.expect
+		}
+		missing := missingShards(n, held)
+		if !waiting || len(runs) > 0 && len(missing) == 0 && len(absent) == 0 {
+			if len(runs) == 0 {
+				return nil, nil, exitUsage, usagef("merge: no records in %s", strings.Join(o.paths, ", "))
+			}
+			return paths, runs, exitOK, nil
+		}
+		what := "the first record"
+		switch {
+		case len(missing) > 0:
+			what = shardList(missing, n)
+		case len(absent) > 0:
+			what = strings.Join(absent, ", ")
+		}
+		if what != said {
+			fmt.Fprintf(io.Err, "evalrun: merge: waiting for %s (%v left)\n", what, left.Round(time.Second))
+			said = what
+		}
+		if err := sleep(ctx, min(pollEvery, left)); err != nil {
+			fmt.Fprintf(io.Err, "evalrun: merge: stopped while waiting for %s\n", what)
+			if code, ok := signalCode(ctx); ok {
+				return nil, nil, code, nil
+			}
+			return nil, nil, exitTrouble, fmt.Errorf("merge: stopped while waiting: %w", err)
+		}
+	}
+}
+
+// sleepCtx waits d, or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+// recordPaths lists the records the PATHs name: a file as it is, a
+// directory as every *.json file in it (not in its subdirectories) but
+// hidden ones (internal/outfile's temporary files among them), temporary
+// ones (*.tmp) and this merge's own outputs, in name order. A file named
+// twice is read twice, and merge refuses it as a record counted twice.
+// While waiting, a PATH that does not exist yet is listed in absent rather
+// than an error.
+func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err error) {
+	var out []string
+	add := func(p string) { out = append(out, p) }
+	outputs := []string{o.reports.json, o.reports.junit, o.reports.md, o.reports.html}
+	for _, p := range o.paths {
+		info, err := os.Stat(p)
+		if waiting && errors.Is(err, fs.ErrNotExist) {
+			absent = append(absent, p)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if !info.IsDir() {
+			add(p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".tmp") || !strings.HasSuffix(name, ".json") || !e.Type().IsRegular() {
+				continue
+			}
+			path := filepath.Join(p, name)
+			if slices.ContainsFunc(outputs, func(out string) bool { return out != "" && sameFile(out, path) }) {
+				continue
+			}
+			add(path)
+		}
+	}
+	return out, absent, nil
+}
+
+// heldShards returns the size of the set the records are shards of (the
+// largest N they give; 1 for a whole run) and the shards they hold, those
+// of merged records included.
+func heldShards(runs []*results.Run) (int, map[int]bool) {
+	n, held := 0, map[int]bool{}
+	add := func(s *results.Shard) {
+		if s == nil {
+			s = &results.Shard{Index: 0, Count: 1}
+		}
+		if s.Count > 0 && s.Count <= suites.MaxShards {
+			n = max(n, s.Count)
+			held[s.Index] = true
+		}
+	}
+	for _, r := range runs {
+		switch {
+		case r.Test != nil && len(r.Test.Parts) > 0:
+			for _, p := range r.Test.Parts {
+				add(p.Shard)
+			}
+		case len(r.Merged) > 0:
+			for _, m := range r.Merged {
+				add(m.Shard)
+			}
+		default:
+			add(r.Shard)
+		}
+	}
+	return n, held
+}
+
+// shardList is "shard 2 of 4" or "shards 2, 3 of 4".
+func shardList(ks []int, n int) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = strconv.Itoa(k)
+	}
+	what := "shard "
+	if len(ks) > 1 {
+		what = "shards "
+	}
+	return what + strings.Join(s, ", ") + " of " + strconv.Itoa(n)
+}
+
+// missingShards lists the shards of a set of n that held lacks.
+func missingShards(n int, held map[int]bool) []int {
+	var out []int
+	for k := range min(n, suites.MaxShards) {
+		if !held[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // mergeRuns merges the records of `evalrun run` (the shards of a

@@ -149,11 +149,12 @@ func corruptions(t *testing.T) []struct {
 		{"histogram of a string", "not an evalrun JSON record", "", edit(func(m map[string]any) { overall(m)["histogram"] = 42 })},
 		{"negative count", "must not be negative", "", edit(func(m map[string]any) { overall(m)["count"] = -5 })},
 		{"errors over count", "more than the count", "", edit(func(m map[string]any) { overall(m)["errors"] = 1000 })},
+		{"histogram emptied", `load.overall: the histogram is absent ("")`, "", edit(func(m map[string]any) { overall(m)["histogram"] = "" })},
 		{"histogram disagrees with count", "holds 99 latencies, but count - errors is 7", "", edit(func(m map[string]any) { overall(m)["count"] = 7 })},
 		{"turn index far away", "has index 1000000000000, want 1", "", edit(func(m map[string]any) {
 			ld(m)["turns"].([]any)[0].(map[string]any)["index"] = 1e12
 		})},
-		{"null turn stats", "", "", edit(func(m map[string]any) { ld(m)["turns"] = []any{nil} })},
+		{"null turn stats", "load.overall: count 99 and errors 0, but the turns add up to 0 and 0", "", edit(func(m map[string]any) { ld(m)["turns"] = []any{nil} })},
 		{"timeline histogram corrupt", "load.timeline[0]: decode histogram", "", edit(func(m map[string]any) {
 			ld(m)["timeline"] = []any{map[string]any{"start_ms": 0, "turns": 1, "histogram": "bm90IGEgaGlzdG9ncmFt"}}
 		})},

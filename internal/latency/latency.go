@@ -11,6 +11,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -187,13 +188,17 @@ func Decode(enc string) (*hdrhistogram.Histogram, error) {
 // Refresh decodes the two histograms of ts (from the intended start, co,
 // and from the actual one, service), checks them against its counts, and
 // sets its percentiles from them, so that a record written with another
-// percentile rule reads as a new one would. An absent histogram ("") is an
-// empty one and leaves the percentiles it would set as they were: records
-// built by hand may carry only percentiles.
+// percentile rule reads as a new one would.
 //
 // A record's counts are never negative, its errors never more than its
-// count, and a histogram holds one latency per sample that did not error;
-// anything else is a corrupt record, and an error that says which part.
+// count, and a histogram holds one latency per sample that did not error:
+// an absent histogram ("") is an empty one, which only a metric with
+// nothing measured (count - errors == 0) may have, so that emptying a
+// histogram cannot hide the latencies it held. The corrected histogram is
+// never below the service one at any rank, as each corrected latency is the
+// service latency plus how late the request was sent: two swapped
+// histograms are refused. Anything else is a corrupt record, and an error
+// that says which part.
 func Refresh(ts *results.TurnStats) (co, service *hdrhistogram.Histogram, err error) {
 	switch {
 	case ts.Count < 0 || ts.Errors < 0:
@@ -213,13 +218,116 @@ func Refresh(ts *results.TurnStats) (co, service *hdrhistogram.Histogram, err er
 		what string
 		to   *results.Percentiles
 	}{{ts.Histogram, co, "histogram", &ts.LatencyMS}, {ts.Service, service, "service histogram", &ts.ServiceMS}} {
-		if x.enc == "" {
-			continue
-		}
-		if n, want := x.h.TotalCount(), ts.Count-ts.Errors; n != want {
+		n, want := x.h.TotalCount(), ts.Count-ts.Errors
+		switch {
+		case n != want && x.enc == "":
+			return nil, nil, fmt.Errorf("the %s is absent (\"\"), but count - errors is %d: only a metric that measured nothing has none", x.what, want)
+		case n != want:
 			return nil, nil, fmt.Errorf("the %s holds %d latencies, but count - errors is %d", x.what, n, want)
 		}
 		*x.to = Percentiles(x.h)
 	}
+	if err := CheckCorrected(co, service); err != nil {
+		return nil, nil, err
+	}
 	return co, service, nil
+}
+
+// CheckCorrected checks that the corrected histogram co is at or above the
+// service one at every rank: that no more corrected latencies than service
+// ones are at or below any value. Both must hold as many latencies (Refresh
+// checks that first) in evalrun's settings (New, Decode).
+func CheckCorrected(co, service *hdrhistogram.Histogram) error {
+	n := co.TotalCount()
+	if n == 0 || n != service.TotalCount() {
+		return nil
+	}
+	c, s := co.Export().Counts, service.Export().Counts
+	if len(c) != len(s) {
+		return nil
+	}
+	var below, svc int64
+	for i := range c {
+		below += c[i]
+		svc += s[i]
+		if below > svc {
+			// The sample at rank svc+1 is at or below this bucket among the
+			// corrected latencies, above it among the service ones.
+			r := svc + 1
+			return fmt.Errorf("the histogram (corrected latency, %s ms at rank %d of %d) is below the service histogram (%s ms) there; "+
+				"a corrected latency is never less than its service latency: are the two histograms swapped?",
+				msText(walk(co, r)), r, n, msText(walk(service, r)))
+		}
+	}
+	return nil
+}
+
+func msText(us int64) string { return strconv.FormatFloat(float64(us)/1000, 'f', -1, 64) }
+
+// Metric is one latency metric of a load record, by where it is: Name is
+// its place in the JSON ("load.turns[1] (turn 2)", "load.overall").
+type Metric struct {
+	Name  string
+	Stats *results.TurnStats
+}
+
+// Metrics lists every latency metric of l, turns first.
+func Metrics(l *results.Load) []Metric {
+	out := make([]Metric, 0, len(l.Turns)+3)
+	for i := range l.Turns {
+		out = append(out, Metric{fmt.Sprintf("load.turns[%d] (turn %d)", i, i+1), &l.Turns[i]})
+	}
+	return append(out, Metric{"load.overall", &l.Overall}, Metric{"load.conversation", &l.Conversation}, Metric{"load.session", &l.Session})
+}
+
+// RefreshLoad refreshes every metric of l (Refresh), and checks that the
+// turns add up to overall, which records every turn's measurement too: the
+// turns' counts and errors sum to overall's, and their histograms merged
+// are overall's, bucket for bucket. A per-turn metric swapped with overall,
+// or counts edited in one place, are refused. Errors name the metric.
+func RefreshLoad(l *results.Load) error {
+	var errs []error
+	type pair struct{ co, service *hdrhistogram.Histogram }
+	got := make([]pair, 0, len(l.Turns)+3)
+	for _, m := range Metrics(l) {
+		co, service, err := Refresh(m.Stats)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
+		}
+		got = append(got, pair{co, service})
+	}
+	if err := errors.Join(errs...); err != nil || len(l.Turns) == 0 {
+		return err
+	}
+	var count, errored int64
+	co, service := New(), New()
+	for i, ts := range l.Turns {
+		count += ts.Count
+		errored += ts.Errors
+		if co.Merge(got[i].co)+service.Merge(got[i].service) > 0 {
+			return fmt.Errorf("load.turns: histogram counts add up past %d", int64(math.MaxInt64))
+		}
+	}
+	o := l.Overall
+	switch {
+	case count != o.Count || errored != o.Errors:
+		return fmt.Errorf("load.overall: count %d and errors %d, but the turns add up to %d and %d; overall counts every turn", o.Count, o.Errors, count, errored)
+	case !co.Equals(got[len(l.Turns)].co):
+		return fmt.Errorf("load.overall: the histogram differs from the turns' histograms merged (%s); overall holds every turn's latency", difference(got[len(l.Turns)].co, co))
+	case !service.Equals(got[len(l.Turns)].service):
+		return fmt.Errorf("load.overall: the service histogram differs from the turns' service histograms merged (%s); overall holds every turn's latency", difference(got[len(l.Turns)].service, service))
+	}
+	return nil
+}
+
+// difference says where two histograms of evalrun's settings first differ:
+// "at 50.015 ms it holds 0 latencies, they 1".
+func difference(it, they *hdrhistogram.Histogram) string {
+	a, b := it.Distribution(), they.Distribution()
+	for i := range min(len(a), len(b)) {
+		if a[i].Count != b[i].Count {
+			return fmt.Sprintf("at %s ms it holds %d latencies, they %d", msText(a[i].To), a[i].Count, b[i].Count)
+		}
+	}
+	return fmt.Sprintf("it holds %d latencies, they %d", it.TotalCount(), they.TotalCount())
 }
