@@ -175,7 +175,6 @@ func TestMergeAndReportAnnotate(t *testing.T) {
 	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--threshold", "pass_rate<0", "--json", loadRec, suite); code != exitFailed {
 		t.Fatalf("load: exit %d\n%s", code, stderr)
 	}
-	stampTest(t, loadRec, 0, 0)
 	conversation := "::error file=" + filepath.ToSlash(suite) + ",line=6,title=evalrun%3A annotated / never says it failed::"
 	threshold := "::error title=evalrun%3A threshold "
 	withEnv(t, map[string]string{"GITHUB_ACTIONS": "true"})

@@ -32,7 +32,6 @@ func TestMergeOfAnInterruptedShardFails(t *testing.T) {
 	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "1s", "--threshold", "error_rate<0.5", "--json", rec, suite); code != exitOK {
 		t.Fatalf("load: exit %d\n%s", code, stderr)
 	}
-	stampTest(t, rec, 0, 0)
 	if code, _, stderr := inProcess(t, "merge", "--json", filepath.Join(dir, "whole.json"), rec); code != exitOK {
 		t.Fatalf("merge of a complete shard: exit %d\n%s", code, stderr)
 	}

@@ -65,32 +65,6 @@ func writeShard(t *testing.T, dir, name string, base *results.Run, k, n int, off
 	return p
 }
 
-// stampTest gives the load record at path the identity this evalrun's load
-// writes (test, and shard k of n when n > 0), when it has none: tests that
-// make records with `evalrun load` and merge them need it until every
-// record carries one.
-func stampTest(t *testing.T, path string, k, n int) {
-	t.Helper()
-	r := readRun(t, path)
-	if r.Test != nil {
-		return
-	}
-	if n > 0 && r.Shard == nil {
-		r.Shard = &results.Shard{Index: k, Count: n}
-	}
-	r.Test = &results.Test{
-		ID: "stamped", Digest: "sha256:stamped", Version: "dev",
-		Start: r.StartedAt, End: r.StartedAt.Add(time.Duration(r.DurationMS * float64(time.Millisecond))),
-	}
-	raw, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestMergeRefusesWhatIsNotOneTest(t *testing.T) {
 	base := baseLoadRecord(t)
 	for _, c := range []struct {
@@ -246,18 +220,18 @@ func TestMergeOfADirectory(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock --wait polls by that moves only when it sleeps, and
+// pollClock is a clock --wait polls by that moves only when it sleeps, and
 // calls tick after each sleep, as records appearing between polls.
-type fakeClock struct {
+type pollClock struct {
 	now    time.Time
 	slept  []time.Duration
 	tick   func(round int)
 	cancel bool // a sleep fails as if interrupted
 }
 
-func (c *fakeClock) Now() time.Time { return c.now }
+func (c *pollClock) Now() time.Time { return c.now }
 
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+func (c *pollClock) Sleep(ctx context.Context, d time.Duration) error {
 	if c.cancel {
 		return context.Canceled
 	}
@@ -273,7 +247,7 @@ func TestMergeWaitsForTheExpectedShards(t *testing.T) {
 	base := baseLoadRecord(t)
 	dir := t.TempDir()
 	writeShard(t, dir, "s0.json", base, 0, 3, 0, nil)
-	clock := &fakeClock{now: mergeStart.Add(time.Minute)}
+	clock := &pollClock{now: mergeStart.Add(time.Minute)}
 	clock.tick = func(round int) {
 		switch round {
 		case 3:
@@ -307,7 +281,7 @@ func TestMergeWaitRunsOut(t *testing.T) {
 	dir := t.TempDir()
 	writeShard(t, dir, "s0.json", base, 0, 3, 0, nil)
 	for _, partial := range []bool{false, true} {
-		clock := &fakeClock{now: mergeStart}
+		clock := &pollClock{now: mergeStart}
 		out := filepath.Join(t.TempDir(), "merged.json")
 		o := &mergeOptions{reports: reportFlags{json: out}, expect: 3, wait: 2500 * time.Millisecond, partial: partial,
 			paths: []string{dir}, now: clock.Now, sleep: clock.Sleep}
@@ -325,7 +299,7 @@ func TestMergeWaitRunsOut(t *testing.T) {
 	}
 
 	// Interrupted while waiting, it stops and says what it waited for.
-	clock := &fakeClock{now: mergeStart, cancel: true}
+	clock := &pollClock{now: mergeStart, cancel: true}
 	o := &mergeOptions{reports: reportFlags{json: filepath.Join(t.TempDir(), "m.json")}, expect: 3, wait: time.Minute,
 		paths: []string{dir}, now: clock.Now, sleep: clock.Sleep}
 	streams, _, stderr := term.Test()
@@ -356,7 +330,7 @@ func TestMergeWaitsForPathsToAppear(t *testing.T) {
 	dir := t.TempDir()
 	records := filepath.Join(dir, "records")
 	s0, s1 := filepath.Join(dir, "s0.json"), filepath.Join(records, "s1.json")
-	clock := &fakeClock{now: mergeStart}
+	clock := &pollClock{now: mergeStart}
 	clock.tick = func(round int) {
 		switch round {
 		case 1:

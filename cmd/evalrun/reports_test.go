@@ -54,7 +54,6 @@ func TestMarkdownAndHTMLReports(t *testing.T) {
 	if code, _, stderr := inProcess(t, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--md", lmd, "--html", lhtml, "--json", ljs, suite); code != exitOK && code != exitFailed {
 		t.Fatalf("load: exit %d\n%s", code, stderr)
 	}
-	stampTest(t, ljs, 0, 0)
 	mmd, mhtml := filepath.Join(dir, "merged.md"), filepath.Join(dir, "merged.html")
 	if code, _, stderr := inProcess(t, "merge", "--json", filepath.Join(dir, "merged.json"), "--md", mmd, "--html", mhtml, ljs); code != exitOK && code != exitFailed {
 		t.Fatalf("merge: exit %d\n%s", code, stderr)
