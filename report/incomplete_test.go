@@ -127,7 +127,7 @@ func TestStoppedRecordSaysHowLongItRan(t *testing.T) {
 	if err := LoadTable(&b, run, TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "(stopped early after 4.2s: terminate)") {
+	if !strings.Contains(b.String(), "Ran 4.2s of 1m0s (stopped early: terminate)") {
 		t.Errorf("the table does not say how long the run ran:\n%s", b.String())
 	}
 }

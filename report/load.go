@@ -119,7 +119,12 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 	b.WriteString(strings.Join(what, ", ") + "\n")
 
 	ran := "Ran " + formatSpan(load.DurationMS)
-	if load.GraceMS > 0 {
+	switch {
+	case run.Interrupted != "" && run.Test != nil && run.Test.RanMS > 0:
+		// How long it really ran: a stopped shard did not play the plan's
+		// window, and no grace period followed.
+		ran = "Ran " + formatSpan(run.Test.RanMS) + " of " + formatSpan(load.DurationMS) + " (stopped early: " + oneLine(run.Interrupted) + ")"
+	case load.GraceMS > 0:
 		// How much of the grace period the conversations in flight used,
 		// when they did not need all of it.
 		if drain := max(run.DurationMS-load.DurationMS, 0); drain < load.GraceMS {
@@ -128,11 +133,7 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 			ran += " + " + formatSpan(load.GraceMS) + " grace"
 		}
 	}
-	switch {
-	case run.Interrupted != "" && run.Test != nil && run.Test.RanMS > 0:
-		// How long it really ran: a killed shard's window is not the plan's.
-		ran += " (stopped early after " + formatSpan(run.Test.RanMS) + ": " + oneLine(run.Interrupted) + ")"
-	case run.Interrupted != "":
+	if run.Interrupted != "" && (run.Test == nil || run.Test.RanMS == 0) {
 		ran += " (stopped early: " + oneLine(run.Interrupted) + ")"
 	}
 	counts := []string{strconv.Itoa(load.Started) + " started"}
