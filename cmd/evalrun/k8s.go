@@ -50,7 +50,7 @@ func k8sFlagSet(o *k8sFlags) *flag.FlagSet {
 	fs.StringVar(&o.suite, "suite", "", "the suite `FILE` whose load: section says the workload; it goes into a ConfigMap")
 	fs.StringVar(&o.testID, "test-id", "", "name the test `ID` (lowercase letters, digits, dashes): it names the objects and the records' folder (default: the suite's name and the start time)")
 	fs.StringVar(&o.image, "image", defaultImage+":"+imageTag(), "the evalrun container `IMAGE` the pods run")
-	fs.DurationVar(&o.startDelay, "start-delay", 2*time.Minute, "start the shards together this long from now, time enough for every pod to be scheduled and pull the image")
+	fs.DurationVar(&o.startDelay, "start-delay", 2*time.Minute, "start the shards together `D` from now, time enough for every pod to be scheduled and pull the image")
 	fs.StringVar(&o.startAt, "start-at", "", "start the shards together at `TIME` (RFC 3339) instead of after --start-delay")
 	fs.StringVar(&o.namespace, "namespace", "", "put the objects in namespace `NS` (default: kubectl's)")
 	fs.StringVar(&o.secret, "secret", "evalrun", "the Secret `NAME` whose keys become the load pods' environment (OPENCX_API_KEY, ...); optional, so a suite against the simulator needs none; \"\" for no reference")

@@ -262,15 +262,21 @@ func TestK8sManifestsRefuse(t *testing.T) {
 // TestK8sCommand: the subcommand is reached from Main, and a missing or
 // unknown one is bad usage.
 func TestK8sCommand(t *testing.T) {
-	if code, out, errOut := inProcess(t, "k8s", "manifests", "-h"); code != exitOK || !strings.Contains(out, "--shards N") {
+	code, out, errOut := inProcess(t, "k8s", "manifests", "-h")
+	if code != exitOK || !strings.Contains(out, "--shards N") {
 		t.Errorf("k8s manifests -h: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "  -") && len(f) > 2 {
+			t.Errorf("k8s manifests -h: %q names more than one argument", strings.TrimSpace(line))
+		}
 	}
 	for _, args := range [][]string{{"k8s"}, {"k8s", "manifest"}} {
 		if code, _, errOut := inProcess(t, args...); code != exitUsage || !strings.Contains(errOut, "manifests") {
 			t.Errorf("%v: exit %d\n%s", args, code, errOut)
 		}
 	}
-	code, out, errOut := inProcess(t, "k8s", "manifests", "--shards", "2", "--suite", "../../examples/load.yaml", "--test-id", "x")
+	code, out, errOut = inProcess(t, "k8s", "manifests", "--shards", "2", "--suite", "../../examples/load.yaml", "--test-id", "x")
 	if code != exitOK || !strings.Contains(out, "kind: Job") {
 		t.Errorf("exit %d\n%s", code, errOut)
 	}
