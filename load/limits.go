@@ -26,13 +26,56 @@ const (
 	MaxThinkTime     = suites.MaxWait
 )
 
-// Validate checks every number of o against the bounds above and against
-// sense (negative counts, NaN or infinite rates), and says what is wrong in
-// words that fit both where a setting comes from. It is the one rule flags
-// and suites pass through; Run applies it too, before the rules of the two
-// models. A refused setting other than the stages is a *SettingError, named
-// by its suite key, which a command can rename after the flag that set it.
+// Validate checks that o is one workload a process can play: every number
+// against the bounds above and against sense (negative counts, NaN or
+// infinite rates), then that it asks for one model, with a load and a
+// duration, and no setting of the other model. It says what is wrong in the
+// words of `evalrun load`, which also fit a suite's load: section. It is the
+// one rule flags and suites pass through, and Run applies it before anything
+// starts. A refused number other than the stages' is a *SettingError, named
+// by its suite key, which Flags.Name renames after the flag that set it.
 func (o Options) Validate() error {
+	// The numbers first, all of them at once: a model that contradicts
+	// itself is one mistake, and each wrong number another.
+	if err := o.checkBounds(); err != nil {
+		return err
+	}
+	if err := o.checkModel(); err != nil {
+		return err
+	}
+	if o.open() && (Ramp{Start: o.Rate, Stages: o.Stages, Duration: o.Duration}).End() <= 0 {
+		return errSayHowLong // stages that last nothing, which only a caller of Run can write
+	}
+	return nil
+}
+
+// open reports whether o asks for the open model: past checkBounds, a
+// rate is a positive number or 0.
+func (o Options) open() bool { return o.Rate != 0 || len(o.Stages) > 0 }
+
+var errSayHowLong = errors.New("say how long: --duration D (or --stage ramps, whose total is the duration)")
+
+// checkModel refuses a workload of both models, of neither, without a
+// duration, or with a setting of the model it does not ask for.
+func (o Options) checkModel() error {
+	open := o.open()
+	switch {
+	case open && o.VUs != 0:
+		return errors.New("--rate/--stage (open model) and --vus (closed model) exclude each other; keep one")
+	case !open && o.VUs == 0:
+		return errors.New("say how much load: --rate R (new conversations per second) or --vus N (virtual users), here or in a suite's load: section")
+	case o.Duration == 0 && len(o.Stages) == 0:
+		return errSayHowLong
+	case o.MaxInFlight > 0 && !open:
+		return errors.New("--max-in-flight caps the open model; the closed model has --vus conversations in flight at most")
+	case o.ThinkTime > 0 && open:
+		return errors.New("--think-time paces the closed model's users; the open model (--rate/--stage) starts conversations on its own schedule")
+	}
+	return nil
+}
+
+// checkBounds holds every number of o to the bounds above.
+func (o Options) checkBounds() error {
 	shard := " (split a bigger load across machines with --shard)"
 	// Each of rate, span and count returns the value as typed and what
 	// would be right, or "" and "" when the value is fine.

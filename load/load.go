@@ -80,6 +80,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/evalrun/evalrun/internal/version"
 	"github.com/evalrun/evalrun/results"
 	"github.com/evalrun/evalrun/runner"
 	"github.com/evalrun/evalrun/suites"
@@ -130,6 +131,21 @@ type Options struct {
 	// RunID is the record's run id; "" takes the Player's RunID() when it has
 	// one, or mints one.
 	RunID string
+
+	// StartAt, when set, is the planned start (--start-at): Run waits for it
+	// before starting anything, so that shards on many machines begin
+	// together. One called after it begins at once, and the record says how
+	// late (results.Test.LateMS). Clock is the time waited on; nil is the
+	// real one.
+	StartAt time.Time
+	Clock   Clock
+	// OnStart, when set, is called once when the load begins, after any wait
+	// for StartAt, with the time on Clock.
+	OnStart func(at time.Time)
+	// Identity names the test in the record (results.Test); nil is
+	// Identify(suites, these options, Setup{}). A shard passes the identity
+	// of the whole test, which its own options do not describe.
+	Identity *Identity
 }
 
 // Snapshot is the progress of a run.
@@ -170,33 +186,17 @@ type plan struct {
 }
 
 func (o Options) plan() (plan, error) {
-	p := plan{Options: o, open: o.Rate > 0 || len(o.Stages) > 0}
+	// Validate is the whole rule, the command's too; past it, o is one
+	// model with a window that lasts.
 	if err := o.Validate(); err != nil {
-		return p, fmt.Errorf("load: %w", err)
+		return plan{Options: o}, fmt.Errorf("load: %w", err)
 	}
-	switch {
-	case p.open && o.VUs > 0:
-		return p, errors.New("load: rate or stages (open model) and vus (closed model) exclude each other")
-	case !p.open && o.VUs == 0:
-		return p, errors.New("load: no workload: set a rate, stages or vus")
-	}
+	p := plan{Options: o, open: o.open()}
 	if p.open {
 		p.pacer = Ramp{Start: o.Rate, Stages: o.Stages, Duration: o.Duration}
 		p.window = p.pacer.End()
-		switch {
-		case p.window <= 0:
-			return p, errors.New("load: no duration: set a duration, or stages that last")
-		case o.ThinkTime > 0:
-			return p, errors.New("load: think time applies to the closed model (vus) only")
-		}
 	} else {
 		p.window = o.Duration
-		switch {
-		case p.window <= 0:
-			return p, errors.New("load: no duration: the closed model (vus) needs one")
-		case o.MaxInFlight > 0:
-			return p, errors.New("load: max in flight applies to the open model (rate) only; vus is the closed model's limit")
-		}
 	}
 	switch {
 	case p.Grace == 0:
@@ -243,7 +243,10 @@ type engine struct {
 // counts). The error is non-nil only for invalid options or nothing to play.
 // When ctx is done, Run stops starting conversations, cancels those in
 // flight (they end unfinished), and returns the record so far with
-// Interrupted set to the cause.
+// Interrupted set to the cause. With Options.StartAt, Run first waits for
+// it; when ctx is done during that wait, it returns no record and an
+// error that is ErrNotStarted: nothing was sent, so there is nothing to
+// record, and a record of nothing would read as a shard that ran.
 func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*results.Run, error) {
 	pl, err := opts.plan()
 	if err != nil {
@@ -271,9 +274,25 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 		runID = runner.NewRunID()
 	}
 
+	ident := opts.Identity
+	if ident == nil {
+		id := Identify(ss, opts, Setup{})
+		ident = &id
+	}
+	began, err := opts.waitStart(ctx)
+	if err != nil {
+		return nil, err
+	}
+
 	e.ctx, e.cancel = context.WithCancelCause(ctx)
 	defer e.cancel(nil)
 	e.start = time.Now()
+	if opts.Clock == nil {
+		began = e.start
+	}
+	if opts.OnStart != nil {
+		opts.OnStart(began)
+	}
 	e.rec = newRecorder(pl.SampleLimit, pl.open, e.start)
 	startedAt := e.start.UTC()
 	var interruptedAt atomic.Int64
@@ -297,8 +316,11 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	if err != nil {
 		return nil, err
 	}
+	run.Test = e.test(*ident, began, wall)
 	if ctx.Err() != nil {
 		run.Interrupted = context.Cause(ctx).Error()
+		// At least a microsecond: the field is left out when 0.
+		run.Test.RanMS = max(ms(stoppedAt), 0.001)
 	}
 	if e.OnTick != nil {
 		s := e.snapshot(wall)
@@ -308,8 +330,31 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	return run, nil
 }
 
+// test is the record's identity and times: the load began at began (on
+// Options.Clock) and lasted wall, grace period included.
+func (e *engine) test(id Identity, began time.Time, wall time.Duration) *results.Test {
+	v := version.Get()
+	t := &results.Test{
+		ID: id.ID, Digest: id.Digest, SuitesDigest: id.SuitesDigest, WorkloadDigest: id.WorkloadDigest, Workload: id.Workload,
+		Version: v.Version, Commit: v.Commit,
+		Start: began.UTC(), End: began.Add(wall).UTC(),
+	}
+	if !e.StartAt.IsZero() {
+		planned := e.StartAt.UTC()
+		t.PlannedStart = &planned
+		if late := began.Sub(e.StartAt); late > 0 {
+			t.LateMS = ms(late)
+		}
+	}
+	return t
+}
+
 // schedule starts conversations on the pacer's schedule until it ends, the
-// starting window closes or ctx is done, and returns how many it dropped.
+// starting window closes or ctx is done, and returns how many it dropped:
+// every start due before the window closes that it did not begin. When ctx
+// ends the run early, that includes those due after the interrupt: a shard
+// stopped half-way (a drained node) did not play its part of the test, and
+// its record must not read as if the test had been planned smaller.
 func (e *engine) schedule(ctx context.Context) int64 {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -317,7 +362,7 @@ func (e *engine) schedule(ctx context.Context) int64 {
 	defer window.Stop()
 	for hits := uint64(0); ; hits++ {
 		if ctx.Err() != nil {
-			return countDue(e.pacer, hits, min(time.Since(e.start), e.window))
+			return countDue(e.pacer, hits, e.window)
 		}
 		elapsed := time.Since(e.start)
 		wait, stop := e.pacer.Pace(elapsed, hits)
@@ -330,7 +375,7 @@ func (e *engine) schedule(ctx context.Context) int64 {
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				return countDue(e.pacer, hits, min(time.Since(e.start), e.window))
+				return countDue(e.pacer, hits, e.window)
 			}
 		}
 		if e.slots != nil {
@@ -342,7 +387,7 @@ func (e *engine) schedule(ctx context.Context) int64 {
 				case <-window.C:
 					return countDue(e.pacer, hits, e.window)
 				case <-ctx.Done():
-					return countDue(e.pacer, hits, min(time.Since(e.start), e.window))
+					return countDue(e.pacer, hits, e.window)
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -114,6 +115,7 @@ func (l *loader) fileRows(n *yaml.Node, path string) ([]dataRow, bool) {
 		l.errorf(n, "data: cannot read %s: %s%s", full, strings.TrimPrefix(e.Msg, "cannot read: "), hint)
 		return nil, false
 	}
+	l.dataSums = append(l.dataSums, sha256.Sum256(content))
 	var (
 		rows []dataRow
 		errs ErrorList

@@ -3,6 +3,8 @@ package suites
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -332,14 +334,16 @@ func loadData(file string, data []byte, opts Options) ([]*Suite, ErrorList, Erro
 		suites      []*Suite
 		errs, warns ErrorList
 		named       = map[string]Pos{} // suite name -> where the document that took it names it
+		fileSum     = sha256.Sum256(data)
 	)
 	for i, root := range roots {
-		s, docErrs, docWarns := loadDocument(file, i, root, opts)
+		s, dataSums, docErrs, docWarns := loadDocument(file, i, root, opts)
 		errs = append(errs, docErrs...)
 		warns = append(warns, docWarns...)
 		if s == nil {
 			continue
 		}
+		s.Digest = suiteDigest(fileSum, i, dataSums)
 		if first, dup := named[s.Name]; dup {
 			errs = append(errs, &Error{Pos: s.NamePos, Msg: fmt.Sprintf(
 				"duplicate suite name %q: the document at line %d:%d has it too; give each document its own name", s.Name, first.Line, first.Col)})
@@ -354,8 +358,20 @@ func loadData(file string, data []byte, opts Options) ([]*Suite, ErrorList, Erro
 	return suites, nil, warns
 }
 
-// loadDocument loads the index-th document of a file, rooted at root.
-func loadDocument(file string, index int, root *yaml.Node, opts Options) (s *Suite, errs, warns ErrorList) {
+// suiteDigest is a Suite's Digest: of its file's bytes, its document's index
+// and its data files' bytes, each by its SHA-256.
+func suiteDigest(file [sha256.Size]byte, doc int, data [][sha256.Size]byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "evalrun suite\nfile %x\ndocument %d\n", file, doc)
+	for _, d := range data {
+		fmt.Fprintf(h, "data %x\n", d)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// loadDocument loads the index-th document of a file, rooted at root, and
+// returns with the suite the SHA-256 of each data file it read.
+func loadDocument(file string, index int, root *yaml.Node, opts Options) (s *Suite, data [][sha256.Size]byte, errs, warns ErrorList) {
 	// A file visits each of its nodes a few times; only aliases can make it
 	// visit far more.
 	l := &loader{file: file, doc: index, opts: opts, lookupEnv: opts.lookupEnv(), budget: 4*countNodes(root) + 100_000}
@@ -369,9 +385,9 @@ func loadDocument(file string, index int, root *yaml.Node, opts Options) (s *Sui
 	}()
 	s = l.suite(root)
 	if len(l.errs) > 0 {
-		return nil, l.errs, l.warns
+		return nil, nil, l.errs, l.warns
 	}
-	return s, nil, l.warns
+	return s, l.dataSums, nil, l.warns
 }
 
 // countNodes counts the nodes of a tree as written, aliases not followed.

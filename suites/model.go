@@ -40,6 +40,14 @@ type Suite struct {
 	Thresholds []ThresholdExpr
 	Pos        Pos // of the document root
 	NamePos    Pos // of the name: value; of the document root when the name is a default
+	// Digest is the hex SHA-256 of what the suite was read from: the bytes
+	// of its file as written, its document's index in the file, and the
+	// bytes of every data file its conversations read, in the order read.
+	// Paths are left out, so that a copy of the files mounted elsewhere has
+	// the same digest, and so are the values of ${VAR}s: a token never
+	// reaches a digest, and two machines with different tokens run the same
+	// suite. Load tests compare it to tell shards of one test from a mix.
+	Digest string
 
 	nameDefault bool // no name: was written
 	doc         int  // 0-based index of the suite's document in its file

@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"regexp"
@@ -40,6 +41,9 @@ type loader struct {
 	lookupEnv func(string) (string, bool)
 	errs      ErrorList
 	warns     ErrorList
+	// data holds the SHA-256 of each data file read, in order, for the
+	// suite's Digest.
+	dataSums [][sha256.Size]byte
 
 	// unneeded, while set, says why the value being read is not needed
 	// (the simulator takes any token): an unset variable in it is a

@@ -2,12 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalrun/evalrun/load"
+	"github.com/evalrun/evalrun/suites"
 )
 
 const loadSuite = `name: l
@@ -161,55 +165,6 @@ func TestLoadFlagsWinOverTheSuite(t *testing.T) {
 	}
 }
 
-// A flag for one model must replace every suite setting of the other, not
-// only its rate or users.
-func TestLoadModelFlagReplacesTheOtherModelsSettings(t *testing.T) {
-	type settings struct {
-		Load struct {
-			Model       string  `json:"model"`
-			Rate        float64 `json:"rate"`
-			VUs         int     `json:"vus"`
-			ThinkTimeMS float64 `json:"think_time_ms"`
-			MaxInFlight int     `json:"max_in_flight"`
-		} `json:"load"`
-	}
-	tests := []struct {
-		name, section string
-		args          []string
-		check         func(t *testing.T, s settings)
-	}{
-		{"--vus over an open suite with max_in_flight", `load: {rate: 5, max_in_flight: 3, duration: 1s}`,
-			[]string{"--vus", "1", "--duration", "300ms"},
-			func(t *testing.T, s settings) {
-				if s.Load.VUs != 1 || s.Load.Rate != 0 || s.Load.MaxInFlight != 0 {
-					t.Errorf("got %+v", s.Load)
-				}
-			}},
-		{"--rate over a closed suite with think_time", `load: {vus: 2, think_time: 100ms, duration: 1s}`,
-			[]string{"--rate", "5", "--duration", "300ms"},
-			func(t *testing.T, s settings) {
-				if s.Load.Rate != 5 || s.Load.VUs != 0 || s.Load.ThinkTimeMS != 0 {
-					t.Errorf("got %+v", s.Load)
-				}
-			}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := writeSuite(t, loadSuite+tt.section+"\n")
-			js := filepath.Join(t.TempDir(), "r.json")
-			r := evalrun(t, nil, append(append([]string{"load", "--no-progress", "--grace", "5s", "--json", js}, tt.args...), p)...)
-			if r.code != 0 {
-				t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
-			}
-			var s settings
-			if err := json.Unmarshal([]byte(read(t, js)), &s); err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, s)
-		})
-	}
-}
-
 // Settings that cannot be played are usage errors (exit 2), found before
 // anything is sent.
 func TestLoadUnplayableSettingsAreUsageErrors(t *testing.T) {
@@ -233,20 +188,64 @@ func TestLoadUnplayableSettingsAreUsageErrors(t *testing.T) {
 	}
 }
 
-func TestShardSplitsTheCapLikeTheUsers(t *testing.T) {
-	total := 0
-	for k := range 3 {
-		opts := load.Options{Rate: 9, MaxInFlight: 5}
-		if err := shard(&opts, fmt.Sprintf("%d/3", k)); err != nil {
+// TestLoadFlagsReachTheWorkload: every workload flag given on the command
+// line reaches load.Flags, and one not given stays unset, so that the
+// suites' value holds (the rules are load's: see load/workload_test.go).
+func TestLoadFlagsReachTheWorkload(t *testing.T) {
+	parse := func(args ...string) load.Flags {
+		t.Helper()
+		o := loadFlags{set: map[string]bool{}}
+		fs := loadFlagSet(&o)
+		if err := fs.Parse(args); err != nil {
 			t.Fatal(err)
 		}
-		if opts.Rate != 3 {
-			t.Errorf("shard %d: rate %v, want 3", k, opts.Rate)
-		}
-		total += opts.MaxInFlight
+		fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+		return o.flags()
 	}
-	if total != 5 {
-		t.Errorf("the shards' caps add up to %d, want 5", total)
+	if got := parse("--json", "x.json"); !reflect.DeepEqual(got, load.Flags{}) {
+		t.Errorf("no workload flag given: %+v", got)
+	}
+	got := parse("--rate", "8", "--vus", "2", "--duration", "3s", "--stage", "1s:5", "--stage", "2s:0",
+		"--think-time", "1s", "--max-in-flight", "4", "--grace", "0s")
+	want := load.Flags{Rate: new(8.0), VUs: new(2), Duration: new(3 * time.Second), Stages: []string{"1s:5", "2s:0"},
+		ThinkTime: new(time.Second), MaxInFlight: new(4), Grace: new(time.Duration(0))}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %s\nwant %s", describeFlags(got), describeFlags(want))
+	}
+}
+
+func describeFlags(f load.Flags) string {
+	deref := func(p any) any {
+		if v := reflect.ValueOf(p); !v.IsNil() {
+			return v.Elem().Interface()
+		}
+		return nil
+	}
+	return fmt.Sprintf("rate %v vus %v duration %v stages %q think %v cap %v grace %v", deref(f.Rate), deref(f.VUs),
+		deref(f.Duration), f.Stages, deref(f.ThinkTime), deref(f.MaxInFlight), deref(f.Grace))
+}
+
+// TestLoadOptionsWholeAndPart: options returns the whole test, the same on
+// every shard, and this process's part of it.
+func TestLoadOptionsWholeAndPart(t *testing.T) {
+	ss, err := suites.Load(writeSuite(t, loadSuite+"load: {rate: 20, max_in_flight: 5, duration: 1s}\n"), suites.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &loadFlags{set: map[string]bool{"grace": true}, grace: 2 * time.Second, shard: "3/4"}
+	whole, part, err := o.options(ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := (load.Options{Rate: 20, MaxInFlight: 5, Duration: time.Second, Grace: 2 * time.Second}); !reflect.DeepEqual(whole, w) {
+		t.Errorf("whole %+v, want %+v", whole, w)
+	}
+	if p := (load.Options{Rate: 5, MaxInFlight: 1, Duration: time.Second, Grace: 2 * time.Second}); !reflect.DeepEqual(part, p) {
+		t.Errorf("part %+v, want %+v", part, p)
+	}
+	o.shard = ""
+	if whole, part, err := o.options(ss); err != nil || !reflect.DeepEqual(whole, part) {
+		t.Errorf("without --shard: whole %+v, part %+v, %v", whole, part, err)
 	}
 }
 

@@ -1,0 +1,257 @@
+package load
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/evalrun/evalrun/suites"
+)
+
+// A workload is resolved in three steps, each a pure function, so that
+// every rule of precedence can be tested without running anything:
+//
+//	whole, err := FromSuites(ss)    // the suites' load: sections
+//	whole, err = whole.Override(f)  // then the flags that were given
+//	part, err := whole.Shard(k, n)  // then this machine's part, under --shard
+//	err = part.Validate()           // the one rule, per process
+//
+// The whole is the test as the user asked for it, the same on every shard;
+// the part is what one process plays.
+
+// FromSuites is the workload of the suites' load: sections, taken in file
+// order. Two suites may set a setting only to the same value (stages only
+// once): a test has one workload, and picking one silently would run a test
+// nobody wrote. The error names both files.
+//
+// A grace the suites do not set is left 0, Options' "the default"; a grace
+// of 0 they set is kept as none (-1).
+func FromSuites(ss []*suites.Suite) (Options, error) {
+	var o Options
+	from := map[string]string{} // setting -> the first suite file that set it
+	take := func(s *suites.Suite, key string, agrees bool) error {
+		if !agrees {
+			return fmt.Errorf("%s sets load.%s differently from %s; set it in one place, or with a flag", s.File, key, from[key])
+		}
+		if _, ok := from[key]; !ok {
+			from[key] = s.File
+		}
+		return nil
+	}
+	for _, s := range ss {
+		l := s.Load
+		if l == nil {
+			continue
+		}
+		for _, k := range l.Keys {
+			var err error
+			switch k.Name {
+			case "rate":
+				err = take(s, k.Name, o.Rate == 0 || o.Rate == l.Rate)
+				o.Rate = l.Rate
+			case "vus":
+				err = take(s, k.Name, o.VUs == 0 || o.VUs == l.VUs)
+				o.VUs = l.VUs
+			case "duration":
+				err = take(s, k.Name, o.Duration == 0 || o.Duration == l.Duration)
+				o.Duration = l.Duration
+			case "think_time":
+				err = take(s, k.Name, o.ThinkTime == 0 || o.ThinkTime == l.ThinkTime)
+				o.ThinkTime = l.ThinkTime
+			case "max_in_flight":
+				err = take(s, k.Name, o.MaxInFlight == 0 || o.MaxInFlight == l.MaxInFlight)
+				o.MaxInFlight = l.MaxInFlight
+			case "grace":
+				if l.Grace == nil {
+					continue // a loaded suite with the key has the value
+				}
+				err = take(s, k.Name, from["grace"] == "" || o.Grace == *l.Grace)
+				o.Grace = *l.Grace
+			case "stages":
+				err = take(s, k.Name, from["stages"] == "")
+				o.Stages = nil
+				for _, st := range l.Stages {
+					o.Stages = append(o.Stages, Stage{Duration: st.Duration, Target: st.Target})
+				}
+			}
+			if err != nil {
+				return o, err
+			}
+		}
+	}
+	if from["grace"] != "" && o.Grace == 0 {
+		o.Grace = -1 // Options reads 0 as "the default"; the suite asked for none
+	}
+	return o, nil
+}
+
+// Flags are the command-line settings of a workload. A nil field (no
+// stages) was not given, and leaves what the suites set; a given one wins.
+type Flags struct {
+	Rate        *float64       // --rate
+	VUs         *int           // --vus
+	Duration    *time.Duration // --duration
+	Stages      []string       // --stage, each D:TARGET as typed
+	ThinkTime   *time.Duration // --think-time
+	MaxInFlight *int           // --max-in-flight
+	Grace       *time.Duration // --grace
+}
+
+// Override returns o with the flags of f that were given in place of its
+// settings. The error is a --stage that does not parse.
+//
+// A flag for one model drops the other model's settings that o holds from
+// the suites: --rate or --stage drops vus and think_time, --vus drops rate,
+// stages and max_in_flight, unless the flag for that setting is given too;
+// flags that contradict each other stay, for Validate to refuse. --rate
+// alone asks for a constant rate, so it drops the suites' stages too. A
+// grace of 0 asks for none; a grace nobody set is DefaultGrace, spelled
+// out so that the workload says what runs.
+func (o Options) Override(f Flags) (Options, error) {
+	o.Stages = append([]Stage(nil), o.Stages...) // o's caller keeps its own
+	if f.Rate != nil {
+		o.Rate = *f.Rate
+		if f.Stages == nil {
+			o.Stages = nil
+		}
+	}
+	if f.VUs != nil {
+		o.VUs = *f.VUs
+	}
+	if f.Duration != nil {
+		o.Duration = *f.Duration
+	}
+	if f.ThinkTime != nil {
+		o.ThinkTime = *f.ThinkTime
+	}
+	if f.MaxInFlight != nil {
+		o.MaxInFlight = *f.MaxInFlight
+	}
+	switch {
+	case f.Grace != nil:
+		o.Grace = *f.Grace
+		if o.Grace == 0 {
+			o.Grace = -1
+		}
+	case o.Grace == 0:
+		o.Grace = DefaultGrace
+	}
+	if f.Stages != nil {
+		o.Stages = nil
+		for _, s := range f.Stages {
+			d, target, err := suites.ParseStage(s)
+			if err != nil {
+				return o, fmt.Errorf("--stage %v", err)
+			}
+			o.Stages = append(o.Stages, Stage{Duration: d, Target: target})
+		}
+	}
+	switch open := f.Rate != nil || f.Stages != nil; {
+	case open:
+		if f.VUs == nil {
+			o.VUs = 0
+		}
+		if f.ThinkTime == nil {
+			o.ThinkTime = 0
+		}
+	case f.VUs != nil:
+		o.Rate, o.Stages = 0, nil
+		if f.MaxInFlight == nil {
+			o.MaxInFlight = 0
+		}
+	}
+	return o, nil
+}
+
+// Shard returns part k of n of o, for one of n machines that together play
+// o: 1/n of the rate and of every stage's target, or a whole share of the
+// users, and a whole share of the cap on conversations in flight. Whole
+// shares differ by one at most, the first whole%n shards taking one more,
+// so that the parts add up to o; a share of 0 is refused, since that shard
+// would play nothing, or nothing at once.
+func (o Options) Shard(k, n int) (Options, error) {
+	if n < 1 || k < 0 || k >= n {
+		return o, fmt.Errorf("--shard %d/%d: want K/N with 0 <= K < N", k, n)
+	}
+	part := func(whole int, what string) (int, error) {
+		share := whole / n
+		if k < whole%n {
+			share++
+		}
+		if share == 0 {
+			return 0, fmt.Errorf("--shard %d/%d: %d %s cannot be split into %d shards", k, n, whole, what, n)
+		}
+		return share, nil
+	}
+	var err error
+	if o.VUs > 0 {
+		o.VUs, err = part(o.VUs, "virtual users")
+		return o, err
+	}
+	o.Rate /= float64(n)
+	stages := make([]Stage, len(o.Stages)) // the whole keeps its targets
+	for i, s := range o.Stages {
+		stages[i] = Stage{Duration: s.Duration, Target: s.Target / float64(n)}
+	}
+	if o.Stages != nil {
+		o.Stages = stages
+	}
+	if o.MaxInFlight > 0 {
+		o.MaxInFlight, err = part(o.MaxInFlight, "conversations in flight (--max-in-flight)")
+	}
+	return o, err
+}
+
+// flagOf is the flag of each setting a *SettingError may name.
+var flagOf = map[string]string{
+	"rate": "rate", "vus": "vus", "max_in_flight": "max-in-flight",
+	"duration": "duration", "think_time": "think-time", "grace": "grace",
+}
+
+// given reports whether f set the setting a *SettingError names by key.
+func (f Flags) given(key string) bool {
+	switch key {
+	case "rate":
+		return f.Rate != nil
+	case "vus":
+		return f.VUs != nil
+	case "max_in_flight":
+		return f.MaxInFlight != nil
+	case "duration":
+		return f.Duration != nil
+	case "think_time":
+		return f.ThinkTime != nil
+	case "grace":
+		return f.Grace != nil
+	}
+	return false
+}
+
+// Name renames each setting Validate refused in err after the flag of f
+// that gave it (--max-in-flight for max_in_flight), so that the user knows
+// what to change; a value from a suite keeps its load: key. With sharded, a
+// value Shard divided says so, since it is not the one typed. Other errors
+// pass unchanged.
+func (f Flags) Name(err error, sharded bool) error {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+		var se *SettingError
+		if !errors.As(e, &se) || !f.given(se.Key) {
+			continue
+		}
+		value := se.Value
+		if sharded && (se.Key == "rate" || se.Key == "vus" || se.Key == "max_in_flight") {
+			value += " (this shard's part)"
+		}
+		out[i] = fmt.Errorf("--%s %s: %s", flagOf[se.Key], value, se.Want)
+	}
+	return errors.Join(out...)
+}
