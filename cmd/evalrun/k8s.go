@@ -200,21 +200,27 @@ func (o *k8sFlags) spec(ctx context.Context, now time.Time, io *term.Streams) (k
 }
 
 // k8sWorkload is the workload the load pods will play: the suites' load:
-// sections alone, resolved as `evalrun load` resolves them, and checked for
-// the last shard, whose share is the smallest, so that the render refuses
-// what every pod would. It returns how long conversations start and how
-// long those in flight may then finish.
+// sections alone, resolved as `evalrun load` resolves them with no workload
+// flags, and checked for the last shard, whose share is the smallest, so
+// that the render refuses what every pod would. It returns how long
+// conversations start and how long those in flight may then finish.
 func k8sWorkload(loaded []*suites.Suite, n int) (window, grace time.Duration, err error) {
-	o := loadFlags{set: map[string]bool{}, grace: load.DefaultGrace, shard: fmt.Sprintf("%d/%d", n-1, n)}
-	opts, err := o.options(loaded)
+	whole, err := load.FromSuites(loaded)
 	if err != nil {
 		return 0, 0, err
 	}
-	window = opts.Duration
-	if window == 0 {
-		window = load.Ramp{Start: opts.Rate, Stages: opts.Stages}.End()
+	if whole, err = whole.Override(load.Flags{}); err != nil {
+		return 0, 0, err
 	}
-	return window, max(opts.Grace, 0), nil
+	part, err := whole.Shard(n-1, n)
+	if err == nil {
+		err = part.Validate()
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	window = load.Ramp{Start: whole.Rate, Stages: whole.Stages, Duration: whole.Duration}.End()
+	return window, max(whole.Grace, 0), nil
 }
 
 // dataFiles are the data files the suites read, which the pods need beside
