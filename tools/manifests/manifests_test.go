@@ -596,14 +596,7 @@ func TestCheckedInExampleDecodes(t *testing.T) {
 // image's evalrun knows, so a renamed flag fails here rather than as N
 // pods exiting 2.
 func TestPodArgsAreFlagsOfTheBinary(t *testing.T) {
-	loadHelp, _ := exec.Command(evalrun, "load", "-h").Output()
-	mergeHelp, _ := exec.Command(evalrun, "merge", "-h").Output()
-	if !bytes.Contains(loadHelp, []byte("--start-at")) && !bytes.Contains(mergeHelp, []byte("--expect")) {
-		// Written alongside the flags of issue 11 (load --start-at and
-		// --test-id, merge --expect and --wait): until they are in, there
-		// is nothing to hold the manifests to.
-		t.Skip("this evalrun has neither load --start-at nor merge --expect yet")
-	}
+	requireShardFlags(t)
 	objs := decode(t, render(t, "--shards", "2", "--suite", suite, "--test-id", "flags"))
 	for _, j := range objs.jobs {
 		c := onlyContainer(t, j)
@@ -615,4 +608,143 @@ func TestPodArgsAreFlagsOfTheBinary(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPodsRunLocally plays what the pods of a render run, as local
+// processes: every shard's args as the kubelet expands them, with /suite
+// and /records mapped to folders laid out as the volumes would be, and the
+// merge beside them from the start. The shards play a small suite against
+// the built-in simulator (no network); the merge must wait for all of them
+// and pass, on one record of the whole test.
+func TestPodsRunLocally(t *testing.T) {
+	requireShardFlags(t)
+	const n = 3
+	dir := t.TempDir()
+	suiteFile := filepath.Join(dir, "e2e.yaml")
+	if err := os.WriteFile(suiteFile, []byte(`name: e2e
+provider: {type: opencx, base_url: sim}
+load: {rate: 15, duration: 2s, grace: 5s}
+thresholds:
+  - error_rate < 0.01
+  - dropped == 0
+conversations:
+  - name: hello
+    turns:
+      - user: Hi
+        expect: {reply: true}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The shards start together 5 s after rendering: time enough to start
+	// 3 processes, however slow the machine.
+	objs := decode(t, render(t, "--shards", strconv.Itoa(n), "--suite", suiteFile, "--test-id", "e2e", "--start-delay", "5s", "--secret", ""))
+
+	// The ConfigMap volume, and the records volume with the test's folder.
+	suiteDir, claim := filepath.Join(dir, "suite"), filepath.Join(dir, "claim")
+	for _, d := range []string{suiteDir, claim} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, data := range objs.configMaps[0].Data {
+		if err := os.WriteFile(filepath.Join(suiteDir, key), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var procs []*exec.Cmd
+	var names []string
+	start := func(j *batchv1.Job, k int) {
+		c := onlyContainer(t, j)
+		records := filepath.Join(claim, mount(t, c, "/records").SubPath)
+		if err := os.MkdirAll(records, 0o755); err != nil { // the kubelet makes a subPath's folder
+			t.Fatal(err)
+		}
+		var args []string
+		for _, a := range expand(t, c, k) {
+			switch {
+			case a == "/records" || strings.HasPrefix(a, "/records/"):
+				a = records + strings.TrimPrefix(a, "/records")
+			case strings.HasPrefix(a, "/suite/"):
+				a = filepath.Join(suiteDir, strings.TrimPrefix(a, "/suite/"))
+			}
+			args = append(args, a)
+		}
+		cmd := exec.Command(evalrun, args...)
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("%s %d: %s\n%s", j.Name, k, strings.Join(args, " "), out.String())
+			}
+		})
+		procs = append(procs, cmd)
+		names = append(names, fmt.Sprintf("%s pod %d", j.Name, k))
+	}
+	var merge *batchv1.Job
+	for _, j := range objs.jobs {
+		if j.Spec.CompletionMode != nil && *j.Spec.CompletionMode == batchv1.IndexedCompletion {
+			for k := range int(*j.Spec.Completions) {
+				start(j, k)
+			}
+		} else {
+			merge = j
+		}
+	}
+	start(merge, 0)
+	for i, p := range procs {
+		if err := p.Wait(); err != nil {
+			t.Errorf("%s: %v", names[i], err)
+		}
+	}
+	if t.Failed() {
+		return
+	}
+	b, err := os.ReadFile(filepath.Join(claim, "e2e", "merged.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var merged struct {
+		Test struct {
+			ID    string            `json:"id"`
+			Parts []json.RawMessage `json:"parts"`
+		} `json:"test"`
+	}
+	if err := json.Unmarshal(b, &merged); err != nil {
+		t.Fatal(err)
+	}
+	if merged.Test.ID != "e2e" || len(merged.Test.Parts) != n {
+		t.Errorf("merged record of test %q with %d parts, want e2e and %d", merged.Test.ID, len(merged.Test.Parts), n)
+	}
+	if _, err := os.Stat(filepath.Join(claim, "e2e", "merged.xml")); err != nil {
+		t.Errorf("no JUnit report: %v", err)
+	}
+}
+
+// requireShardFlags skips a test that runs the pods' commands when this
+// evalrun lacks the flags they use (load --test-id and --start-at, merge
+// --expect and --wait), which came in separately; CI, which sets
+// EVALRUN_REQUIRE_TOOLS, fails instead.
+func requireShardFlags(t *testing.T) {
+	t.Helper()
+	var missing []string
+	for cmd, flags := range map[string][]string{"load": {"--test-id", "--start-at"}, "merge": {"--expect", "--wait"}} {
+		help, _ := exec.Command(evalrun, cmd, "-h").Output()
+		for _, f := range flags {
+			if !regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(f) + `\b`).Match(help) {
+				missing = append(missing, cmd+" "+f)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	slices.Sort(missing)
+	if os.Getenv("EVALRUN_REQUIRE_TOOLS") != "" {
+		t.Fatalf("this evalrun has no %s, which the pods run", strings.Join(missing, ", "))
+	}
+	t.Skipf("this evalrun has no %s yet (EVALRUN_REQUIRE_TOOLS=1 makes this a failure)", strings.Join(missing, ", "))
 }
