@@ -32,6 +32,7 @@ Usage:
   evalrun regrade FILE.json PATH... judge a run's recorded replies again with the suites' checks
   evalrun validate PATH...          check suites without sending anything
   evalrun sim [flags]               serve the built-in OpenCX/Toolzz simulator
+  evalrun k8s manifests [flags]     render the Kubernetes Jobs of a load test split across machines
   evalrun version                   print the version
 
 Run 'evalrun COMMAND -h' for the flags of a command.
@@ -45,7 +46,7 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 // commands are the subcommands Main knows, for suggestions.
-var commands = []string{"run", "load", "merge", "report", "regrade", "validate", "sim", "version", "help"}
+var commands = []string{"run", "load", "merge", "report", "regrade", "validate", "sim", "k8s", "version", "help"}
 
 // Main runs the command line args and returns the process exit code.
 func Main(ctx context.Context, args []string, io *term.Streams) int {
@@ -71,6 +72,8 @@ func Main(ctx context.Context, args []string, io *term.Streams) int {
 		code, err = reportCmd(rest, io)
 	case "regrade":
 		code, err = regradeCmd(ctx, rest, io)
+	case "k8s":
+		code, err = k8sCmd(ctx, rest, io)
 	case "version", "--version":
 		fmt.Fprintln(io.Out, "evalrun", versionString())
 		return exitOK

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/evalrun/evalrun/internal/k8s"
+	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/internal/version"
+	"github.com/evalrun/evalrun/load"
+	"github.com/evalrun/evalrun/suites"
+)
+
+// defaultImage is where the Dockerfile's image is published; --image names
+// another (a registry of your own, a pinned digest).
+const defaultImage = "ghcr.io/evalrun/evalrun"
+
+const k8sUsage = `Usage: evalrun k8s manifests --shards N --suite FILE [flags]
+
+Renders the Kubernetes objects of a load test split across N machines, as a
+YAML stream for 'kubectl apply -f -'. Run 'evalrun k8s manifests -h' for
+its flags.
+`
+
+// k8sFlags are the flags of `evalrun k8s manifests`.
+type k8sFlags struct {
+	shards       int
+	suite        string
+	testID       string
+	image        string
+	startDelay   time.Duration
+	startAt      string
+	namespace    string
+	secret       string
+	recordsClaim string
+	set          map[string]bool
+	now          func() time.Time // the clock the start time is reckoned from
+}
+
+func k8sFlagSet(o *k8sFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet("k8s manifests", flag.ContinueOnError)
+	fs.IntVar(&o.shards, "shards", 0, "split the load across `N` pods, each playing 1/N of it")
+	fs.StringVar(&o.suite, "suite", "", "the suite `FILE` whose load: section says the workload; it goes into a ConfigMap")
+	fs.StringVar(&o.testID, "test-id", "", "name the test `ID` (lowercase letters, digits, dashes): it names the objects and the records' folder (default: the suite's name and the start time)")
+	fs.StringVar(&o.image, "image", defaultImage+":"+imageTag(), "the evalrun container `IMAGE` the pods run")
+	fs.DurationVar(&o.startDelay, "start-delay", 2*time.Minute, "start the shards together `D` from now, time enough for every pod to be scheduled and pull the image")
+	fs.StringVar(&o.startAt, "start-at", "", "start the shards together at `TIME` (RFC 3339) instead of after --start-delay")
+	fs.StringVar(&o.namespace, "namespace", "", "put the objects in namespace `NS` (default: kubectl's)")
+	fs.StringVar(&o.secret, "secret", "evalrun", "the Secret `NAME` whose keys become the load pods' environment (OPENCX_API_KEY, ...); optional, so a suite against the simulator needs none; \"\" for no reference")
+	fs.StringVar(&o.recordsClaim, "records-claim", "", "keep the records on this existing PersistentVolumeClaim `NAME` (ReadWriteMany) instead of rendering one")
+	return fs
+}
+
+// imageTag is the tag of the image matching this evalrun: its release
+// version, or latest for a build that has none.
+func imageTag() string {
+	if v := version.Get().Version; releaseRE.MatchString(v) {
+		return v
+	}
+	return "latest"
+}
+
+var releaseRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
+
+func k8sCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+	if len(args) == 0 {
+		fmt.Fprint(io.Err, k8sUsage)
+		return exitUsage, usagef("k8s: name a subcommand: manifests")
+	}
+	switch args[0] {
+	case "manifests":
+	case "-h", "--help", "help":
+		fmt.Fprint(io.Out, k8sUsage)
+		return exitOK, nil
+	default:
+		return exitUsage, usagef("k8s: unknown subcommand %q: want manifests", args[0])
+	}
+	o := k8sFlags{set: map[string]bool{}, now: time.Now}
+	fs := k8sFlagSet(&o)
+	return withFlags(fs, args[1:], io, "k8s manifests --shards N --suite FILE [flags]", func(rest []string) (int, error) {
+		fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+		return o.run(ctx, rest, io)
+	})
+}
+
+// run renders the manifests to io.Out; rest are the arguments that are not
+// flags, of which there must be none.
+func (o *k8sFlags) run(ctx context.Context, rest []string, io *term.Streams) (int, error) {
+	if len(rest) > 0 {
+		return exitUsage, usagef("k8s manifests: unexpected argument %q; name the suite with --suite", rest[0])
+	}
+	now := o.now()
+	spec, err := o.spec(ctx, now, io)
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return exitUsage, err
+		}
+		return loadFailed(ctx, err, io.Err), nil
+	}
+	if err := k8s.Render(io.Out, spec); err != nil {
+		return exitTrouble, err
+	}
+	fmt.Fprintf(io.Err, "evalrun: test %s: %d %s start at %s (in %v): apply now; job/%s gives the verdict\n",
+		spec.TestID, spec.Shards, plural(spec.Shards, "shard"), spec.StartAt.UTC().Format(time.RFC3339), spec.Lead.Round(time.Second), k8s.MergeJob(spec.TestID))
+	return exitOK, nil
+}
+
+// spec checks the flags and the suite and resolves what the pods will run.
+// Its errors are usage errors, but for a suite that does not load, whose
+// error names the file and line.
+func (o *k8sFlags) spec(ctx context.Context, now time.Time, io *term.Streams) (k8s.Spec, error) {
+	var spec k8s.Spec
+	if o.shards < 1 || o.shards > k8s.MaxShards {
+		return spec, usagef("k8s manifests: --shards %d: want the number of pods, 1 to %d", o.shards, k8s.MaxShards)
+	}
+	if o.suite == "" {
+		return spec, usagef("k8s manifests: name the suite with --suite FILE")
+	}
+	if info, err := os.Stat(o.suite); err == nil && !info.Mode().IsRegular() {
+		return spec, usagef("k8s manifests: --suite %s: want a suite file (the pods get exactly one)", o.suite)
+	}
+
+	// The start time: the pods are created when the manifests are applied,
+	// so it is reckoned from now, whole seconds, as load --start-at reads it.
+	var start time.Time
+	switch {
+	case o.set["start-at"] && o.set["start-delay"]:
+		return spec, usagef("k8s manifests: --start-at and --start-delay exclude each other; keep one")
+	case o.set["start-at"]:
+		t, err := time.Parse(time.RFC3339, o.startAt)
+		if err != nil {
+			return spec, usagef("k8s manifests: --start-at %q: want a time such as 2026-12-01T12:00:00Z (RFC 3339)", o.startAt)
+		}
+		if t.Before(now) {
+			return spec, usagef("k8s manifests: --start-at %s is in the past; the shards would all start late", o.startAt)
+		}
+		start = t
+	default:
+		if o.startDelay < 0 {
+			return spec, usagef("k8s manifests: --start-delay %v: want a duration of at least 0", o.startDelay)
+		}
+		start = now.Add(o.startDelay + time.Second - 1).Truncate(time.Second)
+	}
+
+	loaded, err := suites.LoadPathsContext(ctx, []string{o.suite}, suites.Options{
+		// The suite's secrets are the cluster's (--secret), not this
+		// machine's: an unset variable is only a warning here.
+		MissingEnvWarns: true,
+		JudgeOff:        true,
+		Warn: func(w *suites.Error) {
+			fmt.Fprintf(io.Err, "%s: warning: %s\n", w.Pos, w.Msg)
+		},
+	})
+	if err != nil {
+		return spec, err
+	}
+	window, grace, err := k8sWorkload(loaded, o.shards)
+	if err != nil {
+		return spec, usagef("k8s manifests: %s: %v (the pods run 'evalrun load' with no workload flags, so the suite's load: section must say it all)", o.suite, err)
+	}
+	content, err := os.ReadFile(o.suite)
+	if err != nil {
+		return spec, usagef("k8s manifests: %v", err)
+	}
+	data, err := dataFiles(o.suite, loaded)
+	if err != nil {
+		return spec, usagef("k8s manifests: %v", err)
+	}
+
+	id := o.testID
+	if !o.set["test-id"] {
+		id = k8s.TestIDFor(loaded[0].Name, start)
+	}
+	spec = k8s.Spec{
+		TestID:       id,
+		Shards:       o.shards,
+		Image:        o.image,
+		Namespace:    o.namespace,
+		Secret:       o.secret,
+		RecordsClaim: o.recordsClaim,
+		Suite:        k8s.File{Path: filepath.Base(o.suite), Data: content},
+		Data:         data,
+		StartAt:      start,
+		Lead:         start.Sub(now),
+		Window:       window,
+		Grace:        grace,
+	}
+	if err := spec.Check(); err != nil {
+		return spec, usagef("k8s manifests: %v", err)
+	}
+	return spec, nil
+}
+
+// k8sWorkload is the workload the load pods will play: the suites' load:
+// sections alone, resolved as `evalrun load` resolves them with no workload
+// flags, and checked for the last shard, whose share is the smallest, so
+// that the render refuses what every pod would. It returns how long
+// conversations start and how long those in flight may then finish.
+func k8sWorkload(loaded []*suites.Suite, n int) (window, grace time.Duration, err error) {
+	whole, err := load.FromSuites(loaded)
+	if err != nil {
+		return 0, 0, err
+	}
+	if whole, err = whole.Override(load.Flags{}); err != nil {
+		return 0, 0, err
+	}
+	part, err := whole.Shard(n-1, n)
+	if err == nil {
+		err = part.Validate()
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	window = load.Ramp{Start: whole.Rate, Stages: whole.Stages, Duration: whole.Duration}.End()
+	return window, max(whole.Grace, 0), nil
+}
+
+// dataFiles are the data files the suites read, which the pods need beside
+// the suite: by their paths relative to its folder, as the suites wrote
+// them.
+func dataFiles(suite string, loaded []*suites.Suite) ([]k8s.File, error) {
+	var files []k8s.File
+	seen := map[string]bool{}
+	for _, s := range loaded {
+		for _, c := range s.Conversations {
+			if c.Data == nil || c.Data.File == "" || seen[c.Data.File] {
+				continue
+			}
+			seen[c.Data.File] = true
+			rel := path.Clean(filepath.ToSlash(c.Data.File))
+			if filepath.IsAbs(c.Data.File) || !filepath.IsLocal(c.Data.File) {
+				return nil, fmt.Errorf("%s reads data file %s, outside its folder: the pods get the suite's folder only", suite, c.Data.File)
+			}
+			b, err := os.ReadFile(filepath.Join(filepath.Dir(suite), c.Data.File))
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, k8s.File{Path: rel, Data: b})
+		}
+	}
+	return files, nil
+}
