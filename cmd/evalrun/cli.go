@@ -27,7 +27,7 @@ const usage = `evalrun tests customer-support chatbots with scripted conversatio
 Usage:
   evalrun run [flags] PATH...       run suites (files or folders of *.yaml)
   evalrun load [flags] PATH...      load-test: replay the suites at a rate or with virtual users
-  evalrun merge --json OUT PATH...  merge the shards of a load test or of run --shard jobs
+  evalrun merge --json OUT PATH...  merge load records or run records, such as --shard parts
   evalrun report FILE.json          print the table of a record again (--junit, --json to convert)
   evalrun regrade FILE.json PATH... judge a run's recorded replies again with the suites' checks
   evalrun validate PATH...          check suites without sending anything
