@@ -3,8 +3,8 @@ package load_test
 import (
 	"context"
 	"errors"
+	"github.com/evalrun/evalrun/internal/testtool"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -58,36 +58,6 @@ func TestParseStartAt(t *testing.T) {
 	}
 }
 
-// fakeClock is a Clock the test moves: After reports each wait on waits and
-// returns fire, which the test sends the new time on.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits chan time.Duration
-	fire  chan time.Time
-}
-
-func newFakeClock(now time.Time) *fakeClock {
-	return &fakeClock{now: now, waits: make(chan time.Duration, 1), fire: make(chan time.Time)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.waits <- d
-	return c.fire
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
 // outcome is what a Run in a goroutine returned.
 type outcome struct {
 	run *results.Run
@@ -110,7 +80,7 @@ func startRun(ctx context.Context, p load.Player, opts load.Options) <-chan outc
 func TestStartAtWaitsForThePlannedStart(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	planned := now.Add(30 * time.Second)
-	clk := newFakeClock(now)
+	clk := testtool.NewClock(now)
 	p := &countingPlayer{}
 	var started atomic.Int64
 	var startedAt atomic.Pointer[time.Time]
@@ -118,15 +88,15 @@ func TestStartAtWaitsForThePlannedStart(t *testing.T) {
 		Rate: 100, Duration: 50 * time.Millisecond, StartAt: planned, Clock: clk,
 		OnStart: func(at time.Time) { started.Add(1); startedAt.Store(&at) },
 	})
-	if d := <-clk.waits; d != 30*time.Second {
+	if d := <-clk.Waits; d != 30*time.Second {
 		t.Errorf("waited %s, want the 30s to the planned start", d)
 	}
 	if n := p.plays.Load(); n != 0 || started.Load() != 0 {
 		t.Fatalf("%d plays and %d OnStart calls while waiting for the planned start", n, started.Load())
 	}
 	began := planned.Add(2 * time.Millisecond)
-	clk.set(began)
-	clk.fire <- began
+	clk.Set(began)
+	clk.Fire <- began
 	o := <-res
 	if o.err != nil {
 		t.Fatal(o.err)
@@ -147,14 +117,14 @@ func TestStartAtWaitsForThePlannedStart(t *testing.T) {
 func TestStartAtPassedStartsAtOnce(t *testing.T) {
 	planned := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	now := planned.Add(3200 * time.Millisecond)
-	clk := newFakeClock(now)
+	clk := testtool.NewClock(now)
 	p := &countingPlayer{}
 	o := <-startRun(context.Background(), p, load.Options{VUs: 1, Duration: 10 * time.Millisecond, StartAt: planned, Clock: clk})
 	if o.err != nil {
 		t.Fatal(o.err)
 	}
-	if len(clk.waits) != 0 {
-		t.Errorf("waited %s for a start already past", <-clk.waits)
+	if len(clk.Waits) != 0 {
+		t.Errorf("waited %s for a start already past", <-clk.Waits)
 	}
 	if tt := o.run.Test; tt.LateMS != 3200 || !tt.Start.Equal(now) || !tt.PlannedStart.Equal(planned) {
 		t.Errorf("test %+v; want 3200ms late, started at %v", tt, now)
@@ -167,11 +137,11 @@ func TestStartAtPassedStartsAtOnce(t *testing.T) {
 // Stopped while it waits, a run sends nothing and returns no record.
 func TestStartAtWaitInterrupted(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	clk := newFakeClock(now)
+	clk := testtool.NewClock(now)
 	p := &countingPlayer{}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	res := startRun(ctx, p, load.Options{Rate: 10, Duration: time.Second, StartAt: now.Add(time.Minute), Clock: clk})
-	<-clk.waits
+	<-clk.Waits
 	cancel(errors.New("terminate"))
 	o := <-res
 	if o.run != nil || !errors.Is(o.err, load.ErrNotStarted) || !strings.Contains(o.err.Error(), "terminate") {

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,25 +23,7 @@ func TestKilledShardLeavesNoHalfRecord(t *testing.T) {
 			name = "a file before"
 		}
 		t.Run(name, func(t *testing.T) {
-			arrived := make(chan struct{}, 64)
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
-				if r.URL.Path == "/chat/sessions" {
-					w.WriteHeader(http.StatusCreated)
-					w.Write([]byte(`{"id":"s1"}`))
-					return
-				}
-				select {
-				case arrived <- struct{}{}:
-				default:
-				}
-				select { // hold every turn until the client goes away
-				case <-r.Context().Done():
-				case <-time.After(30 * time.Second):
-				}
-			}))
-			defer srv.Close()
-			p := writeSuite(t, "provider: {type: opencx, base_url: "+srv.URL+", timeout: 60s, retries: 0}\nconversations:\n  - {name: held, turns: [{user: hi}]}\n")
+			p, arrived := heldSuite(t)
 			dir := t.TempDir()
 			js := filepath.Join(dir, "shard-0.json")
 			if previous != "" {

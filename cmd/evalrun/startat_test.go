@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"github.com/evalrun/evalrun/internal/testtool"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -13,38 +13,8 @@ import (
 	"github.com/evalrun/evalrun/internal/term"
 )
 
-// fakeClock is a load.Clock the test moves: After reports each wait on
-// waits and returns fire, on which the test sends the new time.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits chan time.Duration
-	fire  chan time.Time
-}
-
-func newFakeClock(now time.Time) *fakeClock {
-	return &fakeClock{now: now, waits: make(chan time.Duration, 1), fire: make(chan time.Time)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.waits <- d
-	return c.fire
-}
-
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
 // startAtFlags is a short load of the simulator suite with --start-at.
-func startAtFlags(t *testing.T, startAt string, clk *fakeClock) (*loadFlags, string) {
+func startAtFlags(t *testing.T, startAt string, clk *testtool.Clock) (*loadFlags, string) {
 	js := filepath.Join(t.TempDir(), "r.json")
 	return &loadFlags{
 		set: map[string]bool{"rate": true, "duration": true, "grace": true}, rate: 20, duration: 100 * time.Millisecond, grace: 5 * time.Second,
@@ -57,7 +27,7 @@ func startAtFlags(t *testing.T, startAt string, clk *fakeClock) (*loadFlags, str
 // sending, starts at the planned time, and records it.
 func TestStartAtWaitsThenRecords(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	clk := newFakeClock(now)
+	clk := testtool.NewClock(now)
 	lo, js := startAtFlags(t, "+30s", clk)
 	s, _, errOut := term.Test()
 	type exit struct {
@@ -69,12 +39,12 @@ func TestStartAtWaitsThenRecords(t *testing.T) {
 		code, err := lo.run(context.Background(), s)
 		done <- exit{code, err}
 	}()
-	if d := <-clk.waits; d != 30*time.Second {
+	if d := <-clk.Waits; d != 30*time.Second {
 		t.Errorf("waited %s, want 30s", d)
 	}
 	planned := now.Add(30 * time.Second)
-	clk.set(planned)
-	clk.fire <- planned
+	clk.Set(planned)
+	clk.Fire <- planned
 	if e := <-done; e.err != nil || e.code != exitOK {
 		t.Fatalf("exit %d, %v\n%s", e.code, e.err, errOut)
 	}
@@ -92,13 +62,13 @@ func TestStartAtWaitsThenRecords(t *testing.T) {
 // stderr and in its record.
 func TestStartAtPassedSaysLate(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 3, 200_000_000, time.UTC)
-	clk := newFakeClock(now)
+	clk := testtool.NewClock(now)
 	lo, js := startAtFlags(t, "2026-12-01T10:00:00Z", clk)
 	s, _, errOut := term.Test()
 	if code, err := lo.run(context.Background(), s); err != nil || code != exitOK {
 		t.Fatalf("exit %d, %v\n%s", code, err, errOut)
 	}
-	if len(clk.waits) != 0 {
+	if len(clk.Waits) != 0 {
 		t.Error("it waited for a start already past")
 	}
 	if want := "evalrun: started 3.2s after --start-at 2026-12-01T10:00:00Z"; !strings.Contains(errOut.String(), want) || strings.Contains(errOut.String(), "waiting for") {
@@ -111,7 +81,7 @@ func TestStartAtPassedSaysLate(t *testing.T) {
 
 // SIGTERM during the wait: nothing sent, no record, the signal's exit code.
 func TestStartAtWaitStopped(t *testing.T) {
-	clk := newFakeClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	clk := testtool.NewClock(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	lo, js := startAtFlags(t, "+1m", clk)
 	ctx, stop := context.WithCancelCause(context.Background())
 	s, _, errOut := term.Test()
@@ -124,7 +94,7 @@ func TestStartAtWaitStopped(t *testing.T) {
 		code, err := lo.run(ctx, s)
 		done <- exit{code, err}
 	}()
-	<-clk.waits
+	<-clk.Waits
 	stop(&signalError{syscall.SIGTERM})
 	e := <-done
 	if e.err != nil || e.code != 143 || !strings.Contains(errOut.String(), "stopped while waiting for --start-at: nothing was sent and no record written") {

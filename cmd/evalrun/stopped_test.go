@@ -18,25 +18,7 @@ import (
 // says so: interrupted, how long it ran, and every start of its part it
 // never made counted as dropped. It exits 143, whatever its thresholds.
 func TestStoppedShardRecordsWhatItDidNotPlay(t *testing.T) {
-	arrived := make(chan struct{}, 64)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		if r.URL.Path == "/chat/sessions" {
-			w.WriteHeader(http.StatusCreated)
-			w.Write([]byte(`{"id":"s1"}`))
-			return
-		}
-		select {
-		case arrived <- struct{}{}:
-		default:
-		}
-		select { // hold every turn until the run lets it go
-		case <-r.Context().Done():
-		case <-time.After(30 * time.Second):
-		}
-	}))
-	defer srv.Close()
-	p := writeSuite(t, "provider: {type: opencx, base_url: "+srv.URL+", timeout: 60s, retries: 0}\nconversations:\n  - {name: held, turns: [{user: hi}]}\n")
+	p, arrived := heldSuite(t)
 	js := filepath.Join(t.TempDir(), "shard.json")
 	// 20/s for 100s split in 2: this shard's part is 1000 starts.
 	lo := &loadFlags{
@@ -75,4 +57,31 @@ func TestStoppedShardRecordsWhatItDidNotPlay(t *testing.T) {
 	if len(l.Thresholds) != 1 || l.Thresholds[0].Passed || !strings.Contains(errOut.String(), "stopped early") {
 		t.Errorf("thresholds %+v; stderr:\n%s", l.Thresholds, errOut)
 	}
+}
+
+// heldSuite writes a suite of one conversation against a server that opens
+// sessions at once and holds every turn until the client goes away (or
+// 30 s), and returns it with a channel that gets a value when a turn
+// arrives: a run that has sent something, and is still running, to stop.
+func heldSuite(t *testing.T) (path string, arrived <-chan struct{}) {
+	t.Helper()
+	turns := make(chan struct{}, 64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/chat/sessions" {
+			w.WriteHeader(http.StatusCreated)
+			w.Write([]byte(`{"id":"s1"}`))
+			return
+		}
+		select {
+		case turns <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return writeSuite(t, "provider: {type: opencx, base_url: "+srv.URL+", timeout: 60s, retries: 0}\nconversations:\n  - {name: held, turns: [{user: hi}]}\n"), turns
 }
