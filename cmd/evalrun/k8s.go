@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/evalrun/evalrun/internal/k8s"
@@ -50,8 +51,8 @@ func k8sFlagSet(o *k8sFlags) *flag.FlagSet {
 	fs.StringVar(&o.suite, "suite", "", "the suite `FILE` whose load: section says the workload; it goes into a ConfigMap")
 	fs.StringVar(&o.testID, "test-id", "", "name the test `ID` (lowercase letters, digits, dashes): it names the objects and the records' folder (default: the suite's name and the start time)")
 	fs.StringVar(&o.image, "image", defaultImage+":"+imageTag(), "the evalrun container `IMAGE` the pods run")
-	fs.DurationVar(&o.startDelay, "start-delay", 2*time.Minute, "start the shards together `D` from now, time enough for every pod to be scheduled and pull the image")
-	fs.StringVar(&o.startAt, "start-at", "", "start the shards together at `TIME` (RFC 3339) instead of after --start-delay")
+	fs.DurationVar(&o.startDelay, "start-delay", 2*time.Minute, fmt.Sprintf("start the shards together `D` from now (at most %v), time enough for every pod to be scheduled and pull the image", load.MaxStartAhead))
+	fs.StringVar(&o.startAt, "start-at", "", fmt.Sprintf("start the shards together at `TIME` (RFC 3339, to come and at most %v ahead) instead of after --start-delay", load.MaxStartAhead))
 	fs.StringVar(&o.namespace, "namespace", "", "put the objects in namespace `NS` (default: kubectl's)")
 	fs.StringVar(&o.secret, "secret", "evalrun", "the Secret `NAME` whose keys become the load pods' environment (OPENCX_API_KEY, ...); optional, so a suite against the simulator needs none; \"\" for no reference")
 	fs.StringVar(&o.recordsClaim, "records-claim", "", "keep the records on this existing PersistentVolumeClaim `NAME` (ReadWriteMany) instead of rendering one")
@@ -135,19 +136,41 @@ func (o *k8sFlags) spec(ctx context.Context, now time.Time, io *term.Streams) (k
 	case o.set["start-at"] && o.set["start-delay"]:
 		return spec, usagef("k8s manifests: --start-at and --start-delay exclude each other; keep one")
 	case o.set["start-at"]:
-		t, err := time.Parse(time.RFC3339, o.startAt)
+		if rest, ok := strings.CutPrefix(o.startAt, "+"); ok {
+			// The render fixes the start for every pod: a time from now is
+			// --start-delay's, which says it once.
+			return spec, usagef("k8s manifests: --start-at %q: want a time such as 2026-12-01T12:00:00Z (RFC 3339); for a start %s from now, use --start-delay %s", o.startAt, rest, rest)
+		}
+		t, err := time.Parse(time.RFC3339Nano, o.startAt)
 		if err != nil {
 			return spec, usagef("k8s manifests: --start-at %q: want a time such as 2026-12-01T12:00:00Z (RFC 3339)", o.startAt)
 		}
+		// load accepts a start in the past (a shard started late begins at
+		// once); here every pod would start late, and the test be skewed
+		// from its first second.
 		if t.Before(now) {
-			return spec, usagef("k8s manifests: --start-at %s is in the past; the shards would all start late", o.startAt)
+			return spec, usagef("k8s manifests: --start-at %s is in the past (%v ago); the shards would all start late: give a time to come, or --start-delay", o.startAt, now.Sub(t).Round(time.Second))
 		}
 		start = t
 	default:
 		if o.startDelay < 0 {
 			return spec, usagef("k8s manifests: --start-delay %v: want a duration of at least 0", o.startDelay)
 		}
+		if o.startDelay > load.MaxStartAhead {
+			return spec, usagef("k8s manifests: --start-delay %v: want at most %v, which is as far ahead as load --start-at plans a start", o.startDelay, load.MaxStartAhead)
+		}
 		start = now.Add(o.startDelay + time.Second - 1).Truncate(time.Second)
+	}
+	// Every pod reads the start the render gives it with load's own
+	// --start-at rule, later than now: what it would refuse (a start too far
+	// ahead) is refused here, before N pods exit 2 and the merge waits for
+	// nothing.
+	if _, err := load.ParseStartAt(k8s.StartArg(start), now); err != nil {
+		flagName := "--start-at"
+		if !o.set["start-at"] {
+			flagName = "--start-delay"
+		}
+		return spec, usagef("k8s manifests: %s: the pods' load --start-at would refuse the start: %v", flagName, err)
 	}
 
 	loaded, err := suites.LoadPathsContext(ctx, []string{o.suite}, suites.Options{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/load"
 	"gopkg.in/yaml.v3"
 )
 
@@ -243,7 +244,11 @@ func TestK8sManifestsRefuse(t *testing.T) {
 		{"fewer users than shards", []string{"--shards", "4", "--suite", vus}, "3 virtual users cannot be split into 4 shards"},
 		{"data outside the folder", []string{"--shards", "2", "--suite", outside, "--test-id", "x"}, "outside its folder"},
 		{"start in the past", []string{"--shards", "2", "--suite", load, "--start-at", "2026-12-01T11:00:00Z"}, "in the past"},
-		{"start not a time", []string{"--shards", "2", "--suite", load, "--start-at", "+2m"}, "RFC 3339"},
+		{"start not a time", []string{"--shards", "2", "--suite", load, "--start-at", "tomorrow"}, "RFC 3339"},
+		{"start from now", []string{"--shards", "2", "--suite", load, "--start-at", "+30s"}, "use --start-delay 30s"},
+		{"start a day and more ahead", []string{"--shards", "2", "--suite", load, "--start-at", "2026-12-02T18:00:00Z"}, "want at most 24h0m0s ahead"},
+		{"start more than a day in the past", []string{"--shards", "2", "--suite", load, "--start-at", "2026-11-29T11:58:00Z"}, "in the past"},
+		{"delay a day and more", []string{"--shards", "2", "--suite", load, "--start-delay", "30h"}, "--start-delay 30h0m0s: want at most 24h0m0s"},
 		{"two starts", []string{"--shards", "2", "--suite", load, "--start-at", "2026-12-01T12:00:00Z", "--start-delay", "1m"}, "exclude each other"},
 		{"bad test id", []string{"--shards", "2", "--suite", load, "--test-id", "Load_Demo"}, "lowercase letters"},
 		{"long test id", []string{"--shards", "2", "--suite", load, "--test-id", strings.Repeat("a", 41)}, "at most 40"},
@@ -257,6 +262,33 @@ func TestK8sManifestsRefuse(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestK8sManifestsStartWithinADay: a start as far ahead as load
+// --start-at takes renders, and the pods get it as load reads it.
+func TestK8sManifestsStartWithinADay(t *testing.T) {
+	for _, args := range [][]string{
+		{"--start-at", exampleNow.Add(load.MaxStartAhead).Format(time.RFC3339)},
+		{"--start-delay", load.MaxStartAhead.String()},
+	} {
+		code, out, errOut := renderK8s(t, exampleNow, append([]string{"--shards", "2", "--suite", "../../examples/load.yaml", "--test-id", "x"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		loadArgs := strs(dig(byKind(t, docs(t, out), "Job", "evalrun-load-x"), "spec", "template", "spec", "containers", 0, "args"))
+		if got := flagArg(loadArgs, "--start-at"); got != "2026-12-02T11:58:00Z" {
+			t.Errorf("%v: --start-at %q", args, got)
+		}
+	}
+}
+
+func flagArg(args []string, name string) string {
+	for i, a := range args[:len(args)-1] {
+		if a == name {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // TestK8sCommand: the subcommand is reached from Main, and a missing or

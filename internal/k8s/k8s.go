@@ -102,6 +102,10 @@ func ceilSecond(d time.Duration) time.Duration {
 	return (d + time.Second - 1).Truncate(time.Second)
 }
 
+// StartArg is a start time as the load pods' --start-at gets it: UTC, and
+// to the nanosecond, so that what the command checked is what they read.
+func StartArg(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
 // Names of the objects of a test.
 func LoadJob(id string) string   { return "evalrun-load-" + id }
 func MergeJob(id string) string  { return "evalrun-merge-" + id }
@@ -368,7 +372,7 @@ func (s Spec) loadJob() obj {
 		"load",
 		"--shard", index + "/" + strconv.Itoa(n),
 		"--test-id", s.TestID,
-		"--start-at", s.StartAt.UTC().Format(time.RFC3339),
+		"--start-at", StartArg(s.StartAt),
 		"--no-progress",
 		"--json", RecordsDir + "/shard-" + index + ".json",
 		SuiteDir + "/" + s.Suite.Path,
