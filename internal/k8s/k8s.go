@@ -412,11 +412,13 @@ func (s Spec) loadJob() obj {
 		f("automountServiceAccountToken", false),
 		f("securityContext", podSecurity()),
 		fc("One shard per node where there are enough: two on one node compete for its CPU and skew the latencies. "+
-			"A pod that cannot be placed starts late, and says so in its record.",
+			"Preferred, never required: the skew counts every eligible node, full or not, so DoNotSchedule "+
+			"would leave a shard Pending while a node it must go to has no room, and a Pending shard is a missing one. "+
+			"A pod that is placed late starts late, and says so in its record.",
 			"topologySpreadConstraints", list{obj{
 				f("maxSkew", 1),
 				f("topologyKey", "kubernetes.io/hostname"),
-				f("whenUnsatisfiable", "DoNotSchedule"),
+				f("whenUnsatisfiable", "ScheduleAnyway"),
 				f("nodeTaintsPolicy", "Honor"),
 				f("labelSelector", selector),
 			}}),

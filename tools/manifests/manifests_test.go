@@ -266,6 +266,13 @@ func check(t *testing.T, v variant, id string, lead time.Duration, objs objects)
 	} else if sel, err := metav1.LabelSelectorAsSelector(spread[0].LabelSelector); err != nil || !sel.Matches(labels.Set(s.Template.Labels)) || sel.Empty() {
 		t.Errorf("the spread's selector %v does not select the shards' pods (%v)", spread[0].LabelSelector, s.Template.Labels)
 	}
+	// The skew counts eligible nodes, full or not: a required spread can
+	// leave a shard Pending, which is a missing shard.
+	for _, c := range spread {
+		if c.WhenUnsatisfiable != corev1.ScheduleAnyway {
+			t.Errorf("topologySpreadConstraints on %s: whenUnsatisfiable %s, want ScheduleAnyway: a spread must never keep a shard from being scheduled", c.TopologyKey, c.WhenUnsatisfiable)
+		}
+	}
 
 	c := onlyContainer(t, loadJob)
 	if len(c.Command) > 0 {
