@@ -41,6 +41,7 @@ type k8sFlags struct {
 	namespace    string
 	secret       string
 	recordsClaim string
+	storageClass string
 	set          map[string]bool
 	now          func() time.Time // the clock the start time is reckoned from
 }
@@ -56,6 +57,7 @@ func k8sFlagSet(o *k8sFlags) *flag.FlagSet {
 	fs.StringVar(&o.namespace, "namespace", "", "put the objects in namespace `NS` (default: kubectl's)")
 	fs.StringVar(&o.secret, "secret", "evalrun", "the Secret `NAME` whose keys become the load pods' environment (OPENCX_API_KEY, ...); optional, so a suite against the simulator needs none; \"\" for no reference")
 	fs.StringVar(&o.recordsClaim, "records-claim", "", "keep the records on this existing PersistentVolumeClaim `NAME` (ReadWriteMany) instead of rendering one")
+	fs.StringVar(&o.storageClass, "storage-class", "", "render the records' claim with storage class `NAME`, one that offers ReadWriteMany (default: the cluster's default class, often not ReadWriteMany)")
 	return fs
 }
 
@@ -209,6 +211,7 @@ func (o *k8sFlags) spec(ctx context.Context, now time.Time, io *term.Streams) (k
 		Namespace:    o.namespace,
 		Secret:       o.secret,
 		RecordsClaim: o.recordsClaim,
+		StorageClass: o.storageClass,
 		Suite:        k8s.File{Path: filepath.Base(o.suite), Data: content},
 		Data:         data,
 		StartAt:      start,

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,24 @@ func TestK8sManifestsSecretAndClaim(t *testing.T) {
 	}
 }
 
+// TestK8sManifestsStorageClass: --storage-class names the rendered
+// claim's class; without it the claim has none, the cluster's default.
+func TestK8sManifestsStorageClass(t *testing.T) {
+	for class, want := range map[string]any{"": nil, "efs-rwx": "efs-rwx"} {
+		args := renderedExampleArgs
+		if class != "" {
+			args = append(slices.Clone(args), "--storage-class", class)
+		}
+		code, out, errOut := renderK8s(t, exampleNow, args...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if got := dig(byKind(t, docs(t, out), "PersistentVolumeClaim", "evalrun-records"), "spec", "storageClassName"); got != want {
+			t.Errorf("--storage-class %q: storageClassName %v, want %v", class, got, want)
+		}
+	}
+}
+
 // TestK8sManifestsShipDataFiles: a suite that reads a data file gets it
 // beside itself in the pods, at the path it wrote.
 func TestK8sManifestsShipDataFiles(t *testing.T) {
@@ -253,6 +272,7 @@ func TestK8sManifestsRefuse(t *testing.T) {
 		{"bad test id", []string{"--shards", "2", "--suite", load, "--test-id", "Load_Demo"}, "lowercase letters"},
 		{"long test id", []string{"--shards", "2", "--suite", load, "--test-id", strings.Repeat("a", 41)}, "at most 40"},
 		{"bad claim", []string{"--shards", "2", "--suite", load, "--test-id", "x", "--records-claim", "My Claim"}, "--records-claim"},
+		{"storage class for a claim not rendered", []string{"--shards", "2", "--suite", load, "--test-id", "x", "--records-claim", "mine", "--storage-class", "nfs"}, "keep one"},
 		{"an argument", []string{"--shards", "2", "--suite", load, "extra.yaml"}, "unexpected argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,6 +65,10 @@ type Spec struct {
 	// RecordsClaim is an existing PersistentVolumeClaim for the records;
 	// "" renders DefaultClaim, ReadWriteMany.
 	RecordsClaim string
+	// StorageClass is the storage class of the rendered claim; "" leaves it
+	// to the cluster's default, which is often not ReadWriteMany. It has
+	// no place with RecordsClaim, whose claim is not rendered.
+	StorageClass string
 	// Suite is the suite file; Data are the data files it reads, by their
 	// paths relative to the suite's folder.
 	Suite File
@@ -172,7 +176,10 @@ func (s Spec) Check() error {
 	if s.Namespace != "" && !testIDRE.MatchString(s.Namespace) {
 		return fmt.Errorf("--namespace %q: want a Kubernetes namespace name (lowercase letters, digits and dashes)", s.Namespace)
 	}
-	for flag, name := range map[string]string{"--secret": s.Secret, "--records-claim": s.RecordsClaim} {
+	if s.StorageClass != "" && s.RecordsClaim != "" {
+		return fmt.Errorf("--storage-class %s with --records-claim %s: the claim is yours, and its storage class with it; keep one", s.StorageClass, s.RecordsClaim)
+	}
+	for flag, name := range map[string]string{"--secret": s.Secret, "--records-claim": s.RecordsClaim, "--storage-class": s.StorageClass} {
 		if name != "" && !dnsSubdomain(name) {
 			return fmt.Errorf("%s %q: want a Kubernetes object name (lowercase letters, digits, dashes and dots)", flag, name)
 		}
@@ -298,14 +305,18 @@ func (s Spec) claim() obj {
 		f("app.kubernetes.io/name", "evalrun"),
 		f("app.kubernetes.io/component", "records"),
 	}))
+	spec := obj{
+		fc("Every shard's pod writes here, from whichever node it runs on.", "accessModes", list{"ReadWriteMany"}),
+	}
+	if s.StorageClass != "" {
+		spec = append(spec, fc("A class that offers ReadWriteMany (the cluster's default often does not).", "storageClassName", s.StorageClass))
+	}
+	spec = append(spec, f("resources", obj{f("requests", obj{f("storage", DefaultClaimSize)})}))
 	return obj{
 		f("apiVersion", "v1"),
 		f("kind", "PersistentVolumeClaim"),
 		f("metadata", m),
-		f("spec", obj{
-			fc("Every shard's pod writes here, from whichever node it runs on.", "accessModes", list{"ReadWriteMany"}),
-			f("resources", obj{f("requests", obj{f("storage", DefaultClaimSize)})}),
-		}),
+		f("spec", spec),
 	}
 }
 

@@ -157,6 +157,7 @@ type variant struct {
 	claim     string // --records-claim, "" for the rendered one
 	secret    string // --secret; "-" leaves the flag out (its default)
 	namespace string
+	class     string // --storage-class
 }
 
 func TestRenderedManifests(t *testing.T) {
@@ -165,7 +166,7 @@ func TestRenderedManifests(t *testing.T) {
 		variants = append(variants,
 			variant{name: fmt.Sprintf("%d shards", n), shards: n, secret: "-"},
 			variant{name: fmt.Sprintf("%d shards, own claim, no secret", n), shards: n, claim: "perf-records", secret: ""},
-			variant{name: fmt.Sprintf("%d shards, namespace and secret", n), shards: n, secret: "bot-keys", namespace: "perf"},
+			variant{name: fmt.Sprintf("%d shards, namespace, secret and storage class", n), shards: n, secret: "bot-keys", namespace: "perf", class: "nfs-rwx"},
 		)
 	}
 	for i, v := range variants {
@@ -182,6 +183,9 @@ func TestRenderedManifests(t *testing.T) {
 			}
 			if v.namespace != "" {
 				args = append(args, "--namespace", v.namespace)
+			}
+			if v.class != "" {
+				args = append(args, "--storage-class", v.class)
 			}
 			before := time.Now()
 			objs := decode(t, render(t, args...))
@@ -206,6 +210,9 @@ func check(t *testing.T, v variant, id string, lead time.Duration, objs objects)
 	for _, pvc := range objs.claims {
 		if pvc.Name != claimName || !slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteMany) {
 			t.Errorf("claim %s %v: want %s, ReadWriteMany (pods on several nodes write it)", pvc.Name, pvc.Spec.AccessModes, claimName)
+		}
+		if got := pvc.Spec.StorageClassName; (got == nil) != (v.class == "") || got != nil && *got != v.class {
+			t.Errorf("claim %s storageClassName %v, want %q (\"\" for none, the cluster's default)", pvc.Name, got, v.class)
 		}
 		if pvc.Spec.Resources.Requests.Storage().IsZero() {
 			t.Errorf("claim %s requests no storage", pvc.Name)
