@@ -50,7 +50,7 @@ func k8sFlagSet(o *k8sFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("k8s manifests", flag.ContinueOnError)
 	fs.IntVar(&o.shards, "shards", 0, "split the load across `N` pods, each playing 1/N of it")
 	fs.StringVar(&o.suite, "suite", "", "the suite `FILE` whose load: section says the workload; it goes into a ConfigMap")
-	fs.StringVar(&o.testID, "test-id", "", "name the test `ID` (lowercase letters, digits, dashes): it names the objects and the records' folder (default: the suite's name and the start time)")
+	fs.StringVar(&o.testID, "test-id", "", fmt.Sprintf("name the test `ID` (at most %d lowercase letters, digits and dashes): it names the objects and the records' folder (default: the suite's name and the start time)", k8s.MaxTestID))
 	fs.StringVar(&o.image, "image", defaultImage+":"+imageTag(), "the evalrun container `IMAGE` the pods run")
 	fs.DurationVar(&o.startDelay, "start-delay", 2*time.Minute, fmt.Sprintf("start the shards together `D` from now (at most %v), time enough for every pod to be scheduled and pull the image", load.MaxStartAhead))
 	fs.StringVar(&o.startAt, "start-at", "", fmt.Sprintf("start the shards together at `TIME` (RFC 3339, to come and at most %v ahead) instead of after --start-delay", load.MaxStartAhead))
@@ -72,7 +72,22 @@ func imageTag() string {
 
 var releaseRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
 
+// k8sHint follows a usage error of `evalrun k8s`: Main's would point to
+// 'evalrun k8s -h', which lists the subcommand but not the flags that were
+// wrong.
+const k8sHint = "Run 'evalrun k8s manifests -h' for its flags."
+
 func k8sCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
+	code, err := k8sSubcommand(ctx, args, io)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(io.Err, "evalrun: %v\n%s\n", err, k8sHint)
+		return exitUsage, nil
+	}
+	return code, err
+}
+
+func k8sSubcommand(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	if len(args) == 0 {
 		fmt.Fprint(io.Err, k8sUsage)
 		return exitUsage, usagef("k8s: name a subcommand: manifests")
@@ -80,6 +95,9 @@ func k8sCmd(ctx context.Context, args []string, io *term.Streams) (int, error) {
 	switch args[0] {
 	case "manifests":
 	case "-h", "--help", "help":
+		if len(args) > 1 && args[1] == "manifests" { // evalrun k8s help manifests
+			return k8sSubcommand(ctx, []string{"manifests", "-h"}, io)
+		}
 		fmt.Fprint(io.Out, k8sUsage)
 		return exitOK, nil
 	default:
@@ -121,11 +139,13 @@ func (o *k8sFlags) run(ctx context.Context, rest []string, io *term.Streams) (in
 // error names the file and line.
 func (o *k8sFlags) spec(ctx context.Context, now time.Time, io *term.Streams) (k8s.Spec, error) {
 	var spec k8s.Spec
-	if o.shards < 1 || o.shards > k8s.MaxShards {
+	switch {
+	case !o.set["shards"]:
+		return spec, usagef("k8s manifests: --shards N is required: the number of pods, 1 to %d", k8s.MaxShards)
+	case o.shards < 1 || o.shards > k8s.MaxShards:
 		return spec, usagef("k8s manifests: --shards %d: want the number of pods, 1 to %d", o.shards, k8s.MaxShards)
-	}
-	if o.suite == "" {
-		return spec, usagef("k8s manifests: name the suite with --suite FILE")
+	case o.suite == "":
+		return spec, usagef("k8s manifests: --suite FILE is required: the suite whose load: section the pods play")
 	}
 	if info, err := os.Stat(o.suite); err == nil && !info.Mode().IsRegular() {
 		return spec, usagef("k8s manifests: --suite %s: want a suite file (the pods get exactly one)", o.suite)

@@ -254,9 +254,10 @@ func TestK8sManifestsRefuse(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no shards", []string{"--suite", load}, "--shards 0"},
+		{"no shards", []string{"--suite", load}, "--shards N is required"},
+		{"zero shards", []string{"--suite", load, "--shards", "0"}, "--shards 0: want the number of pods, 1 to 1000"},
 		{"too many shards", []string{"--suite", load, "--shards", "1001"}, "1 to 1000"},
-		{"no suite", []string{"--shards", "2"}, "--suite FILE"},
+		{"no suite", []string{"--shards", "2"}, "--suite FILE is required"},
 		{"a folder", []string{"--shards", "2", "--suite", dir}, "want a suite file"},
 		{"no load section", []string{"--shards", "2", "--suite", "../../examples/quickstart.yaml"}, "say how much load"},
 		{"suite does not load", []string{"--shards", "2", "--suite", broken}, "broken.yaml:3"},
@@ -315,8 +316,24 @@ func flagArg(args []string, name string) string {
 // unknown one is bad usage.
 func TestK8sCommand(t *testing.T) {
 	code, out, errOut := inProcess(t, "k8s", "manifests", "-h")
-	if code != exitOK || !strings.Contains(out, "--shards N") {
-		t.Errorf("k8s manifests -h: exit %d\n%s%s", code, out, errOut)
+	if code != exitOK || !strings.Contains(out, "--shards N") || !strings.Contains(out, "at most 40 lowercase") {
+		t.Errorf("k8s manifests -h: exit %d, want the flags, --test-id's limit among them\n%s%s", code, out, errOut)
+	}
+	if code, help, _ := inProcess(t, "k8s", "help", "manifests"); code != exitOK || help != out {
+		t.Errorf("k8s help manifests: exit %d, not the help of k8s manifests -h:\n%s", code, help)
+	}
+	for _, args := range [][]string{{"k8s", "-h"}, {"k8s", "help"}} {
+		if code, out, _ := inProcess(t, args...); code != exitOK || !strings.Contains(out, "evalrun k8s manifests -h") {
+			t.Errorf("%v: exit %d, not pointing to 'evalrun k8s manifests -h':\n%s", args, code, out)
+		}
+	}
+	// Bad usage points to the flags of k8s manifests, not to 'evalrun k8s
+	// -h', which lists none.
+	for _, args := range [][]string{{"k8s", "manifests"}, {"k8s", "manifests", "--shards", "2", "--bogus"}, {"k8s"}} {
+		code, _, errOut := inProcess(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "Run 'evalrun k8s manifests -h' for its flags.") || strings.Contains(errOut, "evalrun k8s -h") {
+			t.Errorf("%v: exit %d, want %d and a hint to 'evalrun k8s manifests -h':\n%s", args, code, exitUsage, errOut)
+		}
 	}
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); strings.HasPrefix(line, "  -") && len(f) > 2 {
