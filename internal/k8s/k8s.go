@@ -231,7 +231,10 @@ func Render(w io.Writer, s Spec) error {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# evalrun load test %s: %d %s starting at %s, merged by job/%s.\n",
 		s.TestID, s.Shards, plural(s.Shards, "shard"), s.StartAt.UTC().Format(time.RFC3339), MergeJob(s.TestID))
-	fmt.Fprintf(&buf, "# Apply at once: the start time is fixed (rendered %v before it).\n", s.Lead.Round(time.Second))
+	// The deadlines and the merge's wait are reckoned from the render's
+	// clock: stating it lets a reader (or a test) render the same again.
+	fmt.Fprintf(&buf, "# Rendered at %s, %v before the start: apply at once, as the start and the deadlines are fixed.\n",
+		s.StartAt.Add(-s.Lead).UTC().Format(time.RFC3339Nano), s.Lead.Round(time.Second))
 	for _, d := range docs {
 		buf.WriteString("---\n")
 		enc := yaml.NewEncoder(&buf)

@@ -151,6 +151,7 @@ func TestRenderIsYAMLWithComments(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
+		"# Rendered at 2026-12-01T11:58:00Z, 2m0s before the start",
 		"  # A shard is never run again",
 		"claimName: mine",
 		"data-1-rows.csv: |",

@@ -762,3 +762,120 @@ func requireShardFlags(t *testing.T) {
 	}
 	t.Skipf("this evalrun has no %s yet (EVALRUN_REQUIRE_TOOLS=1 makes this a failure)", strings.Join(missing, ", "))
 }
+
+// TestPartialMergeRecipe: the one-off Job that examples/k8s/README.md gives
+// for merging a partial set after the fact decodes strictly, meets the
+// restricted level, reads the rendered test's folder of its claim, and
+// merges what two of three shards wrote, marked incomplete.
+func TestPartialMergeRecipe(t *testing.T) {
+	requireShardFlags(t)
+	readme, err := os.ReadFile(filepath.Join(repo, "examples", "k8s", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)kubectl apply -f - <<EOF\n(.*?\n)EOF\n").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("examples/k8s/README.md has no `kubectl apply -f - <<EOF` recipe")
+	}
+	const n, id = 3, "partial"
+	recipe := decode(t, bytes.ReplaceAll(m[1], []byte("$id"), []byte(id)))
+	if len(recipe.jobs) != 1 || len(recipe.claims)+len(recipe.configMaps) > 0 {
+		t.Fatalf("the recipe is %d Jobs, %d other objects: want one Job", len(recipe.jobs), len(recipe.claims)+len(recipe.configMaps))
+	}
+	job := recipe.jobs[0]
+	checkRestricted(t, job)
+	if job.Spec.TTLSecondsAfterFinished == nil || job.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("the recipe's Job: want a TTL and restartPolicy Never")
+	}
+	c := onlyContainer(t, job)
+	args := expand(t, c, 0)
+	if args[0] != "merge" || !slices.Contains(args, "--allow-partial") {
+		t.Errorf("recipe args %q: want merge --allow-partial", args)
+	}
+
+	// The shards of a test rendered as the README says, of which one never
+	// ran: the recipe reads the folder they wrote.
+	dir := t.TempDir()
+	suiteFile := filepath.Join(dir, "e2e.yaml")
+	if err := os.WriteFile(suiteFile, []byte("name: e2e\nprovider: {type: opencx, base_url: sim}\nload: {rate: 6, duration: 1s, grace: 5s}\nconversations:\n  - name: hello\n    turns: [{user: Hi, expect: {reply: true}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	objs := decode(t, render(t, "--shards", strconv.Itoa(n), "--suite", suiteFile, "--test-id", id, "--start-delay", "3s", "--secret", ""))
+	var loadJob *batchv1.Job
+	for _, j := range objs.jobs {
+		if j.Name == "evalrun-load-"+id {
+			loadJob = j
+		}
+	}
+	if loadJob == nil {
+		t.Fatal("no load Job")
+	}
+	lc := onlyContainer(t, loadJob)
+	if got, want := recordsOf(t, job, c, "evalrun-records"), recordsOf(t, loadJob, lc, "evalrun-records"); got != want {
+		t.Errorf("the recipe reads folder %q of the claim, the shards write %q", got, want)
+	}
+	suiteDir, records := filepath.Join(dir, "suite"), filepath.Join(dir, "claim", id)
+	for _, d := range []string{suiteDir, records} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, data := range objs.configMaps[0].Data {
+		if err := os.WriteFile(filepath.Join(suiteDir, key), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := func(c corev1.Container, k int) (*exec.Cmd, *bytes.Buffer) {
+		var args []string
+		for _, a := range expand(t, c, k) {
+			switch {
+			case a == "/records" || strings.HasPrefix(a, "/records/"):
+				a = records + strings.TrimPrefix(a, "/records")
+			case strings.HasPrefix(a, "/suite/"):
+				a = filepath.Join(suiteDir, strings.TrimPrefix(a, "/suite/"))
+			}
+			args = append(args, a)
+		}
+		cmd := exec.Command(evalrun, args...)
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, &out
+	}
+	// The shards run at the same time, as their pods would, from a start
+	// time enough ahead to launch them; the last one never ran.
+	var shards []*exec.Cmd
+	var outs []*bytes.Buffer
+	for k := range n - 1 {
+		cmd, out := start(lc, k)
+		shards, outs = append(shards, cmd), append(outs, out)
+	}
+	for k, cmd := range shards {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", k, err, outs[k])
+		}
+	}
+	cmd, out := start(c, 0)
+	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "--allow-partial") {
+		t.Fatalf("the recipe: %v, want exit 0 and the --allow-partial warning\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(records, flagValue(args, "--json")[len("/records/"):]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var merged struct {
+		Test struct {
+			ID    string            `json:"id"`
+			Parts []json.RawMessage `json:"parts"`
+		} `json:"test"`
+	}
+	if err := json.Unmarshal(b, &merged); err != nil {
+		t.Fatal(err)
+	}
+	if merged.Test.ID != id || len(merged.Test.Parts) != n-1 {
+		t.Errorf("merged record of test %q with %d parts, want %s and %d", merged.Test.ID, len(merged.Test.Parts), id, n-1)
+	}
+}
