@@ -23,12 +23,12 @@ import (
 // another (a registry of your own, a pinned digest).
 const defaultImage = "ghcr.io/evalrun/evalrun"
 
-const k8sUsage = `Usage: evalrun k8s manifests --shards N --suite FILE [flags]
-
-Renders the Kubernetes objects of a load test split across N machines, as a
-YAML stream for 'kubectl apply -f -'. Run 'evalrun k8s manifests -h' for
-its flags.
-`
+const (
+	k8sSynopsis = "k8s manifests --shards N --suite FILE [flags]"
+	k8sAbout    = `Renders the Kubernetes objects of a load test split across N machines, as a
+YAML stream for 'kubectl apply -f -'.`
+	k8sUsage = "Usage: evalrun " + k8sSynopsis + "\n\n" + k8sAbout + " Run 'evalrun k8s manifests -h' for\nits flags.\n"
+)
 
 // k8sFlags are the flags of `evalrun k8s manifests`.
 type k8sFlags struct {
@@ -95,17 +95,18 @@ func k8sSubcommand(ctx context.Context, args []string, io *term.Streams) (int, e
 	switch args[0] {
 	case "manifests":
 	case "-h", "--help", "help":
-		if len(args) > 1 && args[1] == "manifests" { // evalrun k8s help manifests
-			return k8sSubcommand(ctx, []string{"manifests", "-h"}, io)
-		}
-		fmt.Fprint(io.Out, k8sUsage)
+		// manifests is the only subcommand: its help is the command's, so
+		// that 'evalrun k8s -h' lists the flags as every other command's -h
+		// does ('evalrun k8s help manifests' too).
+		fmt.Fprintf(io.Out, "%s\n\n", k8sAbout)
+		printHelp(io.Out, k8sFlagSet(&k8sFlags{}), k8sSynopsis)
 		return exitOK, nil
 	default:
 		return exitUsage, usagef("k8s: unknown subcommand %q: want manifests", args[0])
 	}
 	o := k8sFlags{set: map[string]bool{}, now: time.Now}
 	fs := k8sFlagSet(&o)
-	return withFlags(fs, args[1:], io, "k8s manifests --shards N --suite FILE [flags]", func(rest []string) (int, error) {
+	return withFlags(fs, args[1:], io, k8sSynopsis, func(rest []string) (int, error) {
 		fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 		return o.run(ctx, rest, io)
 	})
