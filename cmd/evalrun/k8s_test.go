@@ -5,11 +5,13 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/evalrun/evalrun/internal/term"
+	"github.com/evalrun/evalrun/load"
 	"gopkg.in/yaml.v3"
 )
 
@@ -186,6 +188,24 @@ func TestK8sManifestsSecretAndClaim(t *testing.T) {
 	}
 }
 
+// TestK8sManifestsStorageClass: --storage-class names the rendered
+// claim's class; without it the claim has none, the cluster's default.
+func TestK8sManifestsStorageClass(t *testing.T) {
+	for class, want := range map[string]any{"": nil, "efs-rwx": "efs-rwx"} {
+		args := renderedExampleArgs
+		if class != "" {
+			args = append(slices.Clone(args), "--storage-class", class)
+		}
+		code, out, errOut := renderK8s(t, exampleNow, args...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if got := dig(byKind(t, docs(t, out), "PersistentVolumeClaim", "evalrun-records"), "spec", "storageClassName"); got != want {
+			t.Errorf("--storage-class %q: storageClassName %v, want %v", class, got, want)
+		}
+	}
+}
+
 // TestK8sManifestsShipDataFiles: a suite that reads a data file gets it
 // beside itself in the pods, at the path it wrote.
 func TestK8sManifestsShipDataFiles(t *testing.T) {
@@ -234,20 +254,26 @@ func TestK8sManifestsRefuse(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no shards", []string{"--suite", load}, "--shards 0"},
+		{"no shards", []string{"--suite", load}, "--shards N is required"},
+		{"zero shards", []string{"--suite", load, "--shards", "0"}, "--shards 0: want the number of pods, 1 to 1000"},
 		{"too many shards", []string{"--suite", load, "--shards", "1001"}, "1 to 1000"},
-		{"no suite", []string{"--shards", "2"}, "--suite FILE"},
+		{"no suite", []string{"--shards", "2"}, "--suite FILE is required"},
 		{"a folder", []string{"--shards", "2", "--suite", dir}, "want a suite file"},
 		{"no load section", []string{"--shards", "2", "--suite", "../../examples/quickstart.yaml"}, "say how much load"},
 		{"suite does not load", []string{"--shards", "2", "--suite", broken}, "broken.yaml:3"},
 		{"fewer users than shards", []string{"--shards", "4", "--suite", vus}, "3 virtual users cannot be split into 4 shards"},
 		{"data outside the folder", []string{"--shards", "2", "--suite", outside, "--test-id", "x"}, "outside its folder"},
 		{"start in the past", []string{"--shards", "2", "--suite", load, "--start-at", "2026-12-01T11:00:00Z"}, "in the past"},
-		{"start not a time", []string{"--shards", "2", "--suite", load, "--start-at", "+2m"}, "RFC 3339"},
+		{"start not a time", []string{"--shards", "2", "--suite", load, "--start-at", "tomorrow"}, "RFC 3339"},
+		{"start from now", []string{"--shards", "2", "--suite", load, "--start-at", "+30s"}, "use --start-delay 30s"},
+		{"start a day and more ahead", []string{"--shards", "2", "--suite", load, "--start-at", "2026-12-02T18:00:00Z"}, "want at most 24h0m0s ahead"},
+		{"start more than a day in the past", []string{"--shards", "2", "--suite", load, "--start-at", "2026-11-29T11:58:00Z"}, "in the past"},
+		{"delay a day and more", []string{"--shards", "2", "--suite", load, "--start-delay", "30h"}, "--start-delay 30h0m0s: want at most 24h0m0s"},
 		{"two starts", []string{"--shards", "2", "--suite", load, "--start-at", "2026-12-01T12:00:00Z", "--start-delay", "1m"}, "exclude each other"},
 		{"bad test id", []string{"--shards", "2", "--suite", load, "--test-id", "Load_Demo"}, "lowercase letters"},
 		{"long test id", []string{"--shards", "2", "--suite", load, "--test-id", strings.Repeat("a", 41)}, "at most 40"},
 		{"bad claim", []string{"--shards", "2", "--suite", load, "--test-id", "x", "--records-claim", "My Claim"}, "--records-claim"},
+		{"storage class for a claim not rendered", []string{"--shards", "2", "--suite", load, "--test-id", "x", "--records-claim", "mine", "--storage-class", "nfs"}, "keep one"},
 		{"an argument", []string{"--shards", "2", "--suite", load, "extra.yaml"}, "unexpected argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -259,12 +285,53 @@ func TestK8sManifestsRefuse(t *testing.T) {
 	}
 }
 
+// TestK8sManifestsStartWithinADay: a start as far ahead as load
+// --start-at takes renders, and the pods get it as load reads it.
+func TestK8sManifestsStartWithinADay(t *testing.T) {
+	for _, args := range [][]string{
+		{"--start-at", exampleNow.Add(load.MaxStartAhead).Format(time.RFC3339)},
+		{"--start-delay", load.MaxStartAhead.String()},
+	} {
+		code, out, errOut := renderK8s(t, exampleNow, append([]string{"--shards", "2", "--suite", "../../examples/load.yaml", "--test-id", "x"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		loadArgs := strs(dig(byKind(t, docs(t, out), "Job", "evalrun-load-x"), "spec", "template", "spec", "containers", 0, "args"))
+		if got := flagArg(loadArgs, "--start-at"); got != "2026-12-02T11:58:00Z" {
+			t.Errorf("%v: --start-at %q", args, got)
+		}
+	}
+}
+
+func flagArg(args []string, name string) string {
+	for i, a := range args[:len(args)-1] {
+		if a == name {
+			return args[i+1]
+		}
+	}
+	return ""
+}
+
 // TestK8sCommand: the subcommand is reached from Main, and a missing or
 // unknown one is bad usage.
 func TestK8sCommand(t *testing.T) {
 	code, out, errOut := inProcess(t, "k8s", "manifests", "-h")
-	if code != exitOK || !strings.Contains(out, "--shards N") {
-		t.Errorf("k8s manifests -h: exit %d\n%s%s", code, out, errOut)
+	if code != exitOK || !strings.Contains(out, "--shards N") || !strings.Contains(out, "at most 40 lowercase") {
+		t.Errorf("k8s manifests -h: exit %d, want the flags, --test-id's limit among them\n%s%s", code, out, errOut)
+	}
+	// manifests is k8s's only subcommand: its help lists the flags too.
+	for _, args := range [][]string{{"k8s", "-h"}, {"k8s", "help"}, {"k8s", "help", "manifests"}} {
+		if code, help, _ := inProcess(t, args...); code != exitOK || !strings.HasSuffix(help, out) || !strings.HasPrefix(help, "Renders the Kubernetes objects") {
+			t.Errorf("%v: exit %d, want what it does and the help of k8s manifests -h:\n%s", args, code, help)
+		}
+	}
+	// Bad usage points to the flags of k8s manifests, not to 'evalrun k8s
+	// -h', which lists none.
+	for _, args := range [][]string{{"k8s", "manifests"}, {"k8s", "manifests", "--shards", "2", "--bogus"}, {"k8s"}} {
+		code, _, errOut := inProcess(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "Run 'evalrun k8s manifests -h' for its flags.") || strings.Contains(errOut, "evalrun k8s -h") {
+			t.Errorf("%v: exit %d, want %d and a hint to 'evalrun k8s manifests -h':\n%s", args, code, exitUsage, errOut)
+		}
 	}
 	for _, line := range strings.Split(out, "\n") {
 		if f := strings.Fields(line); strings.HasPrefix(line, "  -") && len(f) > 2 {

@@ -65,6 +65,10 @@ type Spec struct {
 	// RecordsClaim is an existing PersistentVolumeClaim for the records;
 	// "" renders DefaultClaim, ReadWriteMany.
 	RecordsClaim string
+	// StorageClass is the storage class of the rendered claim; "" leaves it
+	// to the cluster's default, which is often not ReadWriteMany. It has
+	// no place with RecordsClaim, whose claim is not rendered.
+	StorageClass string
 	// Suite is the suite file; Data are the data files it reads, by their
 	// paths relative to the suite's folder.
 	Suite File
@@ -101,6 +105,10 @@ func (s Spec) loadDeadline() time.Duration {
 func ceilSecond(d time.Duration) time.Duration {
 	return (d + time.Second - 1).Truncate(time.Second)
 }
+
+// StartArg is a start time as the load pods' --start-at gets it: UTC, and
+// to the nanosecond, so that what the command checked is what they read.
+func StartArg(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Names of the objects of a test.
 func LoadJob(id string) string   { return "evalrun-load-" + id }
@@ -168,7 +176,10 @@ func (s Spec) Check() error {
 	if s.Namespace != "" && !testIDRE.MatchString(s.Namespace) {
 		return fmt.Errorf("--namespace %q: want a Kubernetes namespace name (lowercase letters, digits and dashes)", s.Namespace)
 	}
-	for flag, name := range map[string]string{"--secret": s.Secret, "--records-claim": s.RecordsClaim} {
+	if s.StorageClass != "" && s.RecordsClaim != "" {
+		return fmt.Errorf("--storage-class %s with --records-claim %s: the claim is yours, and its storage class with it; keep one", s.StorageClass, s.RecordsClaim)
+	}
+	for flag, name := range map[string]string{"--secret": s.Secret, "--records-claim": s.RecordsClaim, "--storage-class": s.StorageClass} {
 		if name != "" && !dnsSubdomain(name) {
 			return fmt.Errorf("%s %q: want a Kubernetes object name (lowercase letters, digits, dashes and dots)", flag, name)
 		}
@@ -220,7 +231,10 @@ func Render(w io.Writer, s Spec) error {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "# evalrun load test %s: %d %s starting at %s, merged by job/%s.\n",
 		s.TestID, s.Shards, plural(s.Shards, "shard"), s.StartAt.UTC().Format(time.RFC3339), MergeJob(s.TestID))
-	fmt.Fprintf(&buf, "# Apply at once: the start time is fixed (rendered %v before it).\n", s.Lead.Round(time.Second))
+	// The deadlines and the merge's wait are reckoned from the render's
+	// clock: stating it lets a reader (or a test) render the same again.
+	fmt.Fprintf(&buf, "# Rendered at %s, %v before the start: apply at once, as the start and the deadlines are fixed.\n",
+		s.StartAt.Add(-s.Lead).UTC().Format(time.RFC3339Nano), s.Lead.Round(time.Second))
 	for _, d := range docs {
 		buf.WriteString("---\n")
 		enc := yaml.NewEncoder(&buf)
@@ -294,14 +308,18 @@ func (s Spec) claim() obj {
 		f("app.kubernetes.io/name", "evalrun"),
 		f("app.kubernetes.io/component", "records"),
 	}))
+	spec := obj{
+		fc("Every shard's pod writes here, from whichever node it runs on.", "accessModes", list{"ReadWriteMany"}),
+	}
+	if s.StorageClass != "" {
+		spec = append(spec, fc("A class that offers ReadWriteMany (the cluster's default often does not).", "storageClassName", s.StorageClass))
+	}
+	spec = append(spec, f("resources", obj{f("requests", obj{f("storage", DefaultClaimSize)})}))
 	return obj{
 		f("apiVersion", "v1"),
 		f("kind", "PersistentVolumeClaim"),
 		f("metadata", m),
-		f("spec", obj{
-			fc("Every shard's pod writes here, from whichever node it runs on.", "accessModes", list{"ReadWriteMany"}),
-			f("resources", obj{f("requests", obj{f("storage", DefaultClaimSize)})}),
-		}),
+		f("spec", spec),
 	}
 }
 
@@ -368,7 +386,7 @@ func (s Spec) loadJob() obj {
 		"load",
 		"--shard", index + "/" + strconv.Itoa(n),
 		"--test-id", s.TestID,
-		"--start-at", s.StartAt.UTC().Format(time.RFC3339),
+		"--start-at", StartArg(s.StartAt),
 		"--no-progress",
 		"--json", RecordsDir + "/shard-" + index + ".json",
 		SuiteDir + "/" + s.Suite.Path,
@@ -408,11 +426,13 @@ func (s Spec) loadJob() obj {
 		f("automountServiceAccountToken", false),
 		f("securityContext", podSecurity()),
 		fc("One shard per node where there are enough: two on one node compete for its CPU and skew the latencies. "+
-			"A pod that cannot be placed starts late, and says so in its record.",
+			"Preferred, never required: the skew counts every eligible node, full or not, so DoNotSchedule "+
+			"would leave a shard Pending while a node it must go to has no room, and a Pending shard is a missing one. "+
+			"A pod that is placed late starts late, and says so in its record.",
 			"topologySpreadConstraints", list{obj{
 				f("maxSkew", 1),
 				f("topologyKey", "kubernetes.io/hostname"),
-				f("whenUnsatisfiable", "DoNotSchedule"),
+				f("whenUnsatisfiable", "ScheduleAnyway"),
 				f("nodeTaintsPolicy", "Honor"),
 				f("labelSelector", selector),
 			}}),

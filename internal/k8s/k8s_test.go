@@ -76,6 +76,8 @@ func TestCheck(t *testing.T) {
 		{func(s *Spec) { s.Namespace = "Perf" }, "--namespace"},
 		{func(s *Spec) { s.Secret = "a b" }, "--secret"},
 		{func(s *Spec) { s.RecordsClaim = "-x" }, "--records-claim"},
+		{func(s *Spec) { s.StorageClass = "Fast_RWX" }, "--storage-class"},
+		{func(s *Spec) { s.StorageClass, s.RecordsClaim = "nfs", "mine" }, "keep one"},
 		{func(s *Spec) { s.Suite.Path = "my suite.yaml" }, "ConfigMap key"},
 		{func(s *Spec) { s.Data = []File{{Path: "../x.csv"}} }, "data file"},
 		{func(s *Spec) { s.Suite.Data = make([]byte, MaxConfigMapBytes+1) }, "at most"},
@@ -130,6 +132,18 @@ func TestRenderIsYAMLWithComments(t *testing.T) {
 	if got := strings.Join(kinds, " "); got != "ConfigMap PersistentVolumeClaim Job Job" {
 		t.Errorf("kinds %s", got)
 	}
+	if strings.Contains(buf.String(), "storageClassName") {
+		t.Errorf("a storage class rendered although none was named")
+	}
+	s.StorageClass = "nfs-rwx"
+	buf.Reset()
+	if err := Render(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\n  storageClassName: nfs-rwx\n") {
+		t.Errorf("the claim has no storageClassName nfs-rwx:\n%s", buf.String())
+	}
+	s.StorageClass = ""
 	s.RecordsClaim = "mine"
 	buf.Reset()
 	if err := Render(&buf, s); err != nil {
@@ -137,6 +151,7 @@ func TestRenderIsYAMLWithComments(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
+		"# Rendered at 2026-12-01T11:58:00Z, 2m0s before the start",
 		"  # A shard is never run again",
 		"claimName: mine",
 		"data-1-rows.csv: |",

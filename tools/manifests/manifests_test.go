@@ -157,6 +157,7 @@ type variant struct {
 	claim     string // --records-claim, "" for the rendered one
 	secret    string // --secret; "-" leaves the flag out (its default)
 	namespace string
+	class     string // --storage-class
 }
 
 func TestRenderedManifests(t *testing.T) {
@@ -165,7 +166,7 @@ func TestRenderedManifests(t *testing.T) {
 		variants = append(variants,
 			variant{name: fmt.Sprintf("%d shards", n), shards: n, secret: "-"},
 			variant{name: fmt.Sprintf("%d shards, own claim, no secret", n), shards: n, claim: "perf-records", secret: ""},
-			variant{name: fmt.Sprintf("%d shards, namespace and secret", n), shards: n, secret: "bot-keys", namespace: "perf"},
+			variant{name: fmt.Sprintf("%d shards, namespace, secret and storage class", n), shards: n, secret: "bot-keys", namespace: "perf", class: "nfs-rwx"},
 		)
 	}
 	for i, v := range variants {
@@ -182,6 +183,9 @@ func TestRenderedManifests(t *testing.T) {
 			}
 			if v.namespace != "" {
 				args = append(args, "--namespace", v.namespace)
+			}
+			if v.class != "" {
+				args = append(args, "--storage-class", v.class)
 			}
 			before := time.Now()
 			objs := decode(t, render(t, args...))
@@ -206,6 +210,9 @@ func check(t *testing.T, v variant, id string, lead time.Duration, objs objects)
 	for _, pvc := range objs.claims {
 		if pvc.Name != claimName || !slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteMany) {
 			t.Errorf("claim %s %v: want %s, ReadWriteMany (pods on several nodes write it)", pvc.Name, pvc.Spec.AccessModes, claimName)
+		}
+		if got := pvc.Spec.StorageClassName; (got == nil) != (v.class == "") || got != nil && *got != v.class {
+			t.Errorf("claim %s storageClassName %v, want %q (\"\" for none, the cluster's default)", pvc.Name, got, v.class)
 		}
 		if pvc.Spec.Resources.Requests.Storage().IsZero() {
 			t.Errorf("claim %s requests no storage", pvc.Name)
@@ -265,6 +272,13 @@ func check(t *testing.T, v variant, id string, lead time.Duration, objs objects)
 		t.Errorf("topologySpreadConstraints %v: want the shards spread across nodes", spread)
 	} else if sel, err := metav1.LabelSelectorAsSelector(spread[0].LabelSelector); err != nil || !sel.Matches(labels.Set(s.Template.Labels)) || sel.Empty() {
 		t.Errorf("the spread's selector %v does not select the shards' pods (%v)", spread[0].LabelSelector, s.Template.Labels)
+	}
+	// The skew counts eligible nodes, full or not: a required spread can
+	// leave a shard Pending, which is a missing shard.
+	for _, c := range spread {
+		if c.WhenUnsatisfiable != corev1.ScheduleAnyway {
+			t.Errorf("topologySpreadConstraints on %s: whenUnsatisfiable %s, want ScheduleAnyway: a spread must never keep a shard from being scheduled", c.TopologyKey, c.WhenUnsatisfiable)
+		}
 	}
 
 	c := onlyContainer(t, loadJob)
@@ -747,4 +761,121 @@ func requireShardFlags(t *testing.T) {
 		t.Fatalf("this evalrun has no %s, which the pods run", strings.Join(missing, ", "))
 	}
 	t.Skipf("this evalrun has no %s yet (EVALRUN_REQUIRE_TOOLS=1 makes this a failure)", strings.Join(missing, ", "))
+}
+
+// TestPartialMergeRecipe: the one-off Job that examples/k8s/README.md gives
+// for merging a partial set after the fact decodes strictly, meets the
+// restricted level, reads the rendered test's folder of its claim, and
+// merges what two of three shards wrote, marked incomplete.
+func TestPartialMergeRecipe(t *testing.T) {
+	requireShardFlags(t)
+	readme, err := os.ReadFile(filepath.Join(repo, "examples", "k8s", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)kubectl apply -f - <<EOF\n(.*?\n)EOF\n").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("examples/k8s/README.md has no `kubectl apply -f - <<EOF` recipe")
+	}
+	const n, id = 3, "partial"
+	recipe := decode(t, bytes.ReplaceAll(m[1], []byte("$id"), []byte(id)))
+	if len(recipe.jobs) != 1 || len(recipe.claims)+len(recipe.configMaps) > 0 {
+		t.Fatalf("the recipe is %d Jobs, %d other objects: want one Job", len(recipe.jobs), len(recipe.claims)+len(recipe.configMaps))
+	}
+	job := recipe.jobs[0]
+	checkRestricted(t, job)
+	if job.Spec.TTLSecondsAfterFinished == nil || job.Spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever {
+		t.Errorf("the recipe's Job: want a TTL and restartPolicy Never")
+	}
+	c := onlyContainer(t, job)
+	args := expand(t, c, 0)
+	if args[0] != "merge" || !slices.Contains(args, "--allow-partial") {
+		t.Errorf("recipe args %q: want merge --allow-partial", args)
+	}
+
+	// The shards of a test rendered as the README says, of which one never
+	// ran: the recipe reads the folder they wrote.
+	dir := t.TempDir()
+	suiteFile := filepath.Join(dir, "e2e.yaml")
+	if err := os.WriteFile(suiteFile, []byte("name: e2e\nprovider: {type: opencx, base_url: sim}\nload: {rate: 6, duration: 1s, grace: 5s}\nconversations:\n  - name: hello\n    turns: [{user: Hi, expect: {reply: true}}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	objs := decode(t, render(t, "--shards", strconv.Itoa(n), "--suite", suiteFile, "--test-id", id, "--start-delay", "3s", "--secret", ""))
+	var loadJob *batchv1.Job
+	for _, j := range objs.jobs {
+		if j.Name == "evalrun-load-"+id {
+			loadJob = j
+		}
+	}
+	if loadJob == nil {
+		t.Fatal("no load Job")
+	}
+	lc := onlyContainer(t, loadJob)
+	if got, want := recordsOf(t, job, c, "evalrun-records"), recordsOf(t, loadJob, lc, "evalrun-records"); got != want {
+		t.Errorf("the recipe reads folder %q of the claim, the shards write %q", got, want)
+	}
+	suiteDir, records := filepath.Join(dir, "suite"), filepath.Join(dir, "claim", id)
+	for _, d := range []string{suiteDir, records} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, data := range objs.configMaps[0].Data {
+		if err := os.WriteFile(filepath.Join(suiteDir, key), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := func(c corev1.Container, k int) (*exec.Cmd, *bytes.Buffer) {
+		var args []string
+		for _, a := range expand(t, c, k) {
+			switch {
+			case a == "/records" || strings.HasPrefix(a, "/records/"):
+				a = records + strings.TrimPrefix(a, "/records")
+			case strings.HasPrefix(a, "/suite/"):
+				a = filepath.Join(suiteDir, strings.TrimPrefix(a, "/suite/"))
+			}
+			args = append(args, a)
+		}
+		cmd := exec.Command(evalrun, args...)
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, &out
+	}
+	// The shards run at the same time, as their pods would, from a start
+	// time enough ahead to launch them; the last one never ran.
+	var shards []*exec.Cmd
+	var outs []*bytes.Buffer
+	for k := range n - 1 {
+		cmd, out := start(lc, k)
+		shards, outs = append(shards, cmd), append(outs, out)
+	}
+	for k, cmd := range shards {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", k, err, outs[k])
+		}
+	}
+	cmd, out := start(c, 0)
+	if err := cmd.Wait(); err != nil || !strings.Contains(out.String(), "--allow-partial") {
+		t.Fatalf("the recipe: %v, want exit 0 and the --allow-partial warning\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(records, flagValue(args, "--json")[len("/records/"):]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var merged struct {
+		Test struct {
+			ID    string            `json:"id"`
+			Parts []json.RawMessage `json:"parts"`
+		} `json:"test"`
+	}
+	if err := json.Unmarshal(b, &merged); err != nil {
+		t.Fatal(err)
+	}
+	if merged.Test.ID != id || len(merged.Test.Parts) != n-1 {
+		t.Errorf("merged record of test %q with %d parts, want %s and %d", merged.Test.ID, len(merged.Test.Parts), id, n-1)
+	}
 }
