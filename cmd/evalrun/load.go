@@ -69,7 +69,7 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 0, "open model: at most `N` conversations at once; starts that find no slot wait, and are dropped if the window closes first")
 	fs.DurationVar(&o.grace, "grace", load.DefaultGrace, "after --duration, let conversations in flight finish for this long")
 	fs.Var(&o.thresholds, "threshold", "fail the run (exit 1) unless `EXPR` holds, e.g. turn_latency.p95<2s (repeatable)")
-	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): 1/N of the rate or users, for merging later")
+	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): every N-th start of the schedule from start K, or 1/N of the users, for merging later")
 	fs.StringVar(&o.testID, "test-id", "", "name the test `ID` in the record, for merge to check every shard belongs to it: 1 to 63 of a-z, 0-9 and '-' (default: derived from the suites, workload and --start-at, so that shards started alike agree)")
 	fs.StringVar(&o.startAt, "start-at", "", "wait until `TIME` to start, so that shards on many machines start together: an RFC 3339 time such as 2026-12-01T10:30:00Z, or +D from now such as +30s")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\")")
