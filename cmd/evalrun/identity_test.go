@@ -210,7 +210,7 @@ func TestShardsDoNotJudgeTheirSlice(t *testing.T) {
 	if code, _, errOut := inProcess(t, "load", "--no-progress", "--rate", "20", "--duration", "100ms", p); code != exitFailed {
 		t.Errorf("a whole run with failed conversations: exit %d\n%s", code, errOut)
 	}
-	if code, _, errOut := inProcess(t, "load", "--no-progress", "--rate", "20", "--duration", "100ms", "--shard", "0/2", p); code != exitOK {
+	if code, _, errOut := inProcess(t, "load", "--no-progress", "--rate", "20", "--duration", "100ms", "--shard", "1/2", "--json", filepath.Join(dir, "failing.json"), p); code != exitOK {
 		t.Errorf("a shard with failed conversations: exit %d\n%s", code, errOut)
 	}
 

@@ -133,6 +133,13 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
 	}
+	if o.shard != "" && o.reports.json == "" {
+		// A shard's exit code does not judge its slice (see finishLoad):
+		// its record, merged with the others', is the only verdict, and
+		// a shard that keeps none loads the service for a test nobody
+		// can judge.
+		return exitUsage, usagef("load: --shard needs --json FILE: a shard does not judge its slice, evalrun merge judges the shards' records together; without a record nothing judges this shard's load")
+	}
 	for _, s := range loaded {
 		for _, t := range s.Thresholds {
 			gates = append(gates, threshold.MustParse(t.Expr)) // checked when the suite loaded
