@@ -173,19 +173,22 @@ func (o Options) Override(f Flags) (Options, error) {
 // Slice keeps what it is a slice of. In the closed model it takes a whole
 // share of the users, and in the open one a whole share of the cap on
 // conversations in flight. Whole shares differ by one at most, the first
-// whole%n shards taking one more, so that the parts add up to o; a share of
-// 0 is refused, since that shard would play nothing, or nothing at once.
+// whole%n shards taking one more, so that the parts add up to o. A whole
+// smaller than n is refused by every shard, not only by those it leaves a
+// share of 0 (which would play nothing, or nothing at once).
 func (o Options) Shard(k, n int) (Options, error) {
 	if n < 1 || k < 0 || k >= n {
 		return o, fmt.Errorf("--shard %d/%d: want K/N with 0 <= K < N", k, n)
 	}
 	part := func(whole int, what string) (int, error) {
+		if whole < n {
+			// Whatever k: the shards with a share would load the
+			// service for a test that, missing the others, never merges.
+			return 0, fmt.Errorf("--shard %d/%d: %d %s cannot be split into %d shards; give at least %d, or run at most %d shards", k, n, whole, what, n, n, whole)
+		}
 		share := whole / n
 		if k < whole%n {
 			share++
-		}
-		if share == 0 {
-			return 0, fmt.Errorf("--shard %d/%d: %d %s cannot be split into %d shards", k, n, whole, what, n)
 		}
 		return share, nil
 	}

@@ -174,10 +174,8 @@ func TestShard(t *testing.T) {
 		{"users by n", load.Options{VUs: 10, ThinkTime: sec, Duration: sec}, 0, 2, load.Options{VUs: 5, ThinkTime: sec, Duration: sec}, ""},
 		{"the users' remainder to the first shards", load.Options{VUs: 10}, 1, 4, load.Options{VUs: 3}, ""},
 		{"the users' last shards", load.Options{VUs: 10}, 3, 4, load.Options{VUs: 2}, ""},
-		{"one user each", load.Options{VUs: 3}, 2, 4, load.Options{VUs: 1}, ""},
+		{"one user each", load.Options{VUs: 4}, 2, 4, load.Options{VUs: 1}, ""},
 
-		{"fewer users than shards", load.Options{VUs: 3}, 3, 4, load.Options{}, "--shard 3/4: 3 virtual users cannot be split into 4 shards"},
-		{"a cap smaller than the shards", load.Options{Rate: 10, MaxInFlight: 2}, 3, 4, load.Options{}, "--shard 3/4: 2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
 		{"K past N", load.Options{Rate: 1}, 4, 4, load.Options{}, "--shard 4/4: want K/N with 0 <= K < N"},
 		{"no shards", load.Options{Rate: 1}, 0, 0, load.Options{}, "--shard 0/0"},
 		{"a negative K", load.Options{Rate: 1}, -1, 2, load.Options{}, "--shard -1/2"},
@@ -198,6 +196,21 @@ func TestShard(t *testing.T) {
 				t.Errorf("Shard changed the whole's stages to %v", c.whole.Stages)
 			}
 		})
+	}
+	// A whole smaller than the shards is refused by every one of them, the
+	// shards it would give a share too: they alone cannot be merged.
+	for k := range 4 {
+		for _, c := range []struct {
+			whole load.Options
+			want  string
+		}{
+			{load.Options{VUs: 3}, "3 virtual users cannot be split into 4 shards; give at least 4, or run at most 3 shards"},
+			{load.Options{Rate: 10, MaxInFlight: 2}, "2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
+		} {
+			if _, err := c.whole.Shard(k, 4); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("--shard %d/4: %s", k, c.want)) {
+				t.Errorf("%+v, shard %d/4: err = %v, want %q", c.whole, k, err, c.want)
+			}
+		}
 	}
 	// The whole-number shares add up to the whole, for every split that
 	// leaves no shard without a share.

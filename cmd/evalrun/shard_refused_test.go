@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,5 +42,31 @@ func TestShardWithoutJSONIsRefused(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("a refused shard sent %d requests", n)
+	}
+}
+
+// Users or a cap on conversations in flight fewer than the shards are
+// refused by every shard, not only by those left without a share: the
+// others would load the service for a test that can never be merged.
+func TestShardSplitRefusedByEveryShard(t *testing.T) {
+	p, hits := countedSuite(t)
+	for _, c := range []struct {
+		workload []string
+		want     string
+	}{
+		{[]string{"--vus", "3", "--duration", "100ms"}, "3 virtual users cannot be split into 4 shards"},
+		{[]string{"--rate", "20", "--duration", "100ms", "--max-in-flight", "2"}, "2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
+	} {
+		for k := range 4 {
+			shard := strconv.Itoa(k) + "/4"
+			args := append([]string{"load", "--no-progress", "--shard", shard, "--json", filepath.Join(t.TempDir(), "r.json")}, c.workload...)
+			code, _, errOut := inProcess(t, append(args, p)...)
+			if code != exitUsage || !strings.Contains(errOut, "--shard "+shard+": "+c.want) {
+				t.Errorf("%v --shard %s: exit %d, want %d and %q:\n%s", c.workload, shard, code, exitUsage, c.want, errOut)
+			}
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the refused shards sent %d requests", n)
 	}
 }
