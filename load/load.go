@@ -122,6 +122,9 @@ type Options struct {
 	// MaxInFlight caps the conversations in flight in the open model; 0 is
 	// no cap.
 	MaxInFlight int
+	// Slice, set by Shard in the open model, says that this process plays
+	// one slice of a larger test's schedule; nil plays all of it.
+	Slice *Slice
 	// OnTick, when set, is called about once a second while the run lasts,
 	// never concurrently, and once more with Done set when it has ended.
 	OnTick func(Snapshot)
@@ -180,9 +183,35 @@ var _ Player = (*runner.Player)(nil)
 // plan is a validated Options.
 type plan struct {
 	Options
-	open   bool
+	open bool
+	// pacer is the whole test's schedule, of which this process plays the
+	// starts k, k+n, k+2n, …: all of them unsliced (k 0, n 1).
 	pacer  Ramp
+	k, n   uint64
 	window time.Duration // when starts (open) or loops (closed) end
+}
+
+// hit is the number on the whole test's schedule of this process's
+// start h.
+func (p plan) hit(h uint64) uint64 { return p.k + h*p.n }
+
+// pace is Pacer.Pace for this process's start h.
+func (p plan) pace(elapsed time.Duration, h uint64) (time.Duration, bool) {
+	return p.pacer.Pace(elapsed, p.hit(h))
+}
+
+// countDue counts this process's starts from its start from on that are
+// due before at: of the whole schedule's starts from p.hit(from) on that
+// are, every n-th, beginning with the first.
+func (p plan) countDue(from uint64, at time.Duration) int64 {
+	whole := uint64(countDue(p.pacer, p.hit(from), at))
+	return int64((whole + p.n - 1) / p.n)
+}
+
+// rate is the target rate of this process at elapsed: its share of the
+// whole's.
+func (p plan) rate(elapsed time.Duration) float64 {
+	return p.pacer.Rate(elapsed) / float64(p.n)
 }
 
 func (o Options) plan() (plan, error) {
@@ -191,9 +220,18 @@ func (o Options) plan() (plan, error) {
 	if err := o.Validate(); err != nil {
 		return plan{Options: o}, fmt.Errorf("load: %w", err)
 	}
-	p := plan{Options: o, open: o.open()}
+	if o.Slice != nil {
+		if err := o.Slice.check(o); err != nil {
+			return plan{Options: o}, fmt.Errorf("load: %w", err)
+		}
+	}
+	p := plan{Options: o, open: o.open(), n: 1}
 	if p.open {
 		p.pacer = Ramp{Start: o.Rate, Stages: o.Stages, Duration: o.Duration}
+		if sl := o.Slice; sl != nil {
+			p.pacer.Start, p.pacer.Stages = sl.Rate, sl.Stages
+			p.k, p.n = uint64(sl.K), uint64(sl.N)
+		}
 		p.window = p.pacer.End()
 	} else {
 		p.window = o.Duration
@@ -362,10 +400,10 @@ func (e *engine) schedule(ctx context.Context) int64 {
 	defer window.Stop()
 	for hits := uint64(0); ; hits++ {
 		if ctx.Err() != nil {
-			return countDue(e.pacer, hits, e.window)
+			return e.countDue(hits, e.window)
 		}
 		elapsed := time.Since(e.start)
-		wait, stop := e.pacer.Pace(elapsed, hits)
+		wait, stop := e.pace(elapsed, hits)
 		if stop {
 			return 0
 		}
@@ -375,7 +413,7 @@ func (e *engine) schedule(ctx context.Context) int64 {
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				return countDue(e.pacer, hits, e.window)
+				return e.countDue(hits, e.window)
 			}
 		}
 		if e.slots != nil {
@@ -385,9 +423,9 @@ func (e *engine) schedule(ctx context.Context) int64 {
 				select {
 				case e.slots <- struct{}{}:
 				case <-window.C:
-					return countDue(e.pacer, hits, e.window)
+					return e.countDue(hits, e.window)
 				case <-ctx.Done():
-					return countDue(e.pacer, hits, e.window)
+					return e.countDue(hits, e.window)
 				}
 			}
 		}
@@ -400,7 +438,9 @@ func (e *engine) schedule(ctx context.Context) int64 {
 		e.wg.Add(1)
 		go func() {
 			defer e.wg.Done()
-			e.play(hits, lateness)
+			// The whole's number, so that the shards together play the
+			// conversations in the whole test's rotation.
+			e.play(e.hit(hits), lateness)
 			if e.slots != nil {
 				<-e.slots
 			}
@@ -558,7 +598,7 @@ func (e *engine) snapshot(elapsed time.Duration) Snapshot {
 		Turns: turns, Errors: errs, P95: p95,
 	}
 	if e.open {
-		s.TargetRate = e.pacer.Rate(elapsed)
+		s.TargetRate = e.rate(elapsed)
 	}
 	return s
 }
@@ -589,7 +629,7 @@ func (e *engine) record(ss []*suites.Suite, runID string, startedAt time.Time, w
 	}
 	if e.open {
 		l.Model = "open"
-		l.TargetRate = float64(countDue(e.pacer, 0, e.window)) / e.window.Seconds()
+		l.TargetRate = float64(e.countDue(0, e.window)) / e.window.Seconds()
 	}
 	for _, s := range e.Stages {
 		l.Stages = append(l.Stages, results.Stage{DurationMS: ms(s.Duration), Target: s.Target})

@@ -14,6 +14,13 @@ import (
 // further off is a mistyped date or zone, better refused than waited for.
 const MaxStartAhead = 24 * time.Hour
 
+// MaxStartBehind is how far in the past a planned start may be. A shard
+// started after its planned start begins at once, late, and says so; but
+// no pod is scheduled a day late, so a start further back is a mistyped
+// date or zone, and a run begun on it would be stamped as part of a test
+// long over.
+const MaxStartBehind = 24 * time.Hour
+
 // LateStart is how long after the planned start a run may begin before it
 // says it started late. A shard that waited begins within a timer's jitter;
 // one that begins a second or more after is one that was itself started
@@ -26,8 +33,8 @@ const LateStart = time.Second
 // "+D", a Go duration from now ("+30s", "+2m"). A "+D" start is rounded up
 // to a whole second, so that shards started by hand within the same second
 // agree on it (and on a test id derived from it). A time in the past is
-// accepted (a shard started late begins at once and says so); one more
-// than MaxStartAhead ahead is not.
+// accepted (a shard started late begins at once and says so), up to
+// MaxStartBehind; one more than MaxStartAhead ahead is not.
 func ParseStartAt(s string, now time.Time) (time.Time, error) {
 	tooFar := func(ahead time.Duration) error {
 		return fmt.Errorf("%q is %s from now; want at most %s ahead (a later start is most likely a mistyped date or zone)", s, ahead.Round(time.Minute), MaxStartAhead)
@@ -52,6 +59,9 @@ func ParseStartAt(s string, now time.Time) (time.Time, error) {
 	}
 	if ahead := t.Sub(now); ahead > MaxStartAhead {
 		return time.Time{}, tooFar(ahead)
+	}
+	if behind := now.Sub(t); behind > MaxStartBehind {
+		return time.Time{}, fmt.Errorf("%q is %s ago; want at most %s ago (a shard started late begins at once, but an older start is most likely a mistyped date or zone)", s, behind.Round(time.Minute), MaxStartBehind)
 	}
 	return t, nil
 }

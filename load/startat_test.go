@@ -23,8 +23,9 @@ func TestParseStartAt(t *testing.T) {
 		{"2026-12-01T10:30:00Z", time.Date(2026, 12, 1, 10, 30, 0, 0, time.UTC)},
 		{"2026-12-01T11:30:00+01:00", time.Date(2026, 12, 1, 10, 30, 0, 0, time.UTC)},
 		{"2026-12-01T10:30:00.123456789Z", time.Date(2026, 12, 1, 10, 30, 0, 123456789, time.UTC)},
-		// In the past: a shard started late begins at once.
-		{"2026-11-30T10:00:00Z", time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)},
+		// In the past, up to a day: a shard started late begins at once.
+		{"2026-12-01T09:59:00Z", time.Date(2026, 12, 1, 9, 59, 0, 0, time.UTC)},
+		{"2026-11-30T10:00:01Z", time.Date(2026, 11, 30, 10, 0, 1, 0, time.UTC)},
 		// From now, rounded up to a whole second.
 		{"+30s", time.Date(2026, 12, 1, 10, 0, 31, 0, time.UTC)},
 		{"+2m", time.Date(2026, 12, 1, 10, 2, 1, 0, time.UTC)},
@@ -50,6 +51,9 @@ func TestParseStartAt(t *testing.T) {
 		{"2026-12-03T10:00:00Z", "at most 24h0m0s ahead"},
 		{"+25h", "at most 24h0m0s ahead"},
 		{"2027-12-01T10:30:00Z", "mistyped date or zone"},
+		// More than a day ago: a typo, not a late pod.
+		{"2026-11-30T10:00:00Z", "at most 24h0m0s ago"},
+		{"2020-12-01T10:30:00Z", "mistyped date or zone"},
 	} {
 		_, err := load.ParseStartAt(c.in, now)
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), `"`+c.in+`"`) {

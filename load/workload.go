@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/evalrun/evalrun/suites"
@@ -164,22 +165,30 @@ func (o Options) Override(f Flags) (Options, error) {
 }
 
 // Shard returns part k of n of o, for one of n machines that together play
-// o: 1/n of the rate and of every stage's target, or a whole share of the
-// users, and a whole share of the cap on conversations in flight. Whole
-// shares differ by one at most, the first whole%n shards taking one more,
-// so that the parts add up to o; a share of 0 is refused, since that shard
-// would play nothing, or nothing at once.
+// o. In the open model the part plays the whole test's starts k, k+n,
+// k+2n, … at their due times on the whole schedule, so that the n parts
+// interleave into o's schedule and their starts add up to o's exactly, at
+// any rate; its Rate and stage targets are 1/n of o's, what it plays on
+// average, which the bounds hold per process and its record states, and
+// Slice keeps what it is a slice of. In the closed model it takes a whole
+// share of the users, and in the open one a whole share of the cap on
+// conversations in flight. Whole shares differ by one at most, the first
+// whole%n shards taking one more, so that the parts add up to o. A whole
+// smaller than n is refused by every shard, not only by those it leaves a
+// share of 0 (which would play nothing, or nothing at once).
 func (o Options) Shard(k, n int) (Options, error) {
 	if n < 1 || k < 0 || k >= n {
 		return o, fmt.Errorf("--shard %d/%d: want K/N with 0 <= K < N", k, n)
 	}
 	part := func(whole int, what string) (int, error) {
+		if whole < n {
+			// Whatever k: the shards with a share would load the
+			// service for a test that, missing the others, never merges.
+			return 0, fmt.Errorf("--shard %d/%d: %d %s cannot be split into %d shards; give at least %d, or run at most %d shards", k, n, whole, what, n, n, whole)
+		}
 		share := whole / n
 		if k < whole%n {
 			share++
-		}
-		if share == 0 {
-			return 0, fmt.Errorf("--shard %d/%d: %d %s cannot be split into %d shards", k, n, whole, what, n)
 		}
 		return share, nil
 	}
@@ -187,6 +196,9 @@ func (o Options) Shard(k, n int) (Options, error) {
 	if o.VUs > 0 {
 		o.VUs, err = part(o.VUs, "virtual users")
 		return o, err
+	}
+	if n > 1 {
+		o.Slice = &Slice{K: k, N: n, Rate: o.Rate, Stages: append([]Stage(nil), o.Stages...)}
 	}
 	o.Rate /= float64(n)
 	stages := make([]Stage, len(o.Stages)) // the whole keeps its targets
@@ -200,6 +212,18 @@ func (o Options) Shard(k, n int) (Options, error) {
 		o.MaxInFlight, err = part(o.MaxInFlight, "conversations in flight (--max-in-flight)")
 	}
 	return o, err
+}
+
+// A Slice is the part of an open-model test one shard plays (see
+// Options.Shard): every N-th start of the whole test's schedule from start
+// K. It keeps the whole's rate and stage targets as given, so that the
+// shard's due times are the whole's to the nanosecond, which the divided
+// ones multiplied back would not always be (a start due right at the end
+// of the window would fall in or out of it).
+type Slice struct {
+	K, N   int
+	Rate   float64 // the whole test's Options.Rate
+	Stages []Stage // the whole test's, same durations as the part's
 }
 
 // flagOf is the flag of each setting a *SettingError may name.
@@ -254,4 +278,26 @@ func (f Flags) Name(err error, sharded bool) error {
 		out[i] = fmt.Errorf("--%s %s: %s", flagOf[se.Key], value, se.Want)
 	}
 	return errors.Join(out...)
+}
+
+// check refuses a slice that part, the options holding it, cannot play:
+// one Shard would not have made. Its numbers are the whole's, which the
+// per-process bounds do not hold, so they are checked here for sense.
+func (s *Slice) check(part Options) error {
+	switch {
+	case s.N < 1 || s.N > suites.MaxShards || s.K < 0 || s.K >= s.N:
+		return fmt.Errorf("slice %d/%d: want 0 <= K < N <= %d", s.K, s.N, suites.MaxShards)
+	case part.VUs != 0:
+		return fmt.Errorf("slice %d/%d: a slice of the schedule is the open model's; the closed model shares its users", s.K, s.N)
+	case len(s.Stages) != len(part.Stages):
+		return fmt.Errorf("slice %d/%d: %d stages in the whole, %d in the part; want the same", s.K, s.N, len(s.Stages), len(part.Stages))
+	case !(s.Rate >= 0) || math.IsInf(s.Rate, 0):
+		return fmt.Errorf("slice %d/%d: the whole's rate %v: want a number of at least 0", s.K, s.N, s.Rate)
+	}
+	for i, st := range s.Stages {
+		if st.Duration != part.Stages[i].Duration || !(st.Target >= 0) || math.IsInf(st.Target, 0) {
+			return fmt.Errorf("slice %d/%d: the whole's stage %d (%s:%v): want the part's duration %s and a target of at least 0", s.K, s.N, i+1, st.Duration, st.Target, part.Stages[i].Duration)
+		}
+	}
+	return nil
 }

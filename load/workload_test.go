@@ -168,16 +168,14 @@ func TestShard(t *testing.T) {
 	}{
 		{"one shard is the whole", load.Options{Rate: 7, Stages: stages, MaxInFlight: 5}, 0, 1, load.Options{Rate: 7, Stages: stages, MaxInFlight: 5}, ""},
 		{"rate and targets by n", load.Options{Rate: 9, Stages: stages, Duration: sec, Grace: sec}, 2, 3,
-			load.Options{Rate: 3, Stages: []load.Stage{{sec, 10}, {2 * sec, 3}}, Duration: sec, Grace: sec}, ""},
-		{"the cap's remainder to the first shards", load.Options{Rate: 9, MaxInFlight: 5}, 1, 3, load.Options{Rate: 3, MaxInFlight: 2}, ""},
-		{"the cap's last shard", load.Options{Rate: 9, MaxInFlight: 5}, 2, 3, load.Options{Rate: 3, MaxInFlight: 1}, ""},
+			load.Options{Rate: 3, Stages: []load.Stage{{sec, 10}, {2 * sec, 3}}, Duration: sec, Grace: sec, Slice: &load.Slice{K: 2, N: 3, Rate: 9, Stages: stages}}, ""},
+		{"the cap's remainder to the first shards", load.Options{Rate: 9, MaxInFlight: 5}, 1, 3, load.Options{Rate: 3, MaxInFlight: 2, Slice: &load.Slice{K: 1, N: 3, Rate: 9}}, ""},
+		{"the cap's last shard", load.Options{Rate: 9, MaxInFlight: 5}, 2, 3, load.Options{Rate: 3, MaxInFlight: 1, Slice: &load.Slice{K: 2, N: 3, Rate: 9}}, ""},
 		{"users by n", load.Options{VUs: 10, ThinkTime: sec, Duration: sec}, 0, 2, load.Options{VUs: 5, ThinkTime: sec, Duration: sec}, ""},
 		{"the users' remainder to the first shards", load.Options{VUs: 10}, 1, 4, load.Options{VUs: 3}, ""},
 		{"the users' last shards", load.Options{VUs: 10}, 3, 4, load.Options{VUs: 2}, ""},
-		{"one user each", load.Options{VUs: 3}, 2, 4, load.Options{VUs: 1}, ""},
+		{"one user each", load.Options{VUs: 4}, 2, 4, load.Options{VUs: 1}, ""},
 
-		{"fewer users than shards", load.Options{VUs: 3}, 3, 4, load.Options{}, "--shard 3/4: 3 virtual users cannot be split into 4 shards"},
-		{"a cap smaller than the shards", load.Options{Rate: 10, MaxInFlight: 2}, 3, 4, load.Options{}, "--shard 3/4: 2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
 		{"K past N", load.Options{Rate: 1}, 4, 4, load.Options{}, "--shard 4/4: want K/N with 0 <= K < N"},
 		{"no shards", load.Options{Rate: 1}, 0, 0, load.Options{}, "--shard 0/0"},
 		{"a negative K", load.Options{Rate: 1}, -1, 2, load.Options{}, "--shard -1/2"},
@@ -198,6 +196,21 @@ func TestShard(t *testing.T) {
 				t.Errorf("Shard changed the whole's stages to %v", c.whole.Stages)
 			}
 		})
+	}
+	// A whole smaller than the shards is refused by every one of them, the
+	// shards it would give a share too: they alone cannot be merged.
+	for k := range 4 {
+		for _, c := range []struct {
+			whole load.Options
+			want  string
+		}{
+			{load.Options{VUs: 3}, "3 virtual users cannot be split into 4 shards; give at least 4, or run at most 3 shards"},
+			{load.Options{Rate: 10, MaxInFlight: 2}, "2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
+		} {
+			if _, err := c.whole.Shard(k, 4); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("--shard %d/4: %s", k, c.want)) {
+				t.Errorf("%+v, shard %d/4: err = %v, want %q", c.whole, k, err, c.want)
+			}
+		}
 	}
 	// The whole-number shares add up to the whole, for every split that
 	// leaves no shard without a share.
@@ -314,7 +327,8 @@ func TestResolveWorkload(t *testing.T) {
 	}{
 		{"a suite's open test, sharded", []string{`{rate: 20, stages: ["10s:40"], max_in_flight: 5}`}, load.Flags{}, 0, 2,
 			load.Options{Rate: 20, Stages: []load.Stage{{10 * sec, 40}}, MaxInFlight: 5, Grace: load.DefaultGrace},
-			load.Options{Rate: 10, Stages: []load.Stage{{10 * sec, 20}}, MaxInFlight: 3, Grace: load.DefaultGrace}, ""},
+			load.Options{Rate: 10, Stages: []load.Stage{{10 * sec, 20}}, MaxInFlight: 3, Grace: load.DefaultGrace,
+				Slice: &load.Slice{K: 0, N: 2, Rate: 20, Stages: []load.Stage{{10 * sec, 40}}}}, ""},
 		{"--vus over the suite's open test, sharded", []string{`{rate: 20, max_in_flight: 5, duration: 1s}`}, load.Flags{VUs: new(5)}, 1, 2,
 			load.Options{VUs: 5, Duration: sec, Grace: load.DefaultGrace},
 			load.Options{VUs: 2, Duration: sec, Grace: load.DefaultGrace}, ""},
@@ -322,7 +336,7 @@ func TestResolveWorkload(t *testing.T) {
 			load.Options{}, load.Options{}, "--rate 150000 (this shard's part): want at most 100000 new conversations per second in one evalrun"},
 		{"the whole may pass the bound", []string{""}, load.Flags{Rate: new(150000.0), Duration: new(sec)}, 0, 2,
 			load.Options{Rate: 150000, Duration: sec, Grace: load.DefaultGrace},
-			load.Options{Rate: 75000, Duration: sec, Grace: load.DefaultGrace}, ""},
+			load.Options{Rate: 75000, Duration: sec, Grace: load.DefaultGrace, Slice: &load.Slice{K: 0, N: 2, Rate: 150000}}, ""},
 		{"a suite's value keeps its key", []string{`{rate: 1, duration: 1s, max_in_flight: 100000}`}, load.Flags{MaxInFlight: new(200000)}, 0, 1,
 			load.Options{}, load.Options{}, "--max-in-flight 200000: want at most 100000"},
 	} {

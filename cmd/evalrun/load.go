@@ -69,9 +69,9 @@ func loadFlagSet(o *loadFlags) *flag.FlagSet {
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 0, "open model: at most `N` conversations at once; starts that find no slot wait, and are dropped if the window closes first")
 	fs.DurationVar(&o.grace, "grace", load.DefaultGrace, "after --duration, let conversations in flight finish for this long")
 	fs.Var(&o.thresholds, "threshold", "fail the run (exit 1) unless `EXPR` holds, e.g. turn_latency.p95<2s (repeatable)")
-	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): 1/N of the rate or users, for merging later")
+	fs.StringVar(&o.shard, "shard", "", "run part `K/N` of the load (K from 0): every N-th start of the schedule from start K, or 1/N of the users, for merging later")
 	fs.StringVar(&o.testID, "test-id", "", "name the test `ID` in the record, for merge to check every shard belongs to it: 1 to 63 of a-z, 0-9 and '-' (default: derived from the suites, workload and --start-at, so that shards started alike agree)")
-	fs.StringVar(&o.startAt, "start-at", "", "wait until `TIME` to start, so that shards on many machines start together: an RFC 3339 time such as 2026-12-01T10:30:00Z, or +D from now such as +30s")
+	fs.StringVar(&o.startAt, "start-at", "", "wait until `TIME` to start, so that shards start together: an RFC 3339 time such as 2026-12-01T10:30:00Z, the one to give shards on many machines; or +D from now such as +30s, only for shards started at once on one machine (each machine would plan its own start, and derive its own test id)")
 	fs.StringVar(&o.baseURL, "base-url", "", "point every suite at this base URL (or \"sim\")")
 	o.reports.register(fs, "write a JUnit XML report (a testcase per threshold) to `FILE`", "write the JSON record with the mergeable histograms to `FILE`; - is standard output, and the table then goes to standard error")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bars or status lines")
@@ -132,6 +132,13 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 	whole, opts, err := o.options(loaded)
 	if err != nil {
 		return exitUsage, usagef("load: %v", err)
+	}
+	if o.shard != "" && o.reports.json == "" {
+		// A shard's exit code does not judge its slice (see finishLoad):
+		// its record, merged with the others', is the only verdict, and
+		// a shard that keeps none loads the service for a test nobody
+		// can judge.
+		return exitUsage, usagef("load: --shard needs --json FILE: a shard does not judge its slice, evalrun merge judges the shards' records together; without a record nothing judges this shard's load")
 	}
 	for _, s := range loaded {
 		for _, t := range s.Thresholds {
@@ -259,7 +266,13 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	case signalled && run.Interrupted != "":
 		return code, nil
 	case shard != nil:
-		fmt.Fprintf(io.Err, "evalrun: shard %d/%d: thresholds are judged by merge on the whole test, not by this shard's exit code\n", shard.Index, shard.Count)
+		// Without thresholds the whole is judged on its conversations'
+		// verdicts; "thresholds" would name something the test has not.
+		judged := "its conversations' verdicts are"
+		if len(gates) > 0 {
+			judged = "thresholds are"
+		}
+		fmt.Fprintf(io.Err, "evalrun: shard %d/%d: %s judged by merge on the whole test, not by this shard's exit code\n", shard.Index, shard.Count, judged)
 		return exitOK, nil
 	case run.Interrupted != "":
 		// A merged shard was stopped early: the test did not run as

@@ -247,7 +247,7 @@ func TestLoadOptionsWholeAndPart(t *testing.T) {
 	if w := (load.Options{Rate: 20, MaxInFlight: 5, Duration: time.Second, Grace: 2 * time.Second}); !reflect.DeepEqual(whole, w) {
 		t.Errorf("whole %+v, want %+v", whole, w)
 	}
-	if p := (load.Options{Rate: 5, MaxInFlight: 1, Duration: time.Second, Grace: 2 * time.Second}); !reflect.DeepEqual(part, p) {
+	if p := (load.Options{Rate: 5, MaxInFlight: 1, Duration: time.Second, Grace: 2 * time.Second, Slice: &load.Slice{K: 3, N: 4, Rate: 20}}); !reflect.DeepEqual(part, p) {
 		t.Errorf("part %+v, want %+v", part, p)
 	}
 	o.shard = ""
