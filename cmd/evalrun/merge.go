@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -228,7 +229,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err error) {
 	var out []string
 	add := func(p string) { out = append(out, p) }
-	outputs := []string{o.reports.json, o.reports.junit, o.reports.md, o.reports.html}
+	outputs := o.reports.wants()
 	for _, p := range o.paths {
 		info, err := os.Stat(p)
 		if waiting && errors.Is(err, fs.ErrNotExist) {
@@ -252,13 +253,51 @@ func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err er
 				continue
 			}
 			path := filepath.Join(p, name)
-			if slices.ContainsFunc(outputs, func(out string) bool { return out != "" && sameFile(out, path) }) {
+			if i := slices.IndexFunc(outputs, func(out want) bool { return out.path != "" && sameFile(out.path, path) }); i >= 0 {
+				// The scan must not read what this merge is about to write,
+				// but neither may the merge write over a record it would
+				// otherwise have read: that loses a shard's record. Only a
+				// previous merge's own output is fair to replace (a re-run
+				// of the Kubernetes merge Job writes merged.json into the
+				// directory it merges).
+				if err := replaceable(outputs[i], path, p); err != nil {
+					return nil, nil, err
+				}
 				continue
 			}
 			add(path)
 		}
 	}
 	return out, absent, nil
+}
+
+// replaceable says whether output, which names path, a *.json file in the
+// directory dir that merge scans, may be written over: when path holds no
+// record (the scan would have failed on it anyway: a report of an earlier
+// merge, say), or, for --json, when it is a record merged from others, an
+// earlier merge's output. A shard's own record is refused, whichever report
+// would replace it.
+func replaceable(output want, path, dir string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r results.Run
+	if json.Unmarshal(raw, &r) != nil || r.Schema != results.Schema {
+		return nil
+	}
+	merged := r.Shard == nil && (r.Test != nil && len(r.Test.Parts) > 0 || r.Load != nil && len(r.Load.Shards) > 0 || len(r.Merged) > 0)
+	if output.flag == "--json" && merged {
+		return nil
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) && !strings.HasSuffix(dir, "/") {
+		dir += string(filepath.Separator)
+	}
+	what := "the merged record"
+	if output.flag != "--json" {
+		what = "the report"
+	}
+	return fmt.Errorf("%s %s is one of the records in %s; write %s elsewhere", output.flag, output.path, dir, what)
 }
 
 // heldShards returns the size of the set the records are shards of (the

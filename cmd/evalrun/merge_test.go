@@ -220,6 +220,55 @@ func TestMergeOfADirectory(t *testing.T) {
 	}
 }
 
+// An output that names one of the records of a directory being merged is
+// refused, and the record left as it was: the scan used to skip the
+// outputs, then write them, replacing a shard's record with the merge. Only
+// an earlier merge's output may be replaced, as a re-run does.
+func TestMergeRefusesToWriteOverARecordOfADirectory(t *testing.T) {
+	base := baseLoadRecord(t)
+	dir := t.TempDir()
+	s0 := writeShard(t, dir, "s0.json", base, 0, 2, 0, nil)
+	s1 := writeShard(t, dir, "s1.json", base, 1, 2, 0, nil)
+	before0, before1 := read(t, s0), read(t, s1)
+	elsewhere := filepath.Join(t.TempDir(), "m.json")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--json", s0, "--allow-partial"}, "--json " + s0 + " is one of the records in " + dir + "/; write the merged record elsewhere"},
+		{[]string{"--json", elsewhere, "--md", s1}, "--md " + s1 + " is one of the records in " + dir + "/; write the report elsewhere"},
+		{[]string{"--json", elsewhere, "--html", s0}, "--html " + s0 + " is one of the records in " + dir + "/"},
+		{[]string{"--json", elsewhere, "--junit", s1}, "--junit " + s1 + " is one of the records in " + dir + "/"},
+	} {
+		code, _, stderr := inProcess(t, append(append([]string{"merge"}, c.args...), dir+"/")...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s", c.args, code, c.want, stderr)
+		}
+	}
+	if read(t, s0) != before0 || read(t, s1) != before1 {
+		t.Fatal("a shard's record was written over")
+	}
+
+	// The Kubernetes merge Job: merged.json in the directory it merges, run
+	// again. A report of the first merge under a *.json name is no record
+	// either, and is replaced.
+	merged, md := filepath.Join(dir, "merged.json"), filepath.Join(dir, "summary.json")
+	for round := range 3 {
+		code, stdout, stderr := inProcess(t, "merge", "--expect", "2", "--json", merged, "--md", md, dir)
+		if code != exitOK {
+			t.Fatalf("round %d: exit %d\n%s%s", round, code, stdout, stderr)
+		}
+		if m := readRun(t, merged); len(m.Test.Parts) != 2 || m.Load.Started != 2*base.Load.Started {
+			t.Errorf("round %d: merged %d parts, started %d", round, len(m.Test.Parts), m.Load.Started)
+		}
+	}
+	// A merged record is replaced only by --json: it is a record still.
+	code, _, stderr := inProcess(t, "merge", "--json", elsewhere, "--md", merged, dir)
+	if code != exitUsage || !strings.Contains(stderr, "--md "+merged+" is one of the records in") {
+		t.Errorf("--md over a merged record: exit %d\n%s", code, stderr)
+	}
+}
+
 // pollClock is a clock --wait polls by that moves only when it sleeps, and
 // calls tick after each sleep, as records appearing between polls.
 type pollClock struct {
