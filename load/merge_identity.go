@@ -70,7 +70,7 @@ type part struct {
 	results.Part
 	label string // how errors call it: its file, or the record's name
 	// starting is when the part stopped starting conversations: the end of
-	// its window, or earlier when it was cut short.
+	// its window, or earlier when it was cut short (see startingFor).
 	starting time.Time
 }
 
@@ -87,10 +87,7 @@ func allParts(runs []*results.Run, files []string, name func(int) string) []part
 				if label == "" {
 					label = name(i)
 				}
-				// A part's window is not recorded: it began at its start and
-				// stopped starting at the end of the window or when it
-				// ended, whichever came first.
-				out = append(out, part{Part: p, label: label, starting: earliest(p.Start.Add(window), p.End)})
+				out = append(out, part{Part: p, label: label, starting: p.Start.Add(startingFor(window, p.RanMS))})
 			}
 			continue
 		}
@@ -100,22 +97,24 @@ func allParts(runs []*results.Run, files []string, name func(int) string) []part
 		}
 		p.Start, p.End = r.StartedAt, r.StartedAt.Add(msDuration(r.DurationMS))
 		if t := r.Test; t != nil {
-			p.Start, p.End, p.LateMS = t.Start, t.End, t.LateMS
-			if t.RanMS > 0 {
-				window = min(window, msDuration(t.RanMS))
-			}
+			p.Start, p.End, p.LateMS, p.RanMS = t.Start, t.End, t.LateMS, t.RanMS
 		}
-		out = append(out, part{Part: p, label: name(i), starting: earliest(p.Start.Add(window), p.End)})
+		out = append(out, part{Part: p, label: name(i), starting: p.Start.Add(startingFor(window, p.RanMS))})
 	}
 	return out
 }
 
-// earliest is the earlier of a and b, ignoring a zero b (not recorded).
-func earliest(a, b time.Time) time.Time {
-	if !b.IsZero() && b.Before(a) {
-		return b
+// startingFor is how long a part was starting conversations: its window,
+// or less when it was stopped after ranMS (0: it was not). It is not capped
+// by the part's end: a run with nothing left to play ends right after its
+// last conversation, before its window closes, and a rate over that
+// shorter span would claim more than the run's own definition (started /
+// window), which a merge of shards begun together must give exactly.
+func startingFor(window time.Duration, ranMS float64) time.Duration {
+	if ranMS > 0 {
+		return min(window, msDuration(ranMS))
 	}
-	return a
+	return window
 }
 
 func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }

@@ -225,6 +225,43 @@ func TestMergedRatesFromTheMergedTimeline(t *testing.T) {
 	}
 }
 
+// A run with nothing left to play ends right after its last conversation,
+// before its window closes: its achieved rate is still started / window.
+// Shards begun together merge into that same definition, whatever their
+// ends (at 3/s for 2 s, the merge used to claim 5.1/s over the last end).
+func TestMergedAchievedRateIsOverTheWindowsNotTheEnds(t *testing.T) {
+	runs, files := shards(t, 2, 0, 1)
+	for i, r := range runs {
+		end := time.Duration(6+i) * time.Second // both before the 10 s window closed
+		r.DurationMS, r.Test.End = float64(end.Milliseconds()), r.Test.Start.Add(end)
+	}
+	got, err := MergeSet(MergeOptions{Files: files}, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := got.Load
+	if want := float64(l.Started) / 10; math.Abs(l.AchievedRate-want) > 1e-9 {
+		t.Errorf("achieved %g/s, want %g (started %d over the 10 s window)", l.AchievedRate, want, l.Started)
+	}
+	// Merged again with nothing else, the parts keep the same rate.
+	again, err := Merge(roundTrip(t, got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Load.AchievedRate != l.AchievedRate {
+		t.Errorf("merged again: achieved %g/s, want %g", again.Load.AchievedRate, l.AchievedRate)
+	}
+	// A stopped part starts for as long as it ran, which its part keeps.
+	runs[1].Interrupted, runs[1].Test.RanMS = "terminated", 4000
+	got, err = MergeSet(MergeOptions{Files: files}, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Test.Parts[1].RanMS != 4000 || got.Test.Parts[0].RanMS != 0 {
+		t.Errorf("parts' ran_ms %g and %g, want 0 and 4000", got.Test.Parts[0].RanMS, got.Test.Parts[1].RanMS)
+	}
+}
+
 // A shard killed half-way: its record says how long it ran, and the rate
 // is over the windows the shards were starting in.
 func TestMergeSetOfAKilledShard(t *testing.T) {
