@@ -288,10 +288,17 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 // two never overlapped (and any two that did not overlap are no further
 // apart than they).
 func checkOverlap(parts []part) error {
-	if len(parts) < 2 {
+	if len(parts) == 0 {
 		return nil
 	}
 	ended, began := 0, 0
+	for _, p := range parts {
+		// Not a gap between two parts, but one record's own times edited.
+		if p.End.Before(p.Start) {
+			return fmt.Errorf("%s: its start %s is after its own end %s; a run ends after it begins, so the record was edited",
+				p.label, p.Start.UTC().Format(time.RFC3339Nano), p.End.UTC().Format(time.RFC3339Nano))
+		}
+	}
 	for i, p := range parts {
 		if p.End.Before(parts[ended].End) {
 			ended = i

@@ -290,6 +290,17 @@ func TestMergeSetOfAKilledShard(t *testing.T) {
 	}
 }
 
+// A record whose own start was edited past its end is named once, as that,
+// not as two shards that did not overlap.
+func TestMergeSetRefusesARecordThatEndsBeforeItBegins(t *testing.T) {
+	runs, files := shards(t, 2, 0, 1)
+	runs[1].Test.Start = testStart.Add(time.Hour)
+	_, err := MergeSet(MergeOptions{Files: files}, runs...)
+	if err == nil || !strings.Contains(err.Error(), "shard-1.json: its start 2026-03-04T06:06:00Z is after its own end 2026-03-04T05:06:11Z") {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestMergeSetAllowPartial(t *testing.T) {
 	runs, files := shards(t, 4, 0, 2)
 	got, err := MergeSet(MergeOptions{Files: files, AllowPartial: true}, runs...)
