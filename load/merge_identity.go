@@ -212,6 +212,12 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 			return nil, fmt.Errorf("%s were written by different evalruns: %s and %s; every shard of a test runs the same build", pair(0, i), versionText(first), versionText(t))
 		case t.Digest != first.Digest || t.SuitesDigest != first.SuitesDigest || t.WorkloadDigest != first.WorkloadDigest:
 			return nil, fmt.Errorf("%s %s", pair(0, i), digestDifference(first, t))
+		case !samePlan(t.PlannedStart, first.PlannedStart):
+			// Shards that agree on the id but not on when to start were
+			// started apart by hand (a relative --start-at on each
+			// machine, say): not the one test a shared start makes.
+			return nil, fmt.Errorf("%s planned different starts (test.planned_start %s and %s), so they are not one test; give every shard the same absolute --start-at (e.g. --start-at %s)",
+				pair(0, i), plannedText(first.PlannedStart), plannedText(t.PlannedStart), plannedExample(first.PlannedStart, t.PlannedStart))
 		}
 	}
 
@@ -313,6 +319,30 @@ func checkOverlap(parts []part) error {
 			a.label, a.End.UTC().Format(time.RFC3339Nano), gap.Round(time.Millisecond), b.label, b.Start.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
+}
+
+// samePlan reports whether two planned starts are the same: both absent,
+// or both the same instant.
+func samePlan(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func plannedText(at *time.Time) string {
+	if at == nil {
+		return "none (no --start-at)"
+	}
+	return at.UTC().Format(time.RFC3339Nano)
+}
+
+// plannedExample is a start to suggest: one of those planned.
+func plannedExample(a, b *time.Time) string {
+	if a == nil {
+		a = b
+	}
+	return a.UTC().Format(time.RFC3339)
 }
 
 func shardText(s *results.Shard) string {

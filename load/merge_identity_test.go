@@ -290,6 +290,35 @@ func TestMergeSetOfAKilledShard(t *testing.T) {
 	}
 }
 
+// Shards of one test id that planned different starts (a relative
+// --start-at on each machine) are refused, naming both files and times.
+func TestMergeSetRefusesDifferentPlannedStarts(t *testing.T) {
+	at := func(d time.Duration) *time.Time { p := testStart.Add(d); return &p }
+	for _, c := range []struct {
+		name string
+		a, b *time.Time
+		want string
+	}{
+		{"different", at(0), at(-2 * time.Second), "shard-0.json and shard-1.json planned different starts (test.planned_start 2026-03-04T05:06:00Z and 2026-03-04T05:05:58Z), so they are not one test; give every shard the same absolute --start-at (e.g. --start-at 2026-03-04T05:06:00Z)"},
+		{"one without", nil, at(0), "shard-0.json and shard-1.json planned different starts (test.planned_start none (no --start-at) and 2026-03-04T05:06:00Z)"},
+		{"one without, the other first", at(0), nil, "test.planned_start 2026-03-04T05:06:00Z and none (no --start-at)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[0].Test.PlannedStart, runs[1].Test.PlannedStart = c.a, c.b
+			_, err := MergeSet(MergeOptions{Files: files}, runs...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v\nwant %q", err, c.want)
+			}
+		})
+	}
+	runs, files := shards(t, 2, 0, 1)
+	runs[0].Test.PlannedStart, runs[1].Test.PlannedStart = at(0), at(0)
+	if _, err := MergeSet(MergeOptions{Files: files}, runs...); err != nil {
+		t.Errorf("the same planned start: %v", err)
+	}
+}
+
 // A record whose own start was edited past its end is named once, as that,
 // not as two shards that did not overlap.
 func TestMergeSetRefusesARecordThatEndsBeforeItBegins(t *testing.T) {
