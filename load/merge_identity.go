@@ -207,11 +207,11 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 		t := r.Test
 		switch {
 		case t.ID != first.ID:
-			return nil, fmt.Errorf("%s are records of different tests: %q and %q; merge the shards of one test", pair(0, i), first.ID, t.ID)
+			return nil, fmt.Errorf("%s are records of different tests: %q and %q; merge the shards of one test, each started with the same --test-id and absolute --start-at", pair(0, i), first.ID, t.ID)
 		case t.Version != first.Version || t.Commit != first.Commit:
 			return nil, fmt.Errorf("%s were written by different evalruns: %s and %s; every shard of a test runs the same build", pair(0, i), versionText(first), versionText(t))
 		case t.Digest != first.Digest || t.SuitesDigest != first.SuitesDigest || t.WorkloadDigest != first.WorkloadDigest:
-			return nil, fmt.Errorf("%s %s", pair(0, i), digestDifference(first, t))
+			return nil, fmt.Errorf("%s %s", pair(0, i), digestDifference(runs[0], r, name(0), name(i)))
 		case !samePlan(t.PlannedStart, first.PlannedStart):
 			// Shards that agree on the id but not on when to start were
 			// started apart by hand (a relative --start-at on each
@@ -255,7 +255,7 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 		}
 		if p.Shard.Count != n {
 			big := parts[slices.IndexFunc(parts, func(q part) bool { return q.Shard != nil && q.Shard.Count == n })]
-			return nil, fmt.Errorf("%s is shard %s and %s shard %s: shards of sets of different sizes are not one test", p.label, shardText(p.Shard), big.label, shardText(big.Shard))
+			return nil, fmt.Errorf("%s is shard %s and %s shard %s: shards of sets of different sizes are not one test; every shard of a test runs with the same N in --shard K/N", p.label, shardText(p.Shard), big.label, shardText(big.Shard))
 		}
 		if q, dup := held[p.Shard.Index]; dup {
 			return nil, fmt.Errorf("%s and %s are both shard %s: merging both would count that shard's load twice", q.label, p.label, shardText(p.Shard))
@@ -267,7 +267,7 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 		if n == 1 && len(whole) == 1 {
 			what = "the record of a whole run (not --shard)"
 		}
-		return nil, fmt.Errorf("the records are %s, but %d shards were expected", what, opts.Expect)
+		return nil, fmt.Errorf("the records are %s, but %d shards were expected; merge the records of a test run with --shard K/%d, or give --expect the N its shards ran with", what, opts.Expect, opts.Expect)
 	}
 
 	if err := checkOverlap(parts); err != nil {
@@ -356,9 +356,13 @@ func versionText(t *results.Test) string {
 	return t.Version + " (" + t.Commit + ")"
 }
 
-// digestDifference says how two tests' digests differ: their suites, their
-// workloads, or both.
-func digestDifference(a, b *results.Test) string {
+// digestDifference says how the digests of two tests, the records ra and
+// rb (called na and nb), differ: their suites, their workloads, or both.
+// Workloads that read the same differ in what the words leave out: the
+// base URL, --judge or the thresholds, and the thresholds are in the
+// records, so those that differ are named.
+func digestDifference(ra, rb *results.Run, na, nb string) string {
+	a, b := ra.Test, rb.Test
 	suitesDiffer, workloadDiffers := a.SuitesDigest != b.SuitesDigest, a.WorkloadDigest != b.WorkloadDigest
 	var what []string
 	if suitesDiffer {
@@ -366,8 +370,16 @@ func digestDifference(a, b *results.Test) string {
 	}
 	if workloadDiffers {
 		w := "workloads (workload_digest " + short(a.WorkloadDigest) + " and " + short(b.WorkloadDigest)
-		if a.Workload != b.Workload && a.Workload != "" && b.Workload != "" {
+		switch {
+		case a.Workload != b.Workload && a.Workload != "" && b.Workload != "":
 			w += ": " + strconv.Quote(a.Workload) + " and " + strconv.Quote(b.Workload)
+		case a.Workload == b.Workload:
+			w += "; both read " + strconv.Quote(a.Workload) + ", so they differ in what that does not show: "
+			if onlyA, onlyB := thresholdDifference(ra, rb); len(onlyA)+len(onlyB) > 0 {
+				w += "the thresholds, " + na + " " + exprList(onlyA) + " and " + nb + " " + exprList(onlyB)
+			} else {
+				w += "the base URL, --judge or the thresholds"
+			}
 		}
 		what = append(what, w+")")
 	}
@@ -375,6 +387,40 @@ func digestDifference(a, b *results.Test) string {
 		return "have different digests (" + short(a.Digest) + " and " + short(b.Digest) + ") of the same suites and workload: one was edited"
 	}
 	return "ran different " + strings.Join(what, " and different ") + "; the shards of one test run the same suites and workload"
+}
+
+// thresholdDifference lists the threshold expressions each record was
+// judged by that the other was not.
+func thresholdDifference(a, b *results.Run) (onlyA, onlyB []string) {
+	exprs := func(r *results.Run) []string {
+		var out []string
+		if r.Load != nil {
+			for _, t := range r.Load.Thresholds {
+				out = append(out, t.Expr)
+			}
+		}
+		return out
+	}
+	ea, eb := exprs(a), exprs(b)
+	for _, e := range ea {
+		if !slices.Contains(eb, e) {
+			onlyA = append(onlyA, e)
+		}
+	}
+	for _, e := range eb {
+		if !slices.Contains(ea, e) {
+			onlyB = append(onlyB, e)
+		}
+	}
+	return onlyA, onlyB
+}
+
+// exprList is "has p95<1s, error_rate<0.01", or "has none".
+func exprList(exprs []string) string {
+	if len(exprs) == 0 {
+		return "has none"
+	}
+	return "has " + strings.Join(exprs, ", ")
 }
 
 // short is a digest cut to what tells two apart in a message.

@@ -68,7 +68,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 		{"missing shards", func() ([]*results.Run, []string) { return shards(t, 4, 0, 2) }, false, 0,
 			"shards 1, 3 are missing from the set of 4"},
 		{"expected more than the records say", func() ([]*results.Run, []string) { return shards(t, 3, 0, 1, 2) }, false, 4,
-			"the records are shards of a set of 3, but 4 shards were expected"},
+			"the records are shards of a set of 3, but 4 shards were expected; merge the records of a test run with --shard K/4, or give --expect the N its shards ran with"},
 		{"duplicate shard", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			again := shard(t, 1, 2, 0)
@@ -79,7 +79,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs, files := shards(t, 2, 0)
 			other := shard(t, 1, 3, 0)
 			return append(runs, other), append(files, "other.json")
-		}, true, 0, "shard-0.json is shard 0/2 and other.json shard 1/3: shards of sets of different sizes"},
+		}, true, 0, "shard-0.json is shard 0/2 and other.json shard 1/3: shards of sets of different sizes are not one test; every shard of a test runs with the same N in --shard K/N"},
 		{"whole run with a shard", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0)
 			whole := shard(t, 5, 9, 0)
@@ -95,7 +95,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test.ID = "t2"
 			return runs, files
-		}, true, 0, `shard-0.json and shard-1.json are records of different tests: "t1" and "t2"`},
+		}, true, 0, `shard-0.json and shard-1.json are records of different tests: "t1" and "t2"; merge the shards of one test, each started with the same --test-id and absolute --start-at`},
 		{"other suites", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test.SuitesDigest, runs[1].Test.Digest = "sha256:SSSSSSSSSSSSSSSSSSS", "sha256:D"
@@ -106,6 +106,18 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs[1].Test.WorkloadDigest, runs[1].Test.Digest, runs[1].Test.Workload = "sha256:W", "sha256:D", "open 40/s for 10s"
 			return runs, files
 		}, true, 0, `ran different workloads (workload_digest sha256:wwwwwwwwwwww and sha256:W: "open 400/s for 10s" and "open 40/s for 10s")`},
+		{"a workload that reads the same", func() ([]*results.Run, []string) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[1].Test.WorkloadDigest, runs[1].Test.Digest = "sha256:W", "sha256:D"
+			return runs, files
+		}, true, 0, `ran different workloads (workload_digest sha256:wwwwwwwwwwww and sha256:W; both read "open 400/s for 10s", so they differ in what that does not show: the base URL, --judge or the thresholds)`},
+		{"other thresholds", func() ([]*results.Run, []string) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[0].Load.Thresholds = []results.Threshold{{Expr: "p95<1s"}, {Expr: "error_rate<0.01"}}
+			runs[1].Load.Thresholds = []results.Threshold{{Expr: "error_rate<0.01"}}
+			runs[1].Test.WorkloadDigest, runs[1].Test.Digest = "sha256:W", "sha256:D"
+			return runs, files
+		}, true, 0, `so they differ in what that does not show: the thresholds, shard-0.json has p95<1s and shard-1.json has none)`},
 		{"another version", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test.Version = "v1.3.0"

@@ -131,3 +131,35 @@ func TestStoppedRecordSaysHowLongItRan(t *testing.T) {
 		t.Errorf("the table does not say how long the run ran:\n%s", b.String())
 	}
 }
+
+// Shards start a few ms apart: the table says how many, not "0s", which
+// reads as if they started at once and hides the lateness it names.
+func TestSkewsUnderASecondPrintInMS(t *testing.T) {
+	for _, c := range []struct {
+		skew, late float64
+		want       string
+	}{
+		{12.4, 3, "Shards started within 12ms of each other; shard 2 started 3ms late\n"},
+		{0.4, 0.2, "Shards started within <1ms of each other; shard 2 started <1ms late\n"},
+		{1234, 999.6, "Shards started within 1.2s of each other; shard 2 started 1s late\n"},
+	} {
+		run := partialRun()
+		run.Test.StartSkewMS, run.Test.Parts[1].LateMS = c.skew, c.late
+		var b bytes.Buffer
+		if err := LoadTable(&b, run, TableOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("skew %gms, late %gms: the table lacks %q:\n%s", c.skew, c.late, c.want, b.String())
+		}
+	}
+	var b bytes.Buffer
+	run := openLoadRun()
+	run.Test = &results.Test{ID: "t1", LateMS: 40}
+	if err := LoadTable(&b, run, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Started 40ms after the planned start\n") {
+		t.Errorf("a shard's own lateness:\n%s", b.String())
+	}
+}

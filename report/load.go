@@ -173,13 +173,13 @@ func partsLine(t *results.Test) string {
 	}
 	if len(t.Parts) == 0 {
 		if t.LateMS > 0 {
-			return "Started " + formatSpan(t.LateMS) + " after the planned start"
+			return "Started " + formatSkew(t.LateMS) + " after the planned start"
 		}
 		return ""
 	}
 	var what []string
 	if t.StartSkewMS > 0 {
-		what = append(what, "Shards started within "+formatSpan(t.StartSkewMS)+" of each other")
+		what = append(what, "Shards started within "+formatSkew(t.StartSkewMS)+" of each other")
 	}
 	var late []string
 	for _, p := range t.Parts {
@@ -191,9 +191,9 @@ func partsLine(t *results.Test) string {
 			who = "shard " + strconv.Itoa(p.Shard.Index)
 		}
 		if len(late) == 0 {
-			late = append(late, who+" started "+formatSpan(p.LateMS)+" late")
+			late = append(late, who+" started "+formatSkew(p.LateMS)+" late")
 		} else {
-			late = append(late, who+" "+formatSpan(p.LateMS)+" late")
+			late = append(late, who+" "+formatSkew(p.LateMS)+" late")
 		}
 	}
 	if len(late) > 0 {
@@ -637,6 +637,19 @@ func formatSpan(ms float64) string {
 		return "-"
 	}
 	return time.Duration(ms * float64(time.Millisecond)).Round(100 * time.Millisecond).String()
+}
+
+// formatSkew prints how far apart two starts were: as formatSpan from a
+// second on, and in milliseconds below, where formatSpan's tenths of a
+// second would say "0s" of shards that did start apart.
+func formatSkew(ms float64) string {
+	if !(ms >= 0 && ms < 1000) {
+		return formatSpan(ms)
+	}
+	if ms > 0 && ms < 1 {
+		return "<1ms"
+	}
+	return time.Duration(ms * float64(time.Millisecond)).Round(time.Millisecond).String()
 }
 
 // colorize wraps text in an ANSI colour when opts asks for colour.

@@ -12,6 +12,10 @@ import (
 	"github.com/evalrun/evalrun/results"
 )
 
+// ErrCorrupt is in the error of ReadRecord for a record that no evalrun can
+// have written as it is: one edited, or damaged.
+var ErrCorrupt = errors.New("corrupt record")
+
 // ReadRecord reads the JSON record of a run, as --json writes it, from r,
 // and checks that it holds together, so that every report (and a merge) of
 // it can rely on what it reads; name is how errors call the record (its
@@ -34,16 +38,16 @@ func ReadRecord(r io.Reader, name string) (*results.Run, error) {
 		return nil, fmt.Errorf("%s: schema %q, want %q (a file written by evalrun --json)", name, run.Schema, results.Schema)
 	}
 	if err := checkRecord(&run); err != nil {
-		return nil, fmt.Errorf("%s: corrupt record: %w", name, err)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
 	if err := RefreshLoad(&run); err != nil {
-		return nil, fmt.Errorf("%s: corrupt record: %w", name, err)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
 	if err := checkTest(&run); err != nil {
-		return nil, fmt.Errorf("%s: corrupt record: %w", name, err)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
 	if err := checkTimelineTotals(run.Load); err != nil {
-		return nil, fmt.Errorf("%s: corrupt record: %w", name, err)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
 	return &run, nil
 }

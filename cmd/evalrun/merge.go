@@ -126,7 +126,7 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 			if o.wait > 0 {
 				msg = fmt.Sprintf("after waiting %v, %s", o.wait, msg)
 			}
-			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone", msg)
+			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone: %s", msg, foundText(paths))
 		}
 		return exitUsage, usagef("merge: %s", msg)
 	}
@@ -170,6 +170,9 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 		var runs []*results.Run
 		for _, p := range paths {
 			run, err := readRecord(p)
+			if errors.Is(err, report.ErrCorrupt) {
+				return nil, nil, exitUsage, usagef("merge: %v; run that shard again, or leave its record out and merge the others with --allow-partial", err)
+			}
 			if err != nil {
 				return nil, nil, exitUsage, usagef("merge: %v", err)
 			}
@@ -331,6 +334,19 @@ func heldShards(runs []*results.Run) (int, map[int]bool) {
 	return n, held
 }
 
+// foundShown is how many of the records found a missing-shard error names.
+const foundShown = 4
+
+// foundText names the records merge found, so that a shard missing because
+// its record went elsewhere (another directory, a typo) shows: "a.json,
+// b.json", or the first few and how many more.
+func foundText(paths []string) string {
+	if len(paths) <= foundShown {
+		return strings.Join(paths, ", ")
+	}
+	return strings.Join(paths[:foundShown], ", ") + " and " + strconv.Itoa(len(paths)-foundShown) + " more"
+}
+
 // shardList is "shard 2 of 4" or "shards 2, 3 of 4".
 func shardList(ks []int, n int) string {
 	s := make([]string, len(ks))
@@ -364,7 +380,7 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 		msg := mergeError(err, "runner: merge: ")
 		var set *runner.ShardSetError
 		if errors.As(err, &set) {
-			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone", msg)
+			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone: %s", msg, foundText(paths))
 		}
 		return exitUsage, usagef("merge: %s", msg)
 	}

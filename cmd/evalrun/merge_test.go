@@ -75,7 +75,14 @@ func TestMergeRefusesWhatIsNotOneTest(t *testing.T) {
 	}{
 		{"missing shards", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 4, 0, nil), writeShard(t, dir, "s2.json", base, 2, 4, 0, nil)}
-		}, nil, "merge: shards 1, 3 are missing from the set of 4 (K counts from 0); merge every shard, or pass --allow-partial"},
+		}, nil, "merge: shards 1, 3 are missing from the set of 4 (K counts from 0); merge every shard, or pass --allow-partial to merge these alone: DIR/s0.json, DIR/s2.json\n"},
+		{"missing shards of many", func(dir string) []string {
+			var files []string
+			for _, k := range []int{0, 1, 2, 4, 5, 7} {
+				files = append(files, writeShard(t, dir, fmt.Sprintf("s%d.json", k), base, k, 8, 0, nil))
+			}
+			return files
+		}, nil, "to merge these alone: DIR/s0.json, DIR/s1.json, DIR/s2.json, DIR/s4.json and 2 more\n"},
 		{"fewer than expected", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 2, 0, nil), writeShard(t, dir, "s1.json", base, 1, 2, 0, nil)}
 		}, []string{"--expect", "3"}, "the records are shards of a set of 2, but 3 shards were expected"},
@@ -102,7 +109,7 @@ func TestMergeRefusesWhatIsNotOneTest(t *testing.T) {
 		}, nil, `s0.json has no test identity ("test")`},
 		{"emptied histogram", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 1, 0, func(r *results.Run) { r.Load.Turns[1].Histogram = "" })}
-		}, nil, `s0.json: corrupt record: load.turns[1] (turn 2): the histogram is absent ("")`},
+		}, nil, `only a metric that measured nothing has none; run that shard again, or leave its record out and merge the others with --allow-partial`},
 		{"edited count", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 1, 0, func(r *results.Run) { r.Load.Overall.Count++ })}
 		}, nil, "s0.json: corrupt record: load.overall: the histogram holds"},
