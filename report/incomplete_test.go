@@ -163,3 +163,34 @@ func TestSkewsUnderASecondPrintInMS(t *testing.T) {
 		t.Errorf("a shard's own lateness:\n%s", b.String())
 	}
 }
+
+// A merge with a stopped shard says, in every report, which shard stopped
+// and after how long; the merge itself ran to its end.
+func TestStoppedShardOfAMergeInEveryReport(t *testing.T) {
+	run := partialRun()
+	run.Interrupted = "terminated (SIGTERM)"
+	run.Test.Parts[1].Interrupted, run.Test.Parts[1].RanMS = "terminated (SIGTERM)", 4100
+	const want = "Shard 2/4 stopped early after 4.1s: terminated (SIGTERM)"
+	var b bytes.Buffer
+	if err := LoadTable(&b, run, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\n"+want+"\n") || strings.Contains(b.String(), "(stopped early") {
+		t.Errorf("the table does not say which shard stopped:\n%s", b.String())
+	}
+	b.Reset()
+	if err := Markdown(&b, run, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(b.String(), "\n")
+	if !strings.Contains(b.String(), want) || !strings.Contains(head, "shard 2/4 stopped early") {
+		t.Errorf("the Markdown does not say which shard stopped:\n%s", b.String())
+	}
+	b.Reset()
+	if err := HTML(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `<p class="notice warn">`+want+`.`) || strings.Contains(b.String(), "The run stopped early") {
+		t.Errorf("the HTML does not say which shard stopped")
+	}
+}

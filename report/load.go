@@ -133,7 +133,8 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 			ran += " + " + formatSpan(load.GraceMS) + " grace"
 		}
 	}
-	if run.Interrupted != "" && (run.Test == nil || run.Test.RanMS == 0) {
+	stopped := StoppedParts(run.Test)
+	if run.Interrupted != "" && (run.Test == nil || run.Test.RanMS == 0) && len(stopped) == 0 {
 		ran += " (stopped early: " + oneLine(run.Interrupted) + ")"
 	}
 	counts := []string{strconv.Itoa(load.Started) + " started"}
@@ -155,12 +156,48 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 		line += "; " + strings.Join(rates, ", ")
 	}
 	b.WriteString(line + "\n")
+	// A merge ran its whole window but for the parts that were stopped:
+	// which, and how long they ran, is what the run was short of.
+	for _, p := range stopped {
+		b.WriteString(strings.ToUpper(p[:1]) + p[1:] + "\n")
+	}
 	if line := partsLine(run.Test); line != "" {
 		b.WriteString(line + "\n")
 	}
 	if run.Incomplete != nil {
 		b.WriteString("INCOMPLETE: " + incompleteText(run.Incomplete) + "\n")
 	}
+}
+
+// StoppedParts says, of a merged record, which parts were stopped early,
+// after how long and why: "shard 2/4 stopped early after 4.1s: terminated
+// (SIGTERM)". Empty for a record that is not merged or whose parts all ran
+// to the end.
+func StoppedParts(t *results.Test) []string {
+	if t == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range t.Parts {
+		if p.Interrupted == "" {
+			continue
+		}
+		what := PartName(p) + " stopped early"
+		if p.RanMS > 0 {
+			what += " after " + formatSpan(p.RanMS)
+		}
+		out = append(out, what+": "+oneLine(p.Interrupted))
+	}
+	return out
+}
+
+// PartName is how reports call a part of a merged record: "shard 2/4", or
+// "the whole run" for one that was not a shard.
+func PartName(p results.Part) string {
+	if p.Shard == nil {
+		return "the whole run"
+	}
+	return "shard " + strconv.Itoa(p.Shard.Index) + "/" + strconv.Itoa(p.Shard.Count)
 }
 
 // partsLine says when the parts of a merged record started, if not all at

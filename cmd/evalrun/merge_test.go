@@ -233,6 +233,17 @@ func TestMergeOfAKilledShard(t *testing.T) {
 	if code != exitFailed || !strings.Contains(stderr, "stopped early") {
 		t.Errorf("exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
+	// The shard was stopped, not the merge, and the table says which and
+	// after how long.
+	if !strings.Contains(stderr, "evalrun: shard 1/2 was stopped early after 100ms: terminate\n") || strings.Contains(stderr, "evalrun: stopped early") {
+		t.Errorf("stderr does not say which shard was stopped:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "\nShard 1/2 stopped early after 100ms: terminate\n") || strings.Contains(stdout, "(stopped early") {
+		t.Errorf("the table does not say which shard was stopped:\n%s", stdout)
+	}
+	if m := readRun(t, filepath.Join(dir, "m.json")); m.Test.Parts[1].RanMS != 100 {
+		t.Errorf("the merged part's ran_ms is %g, want 100", m.Test.Parts[1].RanMS)
+	}
 	// Without it, the set is short of a shard.
 	code, _, stderr = inProcess(t, "merge", "--json", filepath.Join(dir, "m.json"), s0)
 	if code != exitUsage || !strings.Contains(stderr, "shard 1 is missing from the set of 2") {
