@@ -70,7 +70,7 @@ type part struct {
 	results.Part
 	label string // how errors call it: its file, or the record's name
 	// starting is when the part stopped starting conversations: the end of
-	// its window, or earlier when it was cut short.
+	// its window, or earlier when it was cut short (see startingFor).
 	starting time.Time
 }
 
@@ -87,10 +87,7 @@ func allParts(runs []*results.Run, files []string, name func(int) string) []part
 				if label == "" {
 					label = name(i)
 				}
-				// A part's window is not recorded: it began at its start and
-				// stopped starting at the end of the window or when it
-				// ended, whichever came first.
-				out = append(out, part{Part: p, label: label, starting: earliest(p.Start.Add(window), p.End)})
+				out = append(out, part{Part: p, label: label, starting: p.Start.Add(startingFor(window, p.RanMS))})
 			}
 			continue
 		}
@@ -100,22 +97,24 @@ func allParts(runs []*results.Run, files []string, name func(int) string) []part
 		}
 		p.Start, p.End = r.StartedAt, r.StartedAt.Add(msDuration(r.DurationMS))
 		if t := r.Test; t != nil {
-			p.Start, p.End, p.LateMS = t.Start, t.End, t.LateMS
-			if t.RanMS > 0 {
-				window = min(window, msDuration(t.RanMS))
-			}
+			p.Start, p.End, p.LateMS, p.RanMS = t.Start, t.End, t.LateMS, t.RanMS
 		}
-		out = append(out, part{Part: p, label: name(i), starting: earliest(p.Start.Add(window), p.End)})
+		out = append(out, part{Part: p, label: name(i), starting: p.Start.Add(startingFor(window, p.RanMS))})
 	}
 	return out
 }
 
-// earliest is the earlier of a and b, ignoring a zero b (not recorded).
-func earliest(a, b time.Time) time.Time {
-	if !b.IsZero() && b.Before(a) {
-		return b
+// startingFor is how long a part was starting conversations: its window,
+// or less when it was stopped after ranMS (0: it was not). It is not capped
+// by the part's end: a run with nothing left to play ends right after its
+// last conversation, before its window closes, and a rate over that
+// shorter span would claim more than the run's own definition (started /
+// window), which a merge of shards begun together must give exactly.
+func startingFor(window time.Duration, ranMS float64) time.Duration {
+	if ranMS > 0 {
+		return min(window, msDuration(ranMS))
 	}
-	return a
+	return window
 }
 
 func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
@@ -208,11 +207,17 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 		t := r.Test
 		switch {
 		case t.ID != first.ID:
-			return nil, fmt.Errorf("%s are records of different tests: %q and %q; merge the shards of one test", pair(0, i), first.ID, t.ID)
+			return nil, fmt.Errorf("%s are records of different tests: %q and %q; merge the shards of one test, each started with the same --test-id and absolute --start-at", pair(0, i), first.ID, t.ID)
 		case t.Version != first.Version || t.Commit != first.Commit:
 			return nil, fmt.Errorf("%s were written by different evalruns: %s and %s; every shard of a test runs the same build", pair(0, i), versionText(first), versionText(t))
 		case t.Digest != first.Digest || t.SuitesDigest != first.SuitesDigest || t.WorkloadDigest != first.WorkloadDigest:
-			return nil, fmt.Errorf("%s %s", pair(0, i), digestDifference(first, t))
+			return nil, fmt.Errorf("%s %s", pair(0, i), digestDifference(runs[0], r, name(0), name(i)))
+		case !samePlan(t.PlannedStart, first.PlannedStart):
+			// Shards that agree on the id but not on when to start were
+			// started apart by hand (a relative --start-at on each
+			// machine, say): not the one test a shared start makes.
+			return nil, fmt.Errorf("%s planned different starts (test.planned_start %s and %s), so they are not one test; give every shard the same absolute --start-at (e.g. --start-at %s)",
+				pair(0, i), plannedText(first.PlannedStart), plannedText(t.PlannedStart), plannedExample(first.PlannedStart, t.PlannedStart))
 		}
 	}
 
@@ -250,7 +255,7 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 		}
 		if p.Shard.Count != n {
 			big := parts[slices.IndexFunc(parts, func(q part) bool { return q.Shard != nil && q.Shard.Count == n })]
-			return nil, fmt.Errorf("%s is shard %s and %s shard %s: shards of sets of different sizes are not one test", p.label, shardText(p.Shard), big.label, shardText(big.Shard))
+			return nil, fmt.Errorf("%s is shard %s and %s shard %s: shards of sets of different sizes are not one test; every shard of a test runs with the same N in --shard K/N", p.label, shardText(p.Shard), big.label, shardText(big.Shard))
 		}
 		if q, dup := held[p.Shard.Index]; dup {
 			return nil, fmt.Errorf("%s and %s are both shard %s: merging both would count that shard's load twice", q.label, p.label, shardText(p.Shard))
@@ -262,7 +267,7 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 		if n == 1 && len(whole) == 1 {
 			what = "the record of a whole run (not --shard)"
 		}
-		return nil, fmt.Errorf("the records are %s, but %d shards were expected", what, opts.Expect)
+		return nil, fmt.Errorf("the records are %s, but %d shards were expected; merge the records of a test run with --shard K/%d, or give --expect the N its shards ran with", what, opts.Expect, opts.Expect)
 	}
 
 	if err := checkOverlap(parts); err != nil {
@@ -289,10 +294,17 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 // two never overlapped (and any two that did not overlap are no further
 // apart than they).
 func checkOverlap(parts []part) error {
-	if len(parts) < 2 {
+	if len(parts) == 0 {
 		return nil
 	}
 	ended, began := 0, 0
+	for _, p := range parts {
+		// Not a gap between two parts, but one record's own times edited.
+		if p.End.Before(p.Start) {
+			return fmt.Errorf("%s: its start %s is after its own end %s; a run ends after it begins, so the record was edited",
+				p.label, p.Start.UTC().Format(time.RFC3339Nano), p.End.UTC().Format(time.RFC3339Nano))
+		}
+	}
 	for i, p := range parts {
 		if p.End.Before(parts[ended].End) {
 			ended = i
@@ -309,6 +321,30 @@ func checkOverlap(parts []part) error {
 	return nil
 }
 
+// samePlan reports whether two planned starts are the same: both absent,
+// or both the same instant.
+func samePlan(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+func plannedText(at *time.Time) string {
+	if at == nil {
+		return "none (no --start-at)"
+	}
+	return at.UTC().Format(time.RFC3339Nano)
+}
+
+// plannedExample is a start to suggest: one of those planned.
+func plannedExample(a, b *time.Time) string {
+	if a == nil {
+		a = b
+	}
+	return a.UTC().Format(time.RFC3339)
+}
+
 func shardText(s *results.Shard) string {
 	return strconv.Itoa(s.Index) + "/" + strconv.Itoa(s.Count)
 }
@@ -320,9 +356,13 @@ func versionText(t *results.Test) string {
 	return t.Version + " (" + t.Commit + ")"
 }
 
-// digestDifference says how two tests' digests differ: their suites, their
-// workloads, or both.
-func digestDifference(a, b *results.Test) string {
+// digestDifference says how the digests of two tests, the records ra and
+// rb (called na and nb), differ: their suites, their workloads, or both.
+// Workloads that read the same differ in what the words leave out: the
+// base URL, --judge or the thresholds, and the thresholds are in the
+// records, so those that differ are named.
+func digestDifference(ra, rb *results.Run, na, nb string) string {
+	a, b := ra.Test, rb.Test
 	suitesDiffer, workloadDiffers := a.SuitesDigest != b.SuitesDigest, a.WorkloadDigest != b.WorkloadDigest
 	var what []string
 	if suitesDiffer {
@@ -330,8 +370,16 @@ func digestDifference(a, b *results.Test) string {
 	}
 	if workloadDiffers {
 		w := "workloads (workload_digest " + short(a.WorkloadDigest) + " and " + short(b.WorkloadDigest)
-		if a.Workload != b.Workload && a.Workload != "" && b.Workload != "" {
+		switch {
+		case a.Workload != b.Workload && a.Workload != "" && b.Workload != "":
 			w += ": " + strconv.Quote(a.Workload) + " and " + strconv.Quote(b.Workload)
+		case a.Workload == b.Workload:
+			w += "; both read " + strconv.Quote(a.Workload) + ", so they differ in what that does not show: "
+			if onlyA, onlyB := thresholdDifference(ra, rb); len(onlyA)+len(onlyB) > 0 {
+				w += "the thresholds, " + na + " " + exprList(onlyA) + " and " + nb + " " + exprList(onlyB)
+			} else {
+				w += "the base URL, --judge or the thresholds"
+			}
 		}
 		what = append(what, w+")")
 	}
@@ -339,6 +387,40 @@ func digestDifference(a, b *results.Test) string {
 		return "have different digests (" + short(a.Digest) + " and " + short(b.Digest) + ") of the same suites and workload: one was edited"
 	}
 	return "ran different " + strings.Join(what, " and different ") + "; the shards of one test run the same suites and workload"
+}
+
+// thresholdDifference lists the threshold expressions each record was
+// judged by that the other was not.
+func thresholdDifference(a, b *results.Run) (onlyA, onlyB []string) {
+	exprs := func(r *results.Run) []string {
+		var out []string
+		if r.Load != nil {
+			for _, t := range r.Load.Thresholds {
+				out = append(out, t.Expr)
+			}
+		}
+		return out
+	}
+	ea, eb := exprs(a), exprs(b)
+	for _, e := range ea {
+		if !slices.Contains(eb, e) {
+			onlyA = append(onlyA, e)
+		}
+	}
+	for _, e := range eb {
+		if !slices.Contains(ea, e) {
+			onlyB = append(onlyB, e)
+		}
+	}
+	return onlyA, onlyB
+}
+
+// exprList is "has p95<1s, error_rate<0.01", or "has none".
+func exprList(exprs []string) string {
+	if len(exprs) == 0 {
+		return "has none"
+	}
+	return "has " + strings.Join(exprs, ", ")
 }
 
 // short is a digest cut to what tells two apart in a message.

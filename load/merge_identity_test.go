@@ -68,7 +68,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 		{"missing shards", func() ([]*results.Run, []string) { return shards(t, 4, 0, 2) }, false, 0,
 			"shards 1, 3 are missing from the set of 4"},
 		{"expected more than the records say", func() ([]*results.Run, []string) { return shards(t, 3, 0, 1, 2) }, false, 4,
-			"the records are shards of a set of 3, but 4 shards were expected"},
+			"the records are shards of a set of 3, but 4 shards were expected; merge the records of a test run with --shard K/4, or give --expect the N its shards ran with"},
 		{"duplicate shard", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			again := shard(t, 1, 2, 0)
@@ -79,7 +79,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs, files := shards(t, 2, 0)
 			other := shard(t, 1, 3, 0)
 			return append(runs, other), append(files, "other.json")
-		}, true, 0, "shard-0.json is shard 0/2 and other.json shard 1/3: shards of sets of different sizes"},
+		}, true, 0, "shard-0.json is shard 0/2 and other.json shard 1/3: shards of sets of different sizes are not one test; every shard of a test runs with the same N in --shard K/N"},
 		{"whole run with a shard", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0)
 			whole := shard(t, 5, 9, 0)
@@ -95,7 +95,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test.ID = "t2"
 			return runs, files
-		}, true, 0, `shard-0.json and shard-1.json are records of different tests: "t1" and "t2"`},
+		}, true, 0, `shard-0.json and shard-1.json are records of different tests: "t1" and "t2"; merge the shards of one test, each started with the same --test-id and absolute --start-at`},
 		{"other suites", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test.SuitesDigest, runs[1].Test.Digest = "sha256:SSSSSSSSSSSSSSSSSSS", "sha256:D"
@@ -106,6 +106,18 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs[1].Test.WorkloadDigest, runs[1].Test.Digest, runs[1].Test.Workload = "sha256:W", "sha256:D", "open 40/s for 10s"
 			return runs, files
 		}, true, 0, `ran different workloads (workload_digest sha256:wwwwwwwwwwww and sha256:W: "open 400/s for 10s" and "open 40/s for 10s")`},
+		{"a workload that reads the same", func() ([]*results.Run, []string) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[1].Test.WorkloadDigest, runs[1].Test.Digest = "sha256:W", "sha256:D"
+			return runs, files
+		}, true, 0, `ran different workloads (workload_digest sha256:wwwwwwwwwwww and sha256:W; both read "open 400/s for 10s", so they differ in what that does not show: the base URL, --judge or the thresholds)`},
+		{"other thresholds", func() ([]*results.Run, []string) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[0].Load.Thresholds = []results.Threshold{{Expr: "p95<1s"}, {Expr: "error_rate<0.01"}}
+			runs[1].Load.Thresholds = []results.Threshold{{Expr: "error_rate<0.01"}}
+			runs[1].Test.WorkloadDigest, runs[1].Test.Digest = "sha256:W", "sha256:D"
+			return runs, files
+		}, true, 0, `so they differ in what that does not show: the thresholds, shard-0.json has p95<1s and shard-1.json has none)`},
 		{"another version", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test.Version = "v1.3.0"
@@ -225,6 +237,43 @@ func TestMergedRatesFromTheMergedTimeline(t *testing.T) {
 	}
 }
 
+// A run with nothing left to play ends right after its last conversation,
+// before its window closes: its achieved rate is still started / window.
+// Shards begun together merge into that same definition, whatever their
+// ends (at 3/s for 2 s, the merge used to claim 5.1/s over the last end).
+func TestMergedAchievedRateIsOverTheWindowsNotTheEnds(t *testing.T) {
+	runs, files := shards(t, 2, 0, 1)
+	for i, r := range runs {
+		end := time.Duration(6+i) * time.Second // both before the 10 s window closed
+		r.DurationMS, r.Test.End = float64(end.Milliseconds()), r.Test.Start.Add(end)
+	}
+	got, err := MergeSet(MergeOptions{Files: files}, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := got.Load
+	if want := float64(l.Started) / 10; math.Abs(l.AchievedRate-want) > 1e-9 {
+		t.Errorf("achieved %g/s, want %g (started %d over the 10 s window)", l.AchievedRate, want, l.Started)
+	}
+	// Merged again with nothing else, the parts keep the same rate.
+	again, err := Merge(roundTrip(t, got))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Load.AchievedRate != l.AchievedRate {
+		t.Errorf("merged again: achieved %g/s, want %g", again.Load.AchievedRate, l.AchievedRate)
+	}
+	// A stopped part starts for as long as it ran, which its part keeps.
+	runs[1].Interrupted, runs[1].Test.RanMS = "terminated", 4000
+	got, err = MergeSet(MergeOptions{Files: files}, runs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Test.Parts[1].RanMS != 4000 || got.Test.Parts[0].RanMS != 0 {
+		t.Errorf("parts' ran_ms %g and %g, want 0 and 4000", got.Test.Parts[0].RanMS, got.Test.Parts[1].RanMS)
+	}
+}
+
 // A shard killed half-way: its record says how long it ran, and the rate
 // is over the windows the shards were starting in.
 func TestMergeSetOfAKilledShard(t *testing.T) {
@@ -250,6 +299,46 @@ func TestMergeSetOfAKilledShard(t *testing.T) {
 	early.Test.Start, early.Test.End = testStart.Add(-20*time.Second), testStart.Add(-15*time.Second)
 	if _, err := MergeSet(MergeOptions{Files: files}, runs[0], early); err == nil || !strings.Contains(err.Error(), "shard-1.json ended at 2026-03-04T05:05:45Z, 15s before shard-0.json began") {
 		t.Errorf("err = %v, want no overlap", err)
+	}
+}
+
+// Shards of one test id that planned different starts (a relative
+// --start-at on each machine) are refused, naming both files and times.
+func TestMergeSetRefusesDifferentPlannedStarts(t *testing.T) {
+	at := func(d time.Duration) *time.Time { p := testStart.Add(d); return &p }
+	for _, c := range []struct {
+		name string
+		a, b *time.Time
+		want string
+	}{
+		{"different", at(0), at(-2 * time.Second), "shard-0.json and shard-1.json planned different starts (test.planned_start 2026-03-04T05:06:00Z and 2026-03-04T05:05:58Z), so they are not one test; give every shard the same absolute --start-at (e.g. --start-at 2026-03-04T05:06:00Z)"},
+		{"one without", nil, at(0), "shard-0.json and shard-1.json planned different starts (test.planned_start none (no --start-at) and 2026-03-04T05:06:00Z)"},
+		{"one without, the other first", at(0), nil, "test.planned_start 2026-03-04T05:06:00Z and none (no --start-at)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[0].Test.PlannedStart, runs[1].Test.PlannedStart = c.a, c.b
+			_, err := MergeSet(MergeOptions{Files: files}, runs...)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v\nwant %q", err, c.want)
+			}
+		})
+	}
+	runs, files := shards(t, 2, 0, 1)
+	runs[0].Test.PlannedStart, runs[1].Test.PlannedStart = at(0), at(0)
+	if _, err := MergeSet(MergeOptions{Files: files}, runs...); err != nil {
+		t.Errorf("the same planned start: %v", err)
+	}
+}
+
+// A record whose own start was edited past its end is named once, as that,
+// not as two shards that did not overlap.
+func TestMergeSetRefusesARecordThatEndsBeforeItBegins(t *testing.T) {
+	runs, files := shards(t, 2, 0, 1)
+	runs[1].Test.Start = testStart.Add(time.Hour)
+	_, err := MergeSet(MergeOptions{Files: files}, runs...)
+	if err == nil || !strings.Contains(err.Error(), "shard-1.json: its start 2026-03-04T06:06:00Z is after its own end 2026-03-04T05:06:11Z") {
+		t.Errorf("err = %v", err)
 	}
 }
 

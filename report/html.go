@@ -89,7 +89,8 @@ type htmlPage struct {
 
 	RunID, Started, Duration string
 	Interrupted              string
-	Incomplete               string // which shards a partial merge lacks
+	StoppedParts             []string // of a merge: which parts stopped early (StoppedParts)
+	Incomplete               string   // which shards a partial merge lacks
 	Headline                 string
 	HeadlineClass            string // "ok", "bad" or "warn"
 	Counts                   []countCard
@@ -153,6 +154,9 @@ func buildPage(run *results.Run) *htmlPage {
 	}
 	if run.Incomplete != nil {
 		p.Incomplete = incompleteText(run.Incomplete)
+	}
+	for _, s := range StoppedParts(run.Test) {
+		p.StoppedParts = append(p.StoppedParts, strings.ToUpper(s[:1])+s[1:])
 	}
 	p.Headline, p.HeadlineClass = headline(run)
 	p.Counts = []countCard{

@@ -131,3 +131,66 @@ func TestStoppedRecordSaysHowLongItRan(t *testing.T) {
 		t.Errorf("the table does not say how long the run ran:\n%s", b.String())
 	}
 }
+
+// Shards start a few ms apart: the table says how many, not "0s", which
+// reads as if they started at once and hides the lateness it names.
+func TestSkewsUnderASecondPrintInMS(t *testing.T) {
+	for _, c := range []struct {
+		skew, late float64
+		want       string
+	}{
+		{12.4, 3, "Shards started within 12ms of each other; shard 2 started 3ms late\n"},
+		{0.4, 0.2, "Shards started within <1ms of each other; shard 2 started <1ms late\n"},
+		{1234, 999.6, "Shards started within 1.2s of each other; shard 2 started 1s late\n"},
+	} {
+		run := partialRun()
+		run.Test.StartSkewMS, run.Test.Parts[1].LateMS = c.skew, c.late
+		var b bytes.Buffer
+		if err := LoadTable(&b, run, TableOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), c.want) {
+			t.Errorf("skew %gms, late %gms: the table lacks %q:\n%s", c.skew, c.late, c.want, b.String())
+		}
+	}
+	var b bytes.Buffer
+	run := openLoadRun()
+	run.Test = &results.Test{ID: "t1", LateMS: 40}
+	if err := LoadTable(&b, run, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Started 40ms after the planned start\n") {
+		t.Errorf("a shard's own lateness:\n%s", b.String())
+	}
+}
+
+// A merge with a stopped shard says, in every report, which shard stopped
+// and after how long; the merge itself ran to its end.
+func TestStoppedShardOfAMergeInEveryReport(t *testing.T) {
+	run := partialRun()
+	run.Interrupted = "terminated (SIGTERM)"
+	run.Test.Parts[1].Interrupted, run.Test.Parts[1].RanMS = "terminated (SIGTERM)", 4100
+	const want = "Shard 2/4 stopped early after 4.1s: terminated (SIGTERM)"
+	var b bytes.Buffer
+	if err := LoadTable(&b, run, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\n"+want+"\n") || strings.Contains(b.String(), "(stopped early") {
+		t.Errorf("the table does not say which shard stopped:\n%s", b.String())
+	}
+	b.Reset()
+	if err := Markdown(&b, run, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	head, _, _ := strings.Cut(b.String(), "\n")
+	if !strings.Contains(b.String(), want) || !strings.Contains(head, "shard 2/4 stopped early") {
+		t.Errorf("the Markdown does not say which shard stopped:\n%s", b.String())
+	}
+	b.Reset()
+	if err := HTML(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `<p class="notice warn">`+want+`.`) || strings.Contains(b.String(), "The run stopped early") {
+		t.Errorf("the HTML does not say which shard stopped")
+	}
+}

@@ -133,7 +133,8 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 			ran += " + " + formatSpan(load.GraceMS) + " grace"
 		}
 	}
-	if run.Interrupted != "" && (run.Test == nil || run.Test.RanMS == 0) {
+	stopped := StoppedParts(run.Test)
+	if run.Interrupted != "" && (run.Test == nil || run.Test.RanMS == 0) && len(stopped) == 0 {
 		ran += " (stopped early: " + oneLine(run.Interrupted) + ")"
 	}
 	counts := []string{strconv.Itoa(load.Started) + " started"}
@@ -155,12 +156,48 @@ func writeWorkload(b *bytes.Buffer, run *results.Run) {
 		line += "; " + strings.Join(rates, ", ")
 	}
 	b.WriteString(line + "\n")
+	// A merge ran its whole window but for the parts that were stopped:
+	// which, and how long they ran, is what the run was short of.
+	for _, p := range stopped {
+		b.WriteString(strings.ToUpper(p[:1]) + p[1:] + "\n")
+	}
 	if line := partsLine(run.Test); line != "" {
 		b.WriteString(line + "\n")
 	}
 	if run.Incomplete != nil {
 		b.WriteString("INCOMPLETE: " + incompleteText(run.Incomplete) + "\n")
 	}
+}
+
+// StoppedParts says, of a merged record, which parts were stopped early,
+// after how long and why: "shard 2/4 stopped early after 4.1s: terminated
+// (SIGTERM)". Empty for a record that is not merged or whose parts all ran
+// to the end.
+func StoppedParts(t *results.Test) []string {
+	if t == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range t.Parts {
+		if p.Interrupted == "" {
+			continue
+		}
+		what := PartName(p) + " stopped early"
+		if p.RanMS > 0 {
+			what += " after " + formatSpan(p.RanMS)
+		}
+		out = append(out, what+": "+oneLine(p.Interrupted))
+	}
+	return out
+}
+
+// PartName is how reports call a part of a merged record: "shard 2/4", or
+// "the whole run" for one that was not a shard.
+func PartName(p results.Part) string {
+	if p.Shard == nil {
+		return "the whole run"
+	}
+	return "shard " + strconv.Itoa(p.Shard.Index) + "/" + strconv.Itoa(p.Shard.Count)
 }
 
 // partsLine says when the parts of a merged record started, if not all at
@@ -173,13 +210,13 @@ func partsLine(t *results.Test) string {
 	}
 	if len(t.Parts) == 0 {
 		if t.LateMS > 0 {
-			return "Started " + formatSpan(t.LateMS) + " after the planned start"
+			return "Started " + formatSkew(t.LateMS) + " after the planned start"
 		}
 		return ""
 	}
 	var what []string
 	if t.StartSkewMS > 0 {
-		what = append(what, "Shards started within "+formatSpan(t.StartSkewMS)+" of each other")
+		what = append(what, "Shards started within "+formatSkew(t.StartSkewMS)+" of each other")
 	}
 	var late []string
 	for _, p := range t.Parts {
@@ -191,9 +228,9 @@ func partsLine(t *results.Test) string {
 			who = "shard " + strconv.Itoa(p.Shard.Index)
 		}
 		if len(late) == 0 {
-			late = append(late, who+" started "+formatSpan(p.LateMS)+" late")
+			late = append(late, who+" started "+formatSkew(p.LateMS)+" late")
 		} else {
-			late = append(late, who+" "+formatSpan(p.LateMS)+" late")
+			late = append(late, who+" "+formatSkew(p.LateMS)+" late")
 		}
 	}
 	if len(late) > 0 {
@@ -637,6 +674,19 @@ func formatSpan(ms float64) string {
 		return "-"
 	}
 	return time.Duration(ms * float64(time.Millisecond)).Round(100 * time.Millisecond).String()
+}
+
+// formatSkew prints how far apart two starts were: as formatSpan from a
+// second on, and in milliseconds below, where formatSpan's tenths of a
+// second would say "0s" of shards that did start apart.
+func formatSkew(ms float64) string {
+	if !(ms >= 0 && ms < 1000) {
+		return formatSpan(ms)
+	}
+	if ms > 0 && ms < 1 {
+		return "<1ms"
+	}
+	return time.Duration(ms * float64(time.Millisecond)).Round(time.Millisecond).String()
 }
 
 // colorize wraps text in an ANSI colour when opts asks for colour.

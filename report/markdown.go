@@ -409,7 +409,20 @@ func mdVerdict(run *results.Run) string {
 			parts = append(parts, strconv.Itoa(n)+" fixed")
 		}
 	}
-	if run.Interrupted != "" {
+	var stopped []string
+	if run.Test != nil {
+		for _, p := range run.Test.Parts {
+			if p.Interrupted != "" {
+				stopped = append(stopped, PartName(p))
+			}
+		}
+	}
+	switch {
+	case len(stopped) > 0:
+		// A merge: which parts stopped (the workload lines say when and
+		// why); the merge itself ran to its end.
+		parts = append(parts, mdText(truncate(strings.Join(stopped, ", "), mdNameRunes))+" stopped early")
+	case run.Interrupted != "":
 		parts = append(parts, "stopped early ("+mdText(truncate(run.Interrupted, mdNameRunes))+")")
 	}
 	if inc := run.Incomplete; inc != nil {

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"time"
 
 	"github.com/evalrun/evalrun/internal/latency"
 	"github.com/evalrun/evalrun/results"
 )
+
+// ErrCorrupt is in the error of ReadRecord for a record that no evalrun can
+// have written as it is: one edited, or damaged.
+var ErrCorrupt = errors.New("corrupt record")
 
 // ReadRecord reads the JSON record of a run, as --json writes it, from r,
 // and checks that it holds together, so that every report (and a merge) of
@@ -32,10 +38,16 @@ func ReadRecord(r io.Reader, name string) (*results.Run, error) {
 		return nil, fmt.Errorf("%s: schema %q, want %q (a file written by evalrun --json)", name, run.Schema, results.Schema)
 	}
 	if err := checkRecord(&run); err != nil {
-		return nil, fmt.Errorf("%s: corrupt record: %w", name, err)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
 	if err := RefreshLoad(&run); err != nil {
-		return nil, fmt.Errorf("%s: corrupt record: %w", name, err)
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
+	}
+	if err := checkTest(&run); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
+	}
+	if err := checkTimelineTotals(run.Load); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
 	return &run, nil
 }
@@ -143,6 +155,75 @@ func RefreshLoad(run *results.Run) error {
 	if l.Overall.Service != "" {
 		service := l.Overall.ServiceMS
 		run.Summary.ServiceLatencyMS = &service
+	}
+	return nil
+}
+
+// timeSlack is how far apart two times of a record may be that load writes
+// from one instant: they are rounded apart (ms with µs, RFC 3339 with
+// nanoseconds), never by more.
+const timeSlack = time.Millisecond
+
+// checkTest checks that a record's test times agree with each other and
+// with the run's, as load writes them: started_at is test.start, the end
+// is not before the start, and test.late_ms is how far test.start came
+// after test.planned_start. merge orders and judges the shards by these
+// times, so an edited one is refused here, where it can be named, rather
+// than read as shards that did not overlap.
+func checkTest(run *results.Run) error {
+	t := run.Test
+	if t == nil || run.Load == nil {
+		return nil
+	}
+	stamp := func(at time.Time) string { return at.UTC().Format(time.RFC3339Nano) }
+	if t.End.Before(t.Start) {
+		return fmt.Errorf("test.start %s is after the record's own test.end %s; a run ends after it begins, so one was edited",
+			stamp(t.Start), stamp(t.End))
+	}
+	if d := run.StartedAt.Sub(t.Start).Abs(); d > timeSlack {
+		return fmt.Errorf("started_at %s and test.start %s differ by %v; load writes both from the same instant, so one was edited",
+			stamp(run.StartedAt), stamp(t.Start), d.Round(time.Microsecond))
+	}
+	if len(t.Parts) > 0 {
+		// A merged record's lateness is its parts'.
+		return nil
+	}
+	want := 0.0
+	if t.PlannedStart != nil {
+		want = max(float64(t.Start.Sub(*t.PlannedStart).Microseconds())/1000, 0)
+	}
+	if math.Abs(t.LateMS-want) > float64(timeSlack.Milliseconds()) {
+		planned := "it has no test.planned_start, so it cannot have been late"
+		if t.PlannedStart != nil {
+			planned = fmt.Sprintf("test.start %s is %v ms after test.planned_start %s", stamp(t.Start), want, stamp(*t.PlannedStart))
+		}
+		return fmt.Errorf("test.late_ms is %v, but %s; load writes the one from the others, so one was edited", t.LateMS, planned)
+	}
+	return nil
+}
+
+// checkTimelineTotals checks that a load timeline adds up to the record's
+// totals, as the recorder writes it (load/timeline.go): every conversation
+// begun is in the interval it began in, every turn in the one it finished
+// in, and the errors are the turns' and the session creations' that
+// errored. A record without a timeline passes.
+func checkTimelineTotals(l *results.Load) error {
+	if l == nil || len(l.Timeline) == 0 {
+		return nil
+	}
+	var started, turns, errs int64
+	for _, iv := range l.Timeline {
+		started += iv.Started
+		turns += iv.Turns
+		errs += iv.Errors
+	}
+	switch {
+	case started != int64(l.Started):
+		return fmt.Errorf("load.timeline's started add up to %d, but load.started is %d; the timeline counts every conversation begun, so one was edited", started, l.Started)
+	case turns != l.Overall.Count:
+		return fmt.Errorf("load.timeline's turns add up to %d, but load.overall.count is %d; the timeline counts every turn, so one was edited", turns, l.Overall.Count)
+	case errs != l.Overall.Errors+l.Session.Errors:
+		return fmt.Errorf("load.timeline's errors add up to %d, but load.overall.errors and load.session.errors to %d; the timeline counts every error, so one was edited", errs, l.Overall.Errors+l.Session.Errors)
 	}
 	return nil
 }

@@ -114,8 +114,10 @@ type Part struct {
 	Start  time.Time `json:"start"`
 	End    time.Time `json:"end"`
 	LateMS float64   `json:"late_ms,omitempty"`
-	// Interrupted is the part's Run.Interrupted.
-	Interrupted string `json:"interrupted,omitempty"`
+	// Interrupted is the part's Run.Interrupted, and RanMS its
+	// Test.RanMS: how long it ran when it was stopped early.
+	Interrupted string  `json:"interrupted,omitempty"`
+	RanMS       float64 `json:"ran_ms,omitempty"`
 }
 
 // Incomplete says which parts of a test a merged record lacks.

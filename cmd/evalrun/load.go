@@ -248,7 +248,7 @@ func finishLoad(ctx context.Context, io *term.Streams, run *results.Run, gates [
 	var passed bool
 	run.Load.Thresholds, passed = threshold.EvaluateAll(dedupe(gates), run)
 	if run.Interrupted != "" {
-		fmt.Fprintf(io.Err, "evalrun: stopped early: %s\n", run.Interrupted)
+		fmt.Fprintf(io.Err, "evalrun: %s\n", stoppedEarly(run))
 	}
 	shard := run.Shard
 	stdoutTaken := outputs.bindStdout(io.Out)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -125,7 +126,7 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 			if o.wait > 0 {
 				msg = fmt.Sprintf("after waiting %v, %s", o.wait, msg)
 			}
-			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone", msg)
+			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone: %s", msg, foundText(paths))
 		}
 		return exitUsage, usagef("merge: %s", msg)
 	}
@@ -169,6 +170,9 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 		var runs []*results.Run
 		for _, p := range paths {
 			run, err := readRecord(p)
+			if errors.Is(err, report.ErrCorrupt) {
+				return nil, nil, exitUsage, usagef("merge: %v; run that shard again, or leave its record out and merge the others with --allow-partial", err)
+			}
 			if err != nil {
 				return nil, nil, exitUsage, usagef("merge: %v", err)
 			}
@@ -228,7 +232,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err error) {
 	var out []string
 	add := func(p string) { out = append(out, p) }
-	outputs := []string{o.reports.json, o.reports.junit, o.reports.md, o.reports.html}
+	outputs := o.reports.wants()
 	for _, p := range o.paths {
 		info, err := os.Stat(p)
 		if waiting && errors.Is(err, fs.ErrNotExist) {
@@ -252,13 +256,51 @@ func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err er
 				continue
 			}
 			path := filepath.Join(p, name)
-			if slices.ContainsFunc(outputs, func(out string) bool { return out != "" && sameFile(out, path) }) {
+			if i := slices.IndexFunc(outputs, func(out want) bool { return out.path != "" && sameFile(out.path, path) }); i >= 0 {
+				// The scan must not read what this merge is about to write,
+				// but neither may the merge write over a record it would
+				// otherwise have read: that loses a shard's record. Only a
+				// previous merge's own output is fair to replace (a re-run
+				// of the Kubernetes merge Job writes merged.json into the
+				// directory it merges).
+				if err := replaceable(outputs[i], path, p); err != nil {
+					return nil, nil, err
+				}
 				continue
 			}
 			add(path)
 		}
 	}
 	return out, absent, nil
+}
+
+// replaceable says whether output, which names path, a *.json file in the
+// directory dir that merge scans, may be written over: when path holds no
+// record (the scan would have failed on it anyway: a report of an earlier
+// merge, say), or, for --json, when it is a record merged from others, an
+// earlier merge's output. A shard's own record is refused, whichever report
+// would replace it.
+func replaceable(output want, path, dir string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r results.Run
+	if json.Unmarshal(raw, &r) != nil || r.Schema != results.Schema {
+		return nil
+	}
+	merged := r.Shard == nil && (r.Test != nil && len(r.Test.Parts) > 0 || r.Load != nil && len(r.Load.Shards) > 0 || len(r.Merged) > 0)
+	if output.flag == "--json" && merged {
+		return nil
+	}
+	if !strings.HasSuffix(dir, string(filepath.Separator)) && !strings.HasSuffix(dir, "/") {
+		dir += string(filepath.Separator)
+	}
+	what := "the merged record"
+	if output.flag != "--json" {
+		what = "the report"
+	}
+	return fmt.Errorf("%s %s is one of the records in %s; write %s elsewhere", output.flag, output.path, dir, what)
 }
 
 // heldShards returns the size of the set the records are shards of (the
@@ -290,6 +332,19 @@ func heldShards(runs []*results.Run) (int, map[int]bool) {
 		}
 	}
 	return n, held
+}
+
+// foundShown is how many of the records found a missing-shard error names.
+const foundShown = 4
+
+// foundText names the records merge found, so that a shard missing because
+// its record went elsewhere (another directory, a typo) shows: "a.json,
+// b.json", or the first few and how many more.
+func foundText(paths []string) string {
+	if len(paths) <= foundShown {
+		return strings.Join(paths, ", ")
+	}
+	return strings.Join(paths[:foundShown], ", ") + " and " + strconv.Itoa(len(paths)-foundShown) + " more"
 }
 
 // shardList is "shard 2 of 4" or "shards 2, 3 of 4".
@@ -325,7 +380,7 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 		msg := mergeError(err, "runner: merge: ")
 		var set *runner.ShardSetError
 		if errors.As(err, &set) {
-			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone", msg)
+			return exitUsage, usagef("merge: %s; merge every shard, or pass --allow-partial to merge these alone: %s", msg, foundText(paths))
 		}
 		return exitUsage, usagef("merge: %s", msg)
 	}
@@ -360,6 +415,30 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 		return code, nil
 	}
 	return gate.code(merged), nil
+}
+
+// stoppedEarly is what finishLoad says of a record that was stopped early:
+// "stopped early: …" of a run, and of a merge, which ran to its end, which
+// of its parts were: "shard 2/4 was stopped early after 4.1s: terminated",
+// so that it does not read as if the merge itself had been killed.
+func stoppedEarly(run *results.Run) string {
+	var parts []string
+	if run.Test != nil {
+		for _, p := range run.Test.Parts {
+			if p.Interrupted == "" {
+				continue
+			}
+			what := report.PartName(p) + " was stopped early"
+			if p.RanMS > 0 {
+				what += " after " + time.Duration(p.RanMS*float64(time.Millisecond)).Round(100*time.Millisecond).String()
+			}
+			parts = append(parts, what+": "+p.Interrupted)
+		}
+	}
+	if len(parts) == 0 {
+		return "stopped early: " + run.Interrupted
+	}
+	return strings.Join(parts, "; ")
 }
 
 // mergeError is the message of a library's merge error without the

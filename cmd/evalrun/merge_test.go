@@ -75,7 +75,14 @@ func TestMergeRefusesWhatIsNotOneTest(t *testing.T) {
 	}{
 		{"missing shards", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 4, 0, nil), writeShard(t, dir, "s2.json", base, 2, 4, 0, nil)}
-		}, nil, "merge: shards 1, 3 are missing from the set of 4 (K counts from 0); merge every shard, or pass --allow-partial"},
+		}, nil, "merge: shards 1, 3 are missing from the set of 4 (K counts from 0); merge every shard, or pass --allow-partial to merge these alone: DIR/s0.json, DIR/s2.json\n"},
+		{"missing shards of many", func(dir string) []string {
+			var files []string
+			for _, k := range []int{0, 1, 2, 4, 5, 7} {
+				files = append(files, writeShard(t, dir, fmt.Sprintf("s%d.json", k), base, k, 8, 0, nil))
+			}
+			return files
+		}, nil, "to merge these alone: DIR/s0.json, DIR/s1.json, DIR/s2.json, DIR/s4.json and 2 more\n"},
 		{"fewer than expected", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 2, 0, nil), writeShard(t, dir, "s1.json", base, 1, 2, 0, nil)}
 		}, []string{"--expect", "3"}, "the records are shards of a set of 2, but 3 shards were expected"},
@@ -102,7 +109,7 @@ func TestMergeRefusesWhatIsNotOneTest(t *testing.T) {
 		}, nil, `s0.json has no test identity ("test")`},
 		{"emptied histogram", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 1, 0, func(r *results.Run) { r.Load.Turns[1].Histogram = "" })}
-		}, nil, `s0.json: corrupt record: load.turns[1] (turn 2): the histogram is absent ("")`},
+		}, nil, `only a metric that measured nothing has none; run that shard again, or leave its record out and merge the others with --allow-partial`},
 		{"edited count", func(dir string) []string {
 			return []string{writeShard(t, dir, "s0.json", base, 0, 1, 0, func(r *results.Run) { r.Load.Overall.Count++ })}
 		}, nil, "s0.json: corrupt record: load.overall: the histogram holds"},
@@ -120,13 +127,65 @@ func TestMergeRefusesWhatIsNotOneTest(t *testing.T) {
 	}
 }
 
+// A record whose times or timeline were edited apart from the rest is
+// refused by merge and report alike, naming the file and the field. Each
+// case edits one field of the record of a real run.
+func TestMergeAndReportRefuseEditedTimesAndTimelines(t *testing.T) {
+	base := baseLoadRecord(t)
+	if len(base.Load.Timeline) == 0 {
+		t.Fatal("the base record has no timeline")
+	}
+	for _, c := range []struct {
+		name string
+		edit func(r *results.Run)
+		want string // "" when the edit is within what load can write
+	}{
+		{"started_at", func(r *results.Run) { r.StartedAt = r.StartedAt.Add(2 * time.Millisecond) },
+			"started_at 2026-03-04T05:06:00.002Z and test.start 2026-03-04T05:06:00Z differ by 2ms"},
+		{"started_at rounded", func(r *results.Run) { r.StartedAt = r.StartedAt.Add(time.Millisecond) }, ""},
+		{"test.start after test.end", func(r *results.Run) { r.Test.Start = mergeStart.Add(time.Hour) },
+			"test.start 2026-03-04T06:06:00Z is after the record's own test.end"},
+		{"late_ms without planned_start", func(r *results.Run) { r.Test.LateMS = 50 },
+			"test.late_ms is 50, but it has no test.planned_start"},
+		{"late_ms", func(r *results.Run) {
+			planned := r.Test.Start.Add(-40 * time.Millisecond)
+			r.Test.PlannedStart, r.Test.LateMS = &planned, 10
+		}, "test.late_ms is 10, but test.start 2026-03-04T05:06:00Z is 40 ms after test.planned_start 2026-03-04T05:05:59.96Z"},
+		{"late_ms rounded", func(r *results.Run) {
+			planned := r.Test.Start.Add(-40 * time.Millisecond)
+			r.Test.PlannedStart, r.Test.LateMS = &planned, 40.6
+		}, ""},
+		{"load.started", func(r *results.Run) { r.Load.Started++ },
+			fmt.Sprintf("load.timeline's started add up to %d, but load.started is %d", base.Load.Started, base.Load.Started+1)},
+		{"timeline started", func(r *results.Run) { r.Load.Timeline[0].Started++ },
+			fmt.Sprintf("load.timeline's started add up to %d, but load.started is %d", base.Load.Started+1, base.Load.Started)},
+		{"timeline turns", func(r *results.Run) { r.Load.Timeline[0].Turns += 2 },
+			fmt.Sprintf("load.timeline's turns add up to %d, but load.overall.count is %d", base.Load.Overall.Count+2, base.Load.Overall.Count)},
+		{"timeline errors", func(r *results.Run) { r.Load.Timeline[0].Errors++ },
+			"load.timeline's errors add up to 1, but load.overall.errors and load.session.errors to 0"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := writeShard(t, dir, "s0.json", base, 0, 0, 0, c.edit)
+			for _, args := range [][]string{{"merge", "--json", filepath.Join(dir, "m.json"), p}, {"report", p}} {
+				code, stdout, stderr := inProcess(t, args...)
+				want := p + ": corrupt record: " + c.want
+				if c.want == "" && code == exitUsage || c.want != "" && (code != exitUsage || !strings.Contains(stderr, want)) {
+					t.Errorf("%s: exit %d, want %q\n%s%s", args[0], code, c.want, stdout, stderr)
+				}
+			}
+		})
+	}
+}
+
 // A merge of some shards, on purpose: it warns, marks the record and every
 // report incomplete, and exits by the thresholds.
 func TestMergeAllowPartialMarksTheRecordAndReports(t *testing.T) {
 	base := baseLoadRecord(t)
 	dir := t.TempDir()
-	s0 := writeShard(t, dir, "s0.json", base, 0, 4, 0, nil)
-	s2 := writeShard(t, dir, "s2.json", base, 2, 4, 100*time.Millisecond, func(r *results.Run) { r.Test.LateMS = 300 })
+	planned := func(r *results.Run) { r.Test.PlannedStart = &mergeStart }
+	s0 := writeShard(t, dir, "s0.json", base, 0, 4, 0, planned)
+	s2 := writeShard(t, dir, "s2.json", base, 2, 4, 100*time.Millisecond, func(r *results.Run) { planned(r); r.Test.LateMS = 100 })
 	out := filepath.Join(dir, "out")
 	js, md, html, junit := filepath.Join(out, "m.json"), filepath.Join(out, "m.md"), filepath.Join(out, "m.html"), filepath.Join(out, "m.xml")
 	if err := os.Mkdir(out, 0o755); err != nil {
@@ -152,7 +211,7 @@ func TestMergeAllowPartialMarksTheRecordAndReports(t *testing.T) {
 			t.Errorf("%s does not say the merge is incomplete:\n%s", name, text)
 		}
 	}
-	if !strings.Contains(stdout, "Shards started within 100ms of each other; shard 2 started 300ms late") {
+	if !strings.Contains(stdout, "Shards started within 100ms of each other; shard 2 started 100ms late") {
 		t.Errorf("the table does not show the skew:\n%s", stdout)
 	}
 	// Reported again, it says so still.
@@ -173,6 +232,17 @@ func TestMergeOfAKilledShard(t *testing.T) {
 	code, stdout, stderr := inProcess(t, "merge", "--json", filepath.Join(dir, "m.json"), s0, s1)
 	if code != exitFailed || !strings.Contains(stderr, "stopped early") {
 		t.Errorf("exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	// The shard was stopped, not the merge, and the table says which and
+	// after how long.
+	if !strings.Contains(stderr, "evalrun: shard 1/2 was stopped early after 100ms: terminate\n") || strings.Contains(stderr, "evalrun: stopped early") {
+		t.Errorf("stderr does not say which shard was stopped:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "\nShard 1/2 stopped early after 100ms: terminate\n") || strings.Contains(stdout, "(stopped early") {
+		t.Errorf("the table does not say which shard was stopped:\n%s", stdout)
+	}
+	if m := readRun(t, filepath.Join(dir, "m.json")); m.Test.Parts[1].RanMS != 100 {
+		t.Errorf("the merged part's ran_ms is %g, want 100", m.Test.Parts[1].RanMS)
 	}
 	// Without it, the set is short of a shard.
 	code, _, stderr = inProcess(t, "merge", "--json", filepath.Join(dir, "m.json"), s0)
@@ -217,6 +287,55 @@ func TestMergeOfADirectory(t *testing.T) {
 	empty := t.TempDir()
 	if code, _, stderr := inProcess(t, "merge", "--json", out, empty); code != exitUsage || !strings.Contains(stderr, "no records in "+empty) {
 		t.Errorf("empty directory: exit %d\n%s", code, stderr)
+	}
+}
+
+// An output that names one of the records of a directory being merged is
+// refused, and the record left as it was: the scan used to skip the
+// outputs, then write them, replacing a shard's record with the merge. Only
+// an earlier merge's output may be replaced, as a re-run does.
+func TestMergeRefusesToWriteOverARecordOfADirectory(t *testing.T) {
+	base := baseLoadRecord(t)
+	dir := t.TempDir()
+	s0 := writeShard(t, dir, "s0.json", base, 0, 2, 0, nil)
+	s1 := writeShard(t, dir, "s1.json", base, 1, 2, 0, nil)
+	before0, before1 := read(t, s0), read(t, s1)
+	elsewhere := filepath.Join(t.TempDir(), "m.json")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--json", s0, "--allow-partial"}, "--json " + s0 + " is one of the records in " + dir + "/; write the merged record elsewhere"},
+		{[]string{"--json", elsewhere, "--md", s1}, "--md " + s1 + " is one of the records in " + dir + "/; write the report elsewhere"},
+		{[]string{"--json", elsewhere, "--html", s0}, "--html " + s0 + " is one of the records in " + dir + "/"},
+		{[]string{"--json", elsewhere, "--junit", s1}, "--junit " + s1 + " is one of the records in " + dir + "/"},
+	} {
+		code, _, stderr := inProcess(t, append(append([]string{"merge"}, c.args...), dir+"/")...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, want 2 and %q\n%s", c.args, code, c.want, stderr)
+		}
+	}
+	if read(t, s0) != before0 || read(t, s1) != before1 {
+		t.Fatal("a shard's record was written over")
+	}
+
+	// The Kubernetes merge Job: merged.json in the directory it merges, run
+	// again. A report of the first merge under a *.json name is no record
+	// either, and is replaced.
+	merged, md := filepath.Join(dir, "merged.json"), filepath.Join(dir, "summary.json")
+	for round := range 3 {
+		code, stdout, stderr := inProcess(t, "merge", "--expect", "2", "--json", merged, "--md", md, dir)
+		if code != exitOK {
+			t.Fatalf("round %d: exit %d\n%s%s", round, code, stdout, stderr)
+		}
+		if m := readRun(t, merged); len(m.Test.Parts) != 2 || m.Load.Started != 2*base.Load.Started {
+			t.Errorf("round %d: merged %d parts, started %d", round, len(m.Test.Parts), m.Load.Started)
+		}
+	}
+	// A merged record is replaced only by --json: it is a record still.
+	code, _, stderr := inProcess(t, "merge", "--json", elsewhere, "--md", merged, dir)
+	if code != exitUsage || !strings.Contains(stderr, "--md "+merged+" is one of the records in") {
+		t.Errorf("--md over a merged record: exit %d\n%s", code, stderr)
 	}
 }
 
