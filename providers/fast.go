@@ -39,8 +39,36 @@ func fastHost(host string) *fasthttp.HostClient {
 		// quietErrors); should Do ever send one, it too must keep the
 		// bytes of a broken reply out of its errors.
 		SecureErrorLogMessage: true,
+		// Dials run on a goroutine of their own (see dialAside).
+		DialTimeout: dialAside,
 	})
 	return hc.(*fasthttp.HostClient)
+}
+
+// dialAside dials as fasthttp would by itself (tcp4, its DNS cache, the
+// timeout AcquireConn gives), but on a goroutine of its own, which the
+// caller waits for. net.Dialer's path is deep enough to grow the caller's
+// 8 KiB stack to 16 KiB, and a goroutine keeps a grown stack while it waits
+// for the reply deeper down; in a load test every conversation of the first
+// wave dials, so ~2,800 of them in flight held ~20 MB more of stack at the
+// peak. The dialling goroutine ends at once and gives its stack back.
+func dialAside(addr string, timeout time.Duration) (net.Conn, error) {
+	type dialed struct {
+		conn net.Conn
+		err  error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		var d dialed
+		if timeout > 0 {
+			d.conn, d.err = fasthttp.DialTimeout(addr, timeout)
+		} else {
+			d.conn, d.err = fasthttp.Dial(addr)
+		}
+		done <- d
+	}()
+	d := <-done
+	return d.conn, d.err
 }
 
 // fast reports whether the Caller sends over fasthttp: Config.FastHTTP is set

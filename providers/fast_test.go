@@ -131,3 +131,24 @@ func TestQuietErrorsSetsSecureErrorLogMessage(t *testing.T) {
 		t.Errorf("header error %v", err)
 	}
 }
+
+// dialAside dials as fasthttp's own dialer does, with a timeout or none;
+// its errors are TestDoNetworkError's, under TestFastHTTP.
+func TestDialAside(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	for _, timeout := range []time.Duration{0, time.Minute} {
+		c, err := dialAside(addr, timeout)
+		if err != nil {
+			t.Fatalf("timeout %s: %v", timeout, err)
+		}
+		if c.RemoteAddr().String() != addr {
+			t.Errorf("timeout %s: connected to %s, want %s", timeout, c.RemoteAddr(), addr)
+		}
+		c.Close()
+	}
+	ln.Close()
+}

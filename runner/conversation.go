@@ -114,7 +114,12 @@ func (j *job) run(ctx context.Context) *Outcome {
 		// The reply is judged, captured from and recorded as it came:
 		// secrets are hidden where output is written, never here, so a
 		// token that is also a word of the replies changes no verdict.
-		to.reply = reply
+		// Kept for the record's Observed unless no record reads it: under
+		// load, every reply kept until the play ends is a raw body and
+		// its decoded fields held per conversation in flight.
+		if !j.skipObserved {
+			to.reply = reply
+		}
 		tr.Reply, tr.Silent = reply.Text, assert.Silent(reply)
 		tr.Handoff = reply.Handoff != nil && *reply.Handoff
 
@@ -176,7 +181,9 @@ func (j *job) run(ctx context.Context) *Outcome {
 			o.fail(ctx, err, "final")
 			return o
 		}
-		o.state = state
+		if !j.skipObserved {
+			o.state = state
+		}
 		var key string
 		o.Final, key, err = finalChecks(ctx, c.Final.Expand(vars), state, history, svc, j.skipJudged)
 		if err != nil {

@@ -15,22 +15,23 @@ import (
 // the simulators the suites ask for, and shares pacing like Run. It is safe
 // for concurrent use; Close releases what it started.
 type Player struct {
-	env        *environment
-	providers  map[*suites.Suite]providers.Provider
-	judges     map[*suites.Suite]*judge.Client
-	skipJudged bool
-	runID      string
+	env          *environment
+	providers    map[*suites.Suite]providers.Provider
+	judges       map[*suites.Suite]*judge.Client
+	skipJudged   bool
+	skipObserved bool
+	runID        string
 }
 
 // NewPlayer prepares the providers of ss, and their judges unless
-// opts.SkipJudged. Of opts it uses BaseURL, RunID, Sim, FastHTTP and
-// SkipJudged.
+// opts.SkipJudged. Of opts it uses BaseURL, RunID, Sim, FastHTTP, SkipJudged
+// and SkipObserved.
 func NewPlayer(ss []*suites.Suite, opts Options) (*Player, error) {
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
 	}
 	p := &Player{env: &environment{sim: opts.Sim, fastHTTP: opts.FastHTTP}, providers: map[*suites.Suite]providers.Provider{},
-		judges: map[*suites.Suite]*judge.Client{}, skipJudged: opts.SkipJudged, runID: opts.RunID}
+		judges: map[*suites.Suite]*judge.Client{}, skipJudged: opts.SkipJudged, skipObserved: opts.SkipObserved, runID: opts.RunID}
 	for _, s := range ss {
 		prov, err := p.env.provider(s, opts.BaseURL)
 		if err != nil {
@@ -88,7 +89,8 @@ type Outcome struct {
 	began time.Time
 	// state is what the final checks judged; Transcript and RecordedState
 	// turn it and the replies into record fields only when a record is
-	// made, so that a load test's passing plays never pay for them.
+	// made. Both are nil under Options.SkipObserved, so that a load test's
+	// plays do not hold them while in flight.
 	state *providers.State
 }
 
@@ -112,7 +114,7 @@ type TurnOutcome struct {
 	// back and every assertion on it.
 	Record results.Turn
 
-	reply *providers.Reply // as it came, for Record.Observed
+	reply *providers.Reply // as it came, for Record.Observed; nil under Options.SkipObserved
 }
 
 // Transcript returns the records of the turns sent, for a
@@ -187,6 +189,7 @@ func (o *Outcome) Failures() []string {
 
 // Play runs conversation c of suite s (which must be one NewPlayer was given) once.
 func (p *Player) Play(ctx context.Context, s *suites.Suite, c *suites.Conversation) Outcome {
-	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID, judge: p.judges[s], skipJudged: p.skipJudged}
+	j := &job{suite: s, conv: c, provider: p.providers[s], runID: p.runID, judge: p.judges[s],
+		skipJudged: p.skipJudged, skipObserved: p.skipObserved}
 	return *j.run(ctx)
 }

@@ -295,6 +295,40 @@ func TestPlayBuildsNoRecordExtras(t *testing.T) {
 	}
 }
 
+// TestPlayerSkipObservedKeepsNoReplies: with SkipObserved, as evalrun load
+// plays, a play keeps neither its replies nor its final state, so a
+// transcript built afterwards has nothing to fill Observed from; the turns
+// still say what came back.
+func TestPlayerSkipObservedKeepsNoReplies(t *testing.T) {
+	ss := load(t, quickstart(t))
+	p, err := runner.NewPlayer(ss, runner.Options{SkipObserved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var conv *suites.Conversation
+	for _, c := range ss[0].Conversations {
+		if c.Name == "refund with ticket follow-up" {
+			conv = c
+		}
+	}
+	o := p.Play(context.Background(), ss[0], conv)
+	if o.Status != results.Passed || len(o.Final) == 0 {
+		t.Fatalf("play: %s %s, %d final checks", o.Status, o.Reason, len(o.Final))
+	}
+	for i, tu := range o.Transcript() {
+		if tu.Observed != nil {
+			t.Errorf("turn %d: observed %+v, want none kept", i+1, tu.Observed)
+		}
+		if tu.Reply == "" {
+			t.Errorf("turn %d: no reply text", i+1)
+		}
+	}
+	if st := o.RecordedState(); st != nil {
+		t.Errorf("recorded state %+v, want none kept", st)
+	}
+}
+
 func TestRegradeKeepsWhatTheRunDidNotJudge(t *testing.T) {
 	text := quickstart(t)
 	rec := recordRun(t, load(t, text), runner.Options{Tags: []string{"smoke"}})

@@ -69,6 +69,14 @@ type Options struct {
 	// passed or failed. evalrun load sets it unless
 	// --judge, because under load those checks cost money per turn.
 	SkipJudged bool
+	// SkipObserved (NewPlayer only) keeps no reply past its turn and no
+	// final state past the final checks: transcripts then have no
+	// Turn.Observed and RecordedState is nil. evalrun load sets it: its
+	// records keep only a sample and cannot be regraded, and a reply kept
+	// (its raw body, actions and arguments) costs memory for every
+	// conversation in flight. Run ignores it, as its records are what
+	// regrade reads.
+	SkipObserved bool
 }
 
 // ErrFailFast is the cause a run stopped by FailFast records.
@@ -293,6 +301,9 @@ type job struct {
 	judge *judge.Client
 	// skipJudged leaves those checks out (evalrun load without --judge).
 	skipJudged bool
+	// skipObserved keeps neither the replies nor the final state for the
+	// record (Options.SkipObserved).
+	skipObserved bool
 }
 
 // tally gathers the runs of one conversation into its verdict.

@@ -176,7 +176,10 @@ func (o *loadFlags) run(ctx context.Context, io *term.Streams) (code int, err er
 		// percent more CPU. GOGC, when set, wins.
 		defer debug.SetGCPercent(debug.SetGCPercent(50))
 	}
-	player, err := runner.NewPlayer(loaded, runner.Options{BaseURL: o.baseURL, FastHTTP: true, SkipJudged: !o.judge})
+	// A load record keeps only a sample and cannot be regraded, so plays
+	// keep no replies for it: each would be held as long as its
+	// conversation is in flight.
+	player, err := runner.NewPlayer(loaded, runner.Options{BaseURL: o.baseURL, FastHTTP: true, SkipJudged: !o.judge, SkipObserved: true})
 	if err != nil {
 		outputs.discard()
 		return exitTrouble, err

@@ -308,3 +308,43 @@ func TestLoadRateLimitWaitsShowInLatency(t *testing.T) {
 		t.Errorf("passed %d, latency max %v ms, service max %v ms: want every conversation passed, waits in latency only", s.Passed, s.Latency.Max, s.Service.Max)
 	}
 }
+
+// A load record cannot be regraded, so evalrun load keeps no replies for
+// one: its sampled failures say what came back (reply), but have no
+// observed fields and no final state, which a play would otherwise hold for
+// as long as its conversation is in flight.
+func TestLoadSamplesKeepNoObservedReplies(t *testing.T) {
+	p := writeSuite(t, strings.Replace(loadSuite, "{contains: business days}", "{contains: never said}", 1)+
+		"    final: {status: closed_resolved}\n")
+	js := filepath.Join(t.TempDir(), "r.json")
+	r := evalrun(t, nil, "load", "--no-progress", "--vus", "1", "--duration", "200ms", "--json", js, p)
+	var rec struct {
+		Conversations []struct {
+			Status string
+			State  json.RawMessage
+			Turns  []struct {
+				Reply    string
+				Observed json.RawMessage
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(read(t, js)), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 1 || len(rec.Conversations) == 0 {
+		t.Fatalf("exit %d, %d sampled: want failures sampled\n%s%s", r.code, len(rec.Conversations), r.stdout, r.stderr)
+	}
+	for _, c := range rec.Conversations {
+		if c.Status != "failed" || len(c.Turns) != 2 {
+			t.Fatalf("sampled %s with %d turns, want failed with 2", c.Status, len(c.Turns))
+		}
+		if c.State != nil {
+			t.Errorf("sampled state %s, want none", c.State)
+		}
+		for i, tu := range c.Turns {
+			if tu.Reply == "" || tu.Observed != nil {
+				t.Errorf("turn %d: reply %q, observed %s: want the reply's text and no observed", i+1, tu.Reply, tu.Observed)
+			}
+		}
+	}
+}
