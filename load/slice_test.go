@@ -16,8 +16,9 @@ import (
 )
 
 // sliceCases are open-model tests to split: constant rates that do and do
-// not divide, ramps up, down and by steps, a hold after the stages, and
-// more shards than starts.
+// not divide, ramps up, down and by steps, a hold after the stages, and as
+// many shards as starts. (More shards than starts are refused: see
+// TestShardsNeedAStartEach.)
 var sliceCases = []struct {
 	name  string
 	whole Options
@@ -30,7 +31,7 @@ var sliceCases = []struct {
 	{"a ramp, a step and a fall over 5", Options{Rate: 1, Stages: []Stage{{2 * time.Second, 13}, {0, 5}, {3 * time.Second, 0.5}}}, 5},
 	{"a ramp then a hold over 7", Options{Rate: 7, Stages: []Stage{{1500 * time.Millisecond, 50}}, Duration: 4 * time.Second}, 7},
 	{"a ramp cut short over 2", Options{Stages: []Stage{{10 * time.Second, 30}}, Duration: 3 * time.Second}, 2},
-	{"more shards than starts", Options{Rate: 1, Duration: 2 * time.Second}, 8},
+	{"one start per shard", Options{Rate: 1, Duration: 8 * time.Second}, 8},
 	{"one shard", Options{Rate: 5, Duration: time.Second}, 1},
 }
 
@@ -195,5 +196,19 @@ func TestSliceRefused(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// A shard that would start nothing is refused whatever its K, as for the
+// users: it would end at once, and never overlap the others.
+func TestShardsNeedAStartEach(t *testing.T) {
+	whole := Options{Rate: 1, Duration: 2 * time.Second} // starts at 0s and 1s
+	for k := range 3 {
+		if _, err := whole.Shard(k, 3); err == nil || !strings.Contains(err.Error(), "starts only 2 conversations") {
+			t.Errorf("shard %d/3 of 2 starts: %v", k, err)
+		}
+	}
+	if _, err := whole.Shard(1, 2); err != nil {
+		t.Errorf("shard 1/2 of 2 starts: %v", err)
 	}
 }

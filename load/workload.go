@@ -197,6 +197,12 @@ func (o Options) Shard(k, n int) (Options, error) {
 		o.VUs, err = part(o.VUs, "virtual users")
 		return o, err
 	}
+	if starts, ok := o.starts(); ok && starts < int64(n) {
+		// As for the users: a shard with no start would run and end at
+		// once, and the others would load the service for a test whose
+		// shards never overlap in time.
+		return o, fmt.Errorf("--shard %d/%d: the test starts only %d conversations, so some shards would start none; run at most %d shards, or more load", k, n, starts, max(starts, 1))
+	}
 	if n > 1 {
 		o.Slice = &Slice{K: k, N: n, Rate: o.Rate, Stages: append([]Stage(nil), o.Stages...)}
 	}
@@ -301,3 +307,27 @@ func (s *Slice) check(part Options) error {
 	}
 	return nil
 }
+
+// starts is how many conversations the open model's schedule starts in
+// all, and false when o is not an open model whose numbers Validate would
+// pass: counting a schedule of NaN or negative rates means nothing, and
+// Validate says what is wrong with them.
+func (o Options) starts() (int64, bool) {
+	if !o.open() || !sane(o.Rate) || o.Duration < 0 || o.Duration > MaxDuration || len(o.Stages) > MaxStages {
+		return 0, false
+	}
+	var total time.Duration
+	for _, st := range o.Stages {
+		if total += st.Duration; !sane(st.Target) || st.Duration < 0 || total > MaxDuration {
+			return 0, false
+		}
+	}
+	r := Ramp{Start: o.Rate, Stages: o.Stages, Duration: o.Duration}
+	if r.End() <= 0 {
+		return 0, false
+	}
+	return countDue(r, 0, r.End()), true
+}
+
+// sane is a rate Validate accepts.
+func sane(r float64) bool { return r >= 0 && r <= MaxRate }

@@ -55,7 +55,10 @@ func TestShardSplitRefusedByEveryShard(t *testing.T) {
 		want     string
 	}{
 		{[]string{"--vus", "3", "--duration", "100ms"}, "3 virtual users cannot be split into 4 shards"},
-		{[]string{"--rate", "20", "--duration", "100ms", "--max-in-flight", "2"}, "2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
+		{[]string{"--rate", "20", "--duration", "1s", "--max-in-flight", "2"}, "2 conversations in flight (--max-in-flight) cannot be split into 4 shards"},
+		// 1/s for 3s starts 3 conversations: a fourth shard would start none.
+		{[]string{"--rate", "1", "--duration", "3s"}, "the test starts only 3 conversations, so some shards would start none; run at most 3 shards"},
+		{[]string{"--stage", "3s:1", "--duration", "3s"}, "the test starts only 2 conversations"},
 	} {
 		for k := range 4 {
 			shard := strconv.Itoa(k) + "/4"
