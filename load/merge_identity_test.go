@@ -127,7 +127,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Load.Model = "closed"
 			return runs, files
-		}, true, 0, "shard-1.json is a closed-model run, shard-0.json a open-model one"},
+		}, true, 0, "shard-1.json is a closed-model run, shard-0.json an open-model one"},
 		{"no identity", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test = nil
@@ -151,6 +151,15 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			}
 			return []*results.Run{m, runs[1]}, []string{"merged.json", "shard-1.json"}
 		}, true, 0, "merged.json and shard-1.json both hold run run-1"},
+		{"one file given twice", func() ([]*results.Run, []string) {
+			runs, _ := shards(t, 2, 0, 1)
+			return []*results.Run{runs[0], roundTrip(t, runs[0]), runs[1]}, []string{"c2/shard-0.json", "./c2/shard-0.json", "c2/shard-1.json"}
+		}, true, 0, "c2/shard-0.json was given twice (both hold run run-0): merging it twice would count it twice; name each record once"},
+		{"an open shard and a closed one", func() ([]*results.Run, []string) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[0].Load.Model = "closed"
+			return runs, files
+		}, true, 0, "shard-1.json is an open-model run, shard-0.json a closed-model one"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			runs, files := c.build()
