@@ -182,8 +182,8 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 	for {
 		left := deadline.Sub(now())
 		waiting := o.wait > 0 && left > 0
-		after := ""
-		if o.wait > 0 {
+		after := "" // when the wait is over, what is refused was waited for
+		if o.wait > 0 && !waiting {
 			after = fmt.Sprintf("after waiting %v, ", o.wait)
 		}
 		// While waiting, a PATH not there yet is one to wait for: the
