@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -54,7 +55,7 @@ func mergeRecords(runs []*results.Run, files []string, set *MergeOptions) (*resu
 		case r.Load == nil:
 			return nil, fmt.Errorf("load: merge: %s is not a load run: it has no load histograms", name(i))
 		case r.Load.Model != runs[0].Load.Model:
-			return nil, fmt.Errorf("load: merge: %s is a %s-model run, %s a %s-model one", name(i), r.Load.Model, name(0), runs[0].Load.Model)
+			return nil, fmt.Errorf("load: merge: %s is %s-model run, %s %s-model one", name(i), article(r.Load.Model), name(0), article(runs[0].Load.Model))
 		}
 	}
 
@@ -77,6 +78,9 @@ func mergeRecords(runs []*results.Run, files []string, set *MergeOptions) (*resu
 		}
 		for _, id := range ids {
 			if j, dup := seenIn[id]; dup && id != "" {
+				if j < len(files) && i < len(files) && files[i] != "" && filepath.Clean(files[i]) == filepath.Clean(files[j]) {
+					return nil, fmt.Errorf("load: merge: %s was given twice (both hold run %s): merging it twice would count it twice; name each record once", files[j], id)
+				}
 				return nil, fmt.Errorf("load: merge: %s both hold run %s; merging it twice would count it twice", namePair(runs, files, j, i), id)
 			}
 			seenIn[id] = i
@@ -275,4 +279,12 @@ func mergeStages(runs []*results.Run) []results.Stage {
 		}
 	}
 	return out
+}
+
+// article is "a closed" or "an open": a model's name with its article.
+func article(model string) string {
+	if model != "" && strings.ContainsRune("aeiou", rune(model[0])) {
+		return "an " + model
+	}
+	return "a " + model
 }

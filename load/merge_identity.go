@@ -33,7 +33,8 @@ type MergeOptions struct {
 // evalrun version; the shards are of one N, each at most once, none
 // missing (unless opts.AllowPartial, which marks the result Incomplete),
 // or a single whole run; and they ran at the same time: every part's
-// [start, end] meets every other's. A record that was itself merged counts
+// span of starting conversations (from its start, for its window or until
+// it was stopped) meets every other's. A record that was itself merged counts
 // as the parts it lists. Errors name the files; a set short of shards is a
 // *runner.ShardSetError.
 func MergeSet(opts MergeOptions, runs ...*results.Run) (*results.Run, error) {
@@ -290,9 +291,14 @@ func checkSet(opts MergeOptions, runs []*results.Run, name func(int) string) (*r
 }
 
 // checkOverlap refuses parts that did not all run at the same time: if the
-// one that ended first ended before the one that began last began, those
-// two never overlapped (and any two that did not overlap are no further
-// apart than they).
+// one whose starting stopped first stopped before the one that began last
+// began, those two never overlapped (and any two that did not overlap are
+// no further apart than they). A part runs, for this, from its start for
+// as long as it was starting conversations (its window, or until it was
+// stopped: part.starting, the span the achieved rate is over), not until
+// its last conversation ended: a shard given few or no starts ends the
+// moment it begins, and a shard begun late within the others' windows is
+// still one test with them.
 func checkOverlap(parts []part) error {
 	if len(parts) == 0 {
 		return nil
@@ -306,7 +312,7 @@ func checkOverlap(parts []part) error {
 		}
 	}
 	for i, p := range parts {
-		if p.End.Before(parts[ended].End) {
+		if p.starting.Before(parts[ended].starting) {
 			ended = i
 		}
 		if p.Start.After(parts[began].Start) {
@@ -314,9 +320,9 @@ func checkOverlap(parts []part) error {
 		}
 	}
 	a, b := parts[ended], parts[began]
-	if gap := b.Start.Sub(a.End); gap > 0 {
-		return fmt.Errorf("%s ended at %s, %s before %s began at %s: the shards of one test run at the same time, and these did not overlap (start them together with --start-at)",
-			a.label, a.End.UTC().Format(time.RFC3339Nano), gap.Round(time.Millisecond), b.label, b.Start.UTC().Format(time.RFC3339Nano))
+	if gap := b.Start.Sub(a.starting); gap > 0 {
+		return fmt.Errorf("%s stopped starting conversations at %s, %s before %s began at %s: the shards of one test run at the same time, and these did not overlap (start them together with --start-at)",
+			a.label, a.starting.UTC().Format(time.RFC3339Nano), gap.Round(time.Millisecond), b.label, b.Start.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }

@@ -127,7 +127,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Load.Model = "closed"
 			return runs, files
-		}, true, 0, "shard-1.json is a closed-model run, shard-0.json a open-model one"},
+		}, true, 0, "shard-1.json is a closed-model run, shard-0.json an open-model one"},
 		{"no identity", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Test = nil
@@ -137,7 +137,7 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			runs, files := shards(t, 2, 0)
 			late := shard(t, 1, 2, 70*time.Second)
 			return append(runs, late), append(files, "shard-1.json")
-		}, false, 0, "shard-0.json ended at 2026-03-04T05:06:11Z, 59s before shard-1.json began at 2026-03-04T05:07:10Z"},
+		}, false, 0, "shard-0.json stopped starting conversations at 2026-03-04T05:06:10Z, 1m0s before shard-1.json began at 2026-03-04T05:07:10Z"},
 		{"bad shard", func() ([]*results.Run, []string) {
 			runs, files := shards(t, 2, 0, 1)
 			runs[1].Shard.Index = 2
@@ -151,6 +151,15 @@ func TestMergeSetRefusesWhatIsNotOneTest(t *testing.T) {
 			}
 			return []*results.Run{m, runs[1]}, []string{"merged.json", "shard-1.json"}
 		}, true, 0, "merged.json and shard-1.json both hold run run-1"},
+		{"one file given twice", func() ([]*results.Run, []string) {
+			runs, _ := shards(t, 2, 0, 1)
+			return []*results.Run{runs[0], roundTrip(t, runs[0]), runs[1]}, []string{"c2/shard-0.json", "./c2/shard-0.json", "c2/shard-1.json"}
+		}, true, 0, "c2/shard-0.json was given twice (both hold run run-0): merging it twice would count it twice; name each record once"},
+		{"an open shard and a closed one", func() ([]*results.Run, []string) {
+			runs, files := shards(t, 2, 0, 1)
+			runs[0].Load.Model = "closed"
+			return runs, files
+		}, true, 0, "shard-1.json is an open-model run, shard-0.json a closed-model one"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			runs, files := c.build()
@@ -296,10 +305,70 @@ func TestMergeSetOfAKilledShard(t *testing.T) {
 	}
 	// Killed before the other began, it did not overlap.
 	early := shard(t, 1, 2, 0)
+	early.Interrupted, early.Test.RanMS = "terminate", 4000
 	early.Test.Start, early.Test.End = testStart.Add(-20*time.Second), testStart.Add(-15*time.Second)
-	if _, err := MergeSet(MergeOptions{Files: files}, runs[0], early); err == nil || !strings.Contains(err.Error(), "shard-1.json ended at 2026-03-04T05:05:45Z, 15s before shard-0.json began") {
+	if _, err := MergeSet(MergeOptions{Files: files}, runs[0], early); err == nil || !strings.Contains(err.Error(), "shard-1.json stopped starting conversations at 2026-03-04T05:05:44Z, 16s before shard-0.json began") {
 		t.Errorf("err = %v, want no overlap", err)
 	}
+}
+
+// smallShard is shard k of n of a test of `load: {rate: 1, duration: 3s,
+// grace: 2s}`, begun at start and ended at end: a shard given few or no
+// conversations ends long before its window closes.
+func smallShard(t *testing.T, k, n int, start, end time.Time) *results.Run {
+	t.Helper()
+	r := shard(t, k, n, 0)
+	r.Load.DurationMS, r.Load.GraceMS = 3000, 2000
+	r.Load.Timeline, r.Load.IntervalMS = nil, 0
+	r.StartedAt, r.DurationMS = start, float64(end.Sub(start).Microseconds())/1000
+	r.Test.Start, r.Test.End = start, end
+	return r
+}
+
+// Overlap is over the windows the shards were starting conversations in,
+// not until their last conversation ended: shards with nothing to start
+// end the instant they begin, and are still one test with the others.
+func TestMergeSetOverlapIsOverTheStartingWindows(t *testing.T) {
+	at := time.Date(2026, 3, 4, 5, 6, 34, 0, time.UTC)
+	ms := func(d float64) time.Time { return at.Add(time.Duration(d * float64(time.Millisecond))) }
+	t.Run("shards with no starts", func(t *testing.T) {
+		// Five shards of one --start-at; 3 and 4 had no conversation to
+		// start, and ended 0.7 ms and 0.5 ms after they began.
+		ends := []float64{4100, 4300, 3900, 0.7, 2.0}
+		starts := []float64{0.1, 0.3, 0.2, 0, 1.5}
+		var runs []*results.Run
+		var files []string
+		for k := range 5 {
+			runs = append(runs, smallShard(t, k, 5, ms(starts[k]), ms(ends[k])))
+			files = append(files, fmt.Sprintf("shard-%d.json", k))
+		}
+		if _, err := MergeSet(MergeOptions{Files: files, Expect: 5}, runs...); err != nil {
+			t.Errorf("refused: %v", err)
+		}
+	})
+	t.Run("one shard late", func(t *testing.T) {
+		// Three shards, one 0.5 s late; shard 0's only conversation ended
+		// at 137 ms.
+		runs := []*results.Run{
+			smallShard(t, 0, 3, ms(0), ms(137)),
+			smallShard(t, 1, 3, ms(2), ms(4200)),
+			smallShard(t, 2, 3, ms(500), ms(4700)),
+		}
+		files := []string{"shard-0.json", "shard-1.json", "shard-2.json"}
+		if _, err := MergeSet(MergeOptions{Files: files, Expect: 3}, runs...); err != nil {
+			t.Errorf("refused: %v", err)
+		}
+	})
+	t.Run("a shard that began after the others' windows", func(t *testing.T) {
+		runs := []*results.Run{
+			smallShard(t, 0, 2, ms(0), ms(137)),
+			smallShard(t, 1, 2, ms(3500), ms(7600)),
+		}
+		_, err := MergeSet(MergeOptions{Files: []string{"shard-0.json", "shard-1.json"}}, runs...)
+		if want := "shard-0.json stopped starting conversations at 2026-03-04T05:06:37Z, 500ms before shard-1.json began at 2026-03-04T05:06:37.5Z"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v\nwant %q", err, want)
+		}
+	})
 }
 
 // Shards of one test id that planned different starts (a relative

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +42,7 @@ type mergeOptions struct {
 	partial bool
 	expect  int
 	wait    time.Duration
+	testID  string
 	base    string
 	failOn  string
 	paths   []string
@@ -60,6 +62,7 @@ func mergeFlags(o *mergeOptions) *flag.FlagSet {
 	fs.Var(&o.exprs, "threshold", "apply `EXPR` too, besides the thresholds the records carry (repeatable; load records)")
 	fs.BoolVar(&o.partial, "allow-partial", false, "merge the records of --shard runs even when some shards of the set are missing;\nthe merged record and every report say it is incomplete")
 	fs.IntVar(&o.expect, "expect", 0, "refuse the set unless it is of exactly `N` shards")
+	fs.StringVar(&o.testID, "test-id", "", "merge only the records of the test `ID` (load --test-id): in a directory, records of\nother tests are skipped; a record named that is of another test is refused")
 	fs.DurationVar(&o.wait, "wait", 0, "wait up to `D` (e.g. 10m) for every shard's record to appear in the PATHs (records,\nor directories of *.json records), looking again every second; then merge what is there")
 	gateFlags(fs, &o.base, &o.failOn)
 	return fs
@@ -81,6 +84,11 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 	}
 	if o.expect < 0 || o.wait < 0 {
 		return exitUsage, usagef("merge: --expect and --wait must not be negative")
+	}
+	if o.testID != "" {
+		if err := load.CheckTestID(o.testID); err != nil {
+			return exitUsage, usagef("merge: --test-id %q: %v", o.testID, err)
+		}
 	}
 	var gates []threshold.Threshold
 	for _, expr := range o.exprs {
@@ -143,11 +151,22 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 }
 
 // collect reads the records the PATHs name. With --wait it looks again,
-// every pollEvery, until the records make up every shard of the set (of
-// --expect shards, or of as many as the records say) or the wait is over,
-// then returns what there is: merge says what is still missing. Records
-// are renamed into place whole (internal/outfile), so one that cannot be
-// read is an error, not a record still being written.
+// every pollEvery, until the records make up every shard of one test's set
+// (of --expect shards, or of as many as the records say) or the wait is
+// over, then returns what there is: merge says what is still missing.
+//
+// While it waits, what may yet become a record of the test is waited for,
+// not refused: a PATH not there yet, a file that cannot be read as a
+// record yet (a copy that is not renamed into place whole, over NFS say,
+// shows its first bytes first), a named file of another test than
+// --test-id (the new shard's record will replace the old one's), and
+// records of more than one test in a directory without --test-id (the
+// same). When the wait is over, each of those is refused as it is.
+//
+// In a directory, records of other tests than --test-id and records that
+// are themselves merges (an earlier merge's output under another name:
+// merging it with its own shards would count them twice) are skipped, and
+// stderr says so once.
 func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string, []*results.Run, int, error) {
 	now, sleep := o.now, o.sleep
 	if now == nil {
@@ -156,49 +175,104 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 	if sleep == nil {
 		sleep = sleepCtx
 	}
-	deadline := now().Add(o.wait)
-	var said string
+	start := now()
+	deadline := start.Add(o.wait)
+	said, lastSaid := "", start
+	notes := map[string]bool{}
 	for {
 		left := deadline.Sub(now())
 		waiting := o.wait > 0 && left > 0
+		after := "" // when the wait is over, what is refused was waited for
+		if o.wait > 0 && !waiting {
+			after = fmt.Sprintf("after waiting %v, ", o.wait)
+		}
 		// While waiting, a PATH not there yet is one to wait for: the
 		// directory of a volume no shard has written to, a shard's file.
-		paths, absent, err := o.recordPaths(waiting)
+		found, absent, err := o.recordPaths(waiting)
 		if err != nil {
-			return nil, nil, exitUsage, usagef("merge: %v", err)
+			return nil, nil, exitUsage, usagef("merge: %s%v", after, err)
 		}
-		var runs []*results.Run
-		for _, p := range paths {
-			run, err := readRecord(p)
-			if errors.Is(err, report.ErrCorrupt) {
-				return nil, nil, exitUsage, usagef("merge: %v; run that shard again, or leave its record out and merge the others with --allow-partial", err)
+		var (
+			paths, unread, foreign, merges []string
+			runs                           []*results.Run
+			others                         = map[string]int{}
+		)
+		for _, f := range found {
+			run, err := readRecord(f.path)
+			switch {
+			case err != nil && waiting:
+				unread = append(unread, f.path)
+				continue
+			case errors.Is(err, report.ErrCorrupt):
+				return nil, nil, exitUsage, usagef("merge: %s%v; run that shard again, or leave its record out and merge the others with --allow-partial", after, err)
+			case err != nil:
+				return nil, nil, exitUsage, usagef("merge: %s%v", after, err)
+			case f.scanned && isMerged(run):
+				merges = append(merges, f.path)
+				continue
 			}
-			if err != nil {
-				return nil, nil, exitUsage, usagef("merge: %v", err)
+			if id := recordTestID(run); o.testID != "" && id != o.testID {
+				switch {
+				case f.scanned:
+					others[id]++
+					continue
+				case waiting:
+					foreign = append(foreign, f.path)
+					continue
+				}
+				return nil, nil, exitUsage, usagef("merge: %s%s is a record of test %s, not of --test-id %s; name the records of test %s, or give --test-id %s to merge that test",
+					after, f.path, idText(id), o.testID, o.testID, idText(id))
 			}
+			paths = append(paths, f.path)
 			runs = append(runs, run)
+		}
+		for _, note := range skipNotes(o.testID, others, merges) {
+			if !notes[note] {
+				fmt.Fprintln(io.Err, note)
+				notes[note] = true
+			}
 		}
 		n, held := heldShards(runs)
 		if o.expect > 0 {
 			n = o.expect
 		}
 		missing := missingShards(n, held)
-		if !waiting || len(runs) > 0 && len(missing) == 0 && len(absent) == 0 {
+		tests := testIDs(runs)
+		if !waiting || len(runs) > 0 && len(missing) == 0 && len(absent)+len(unread)+len(foreign) == 0 && len(tests) <= 1 {
 			if len(runs) == 0 {
-				return nil, nil, exitUsage, usagef("merge: no records in %s", strings.Join(o.paths, ", "))
+				what := "no records in " + strings.Join(o.paths, ", ")
+				if len(others) > 0 || len(merges) > 0 {
+					what = "no records to merge in " + strings.Join(o.paths, ", ") + ": each was skipped, as said above"
+				}
+				return nil, nil, exitUsage, usagef("merge: %s%s", after, what)
 			}
 			return paths, runs, exitOK, nil
 		}
-		what := "the first record"
+		var what string
 		switch {
+		case len(tests) > 1:
+			what = "the records of one test (found tests " + strings.Join(tests, ", ") + "; give --test-id to merge one)"
+		case len(runs) == 0 && len(absent)+len(unread)+len(foreign) == 0:
+			what = "the first record"
 		case len(missing) > 0:
 			what = shardList(missing, n)
 		case len(absent) > 0:
 			what = strings.Join(absent, ", ")
 		}
-		if what != said {
-			fmt.Fprintf(io.Err, "evalrun: merge: waiting for %s (%v left)\n", what, left.Round(time.Second))
-			said = what
+		if len(unread) > 0 {
+			what = joinWhat(what, strings.Join(unread, ", ")+" to be readable as a record")
+		}
+		if len(foreign) > 0 {
+			what = joinWhat(what, strings.Join(foreign, ", ")+" to be a record of test "+o.testID)
+		}
+		t := now()
+		if what != said || t.Sub(lastSaid) >= stillEvery {
+			if what == said {
+				fmt.Fprintf(io.Err, "evalrun: merge: still waiting for %s (%v left)\n", what, left.Round(time.Second))
+			} else {
+				fmt.Fprintf(io.Err, "evalrun: merge: waiting for %s (%v left)\n", what, left.Round(time.Second))
+			}
+			said, lastSaid = what, t
 		}
 		if err := sleep(ctx, min(pollEvery, left)); err != nil {
 			fmt.Fprintf(io.Err, "evalrun: merge: stopped while waiting for %s\n", what)
@@ -208,6 +282,73 @@ func (o *mergeOptions) collect(ctx context.Context, io *term.Streams) ([]string,
 			return nil, nil, exitTrouble, fmt.Errorf("merge: stopped while waiting: %w", err)
 		}
 	}
+}
+
+// stillEvery is how often --wait says again what it is waiting for when
+// nothing changed, so that a log shows the merge is alive.
+const stillEvery = 30 * time.Second
+
+func joinWhat(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " and " + b
+}
+
+// recordTestID is a record's test id, "" when it has no test identity.
+func recordTestID(r *results.Run) string {
+	if r.Test == nil {
+		return ""
+	}
+	return r.Test.ID
+}
+
+func idText(id string) string {
+	if id == "" {
+		return "(none: the record has no test identity)"
+	}
+	return id
+}
+
+// testIDs lists the different test ids of runs, in order of appearance.
+func testIDs(runs []*results.Run) []string {
+	var out []string
+	for _, r := range runs {
+		if id := idText(recordTestID(r)); !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// skipNotes are the stderr lines that say what a directory scan skipped:
+// records of other tests than id (others counts them by test id) and the
+// records of earlier merges.
+func skipNotes(id string, others map[string]int, merges []string) []string {
+	var notes []string
+	if len(others) > 0 {
+		ids := slices.Sorted(maps.Keys(others))
+		total := 0
+		for i, k := range ids {
+			total += others[k]
+			ids[i] = fmt.Sprintf("%s (%d)", idText(k), others[k])
+		}
+		what := "records"
+		if total == 1 {
+			what = "record"
+		}
+		notes = append(notes, fmt.Sprintf("evalrun: merge: skipping %d %s of other tests than --test-id %s: %s", total, what, id, strings.Join(ids, ", ")))
+	}
+	if len(merges) > 0 {
+		notes = append(notes, fmt.Sprintf("evalrun: merge: skipping %s: an earlier merge's record, which merged with its own shards would count them twice; name it to merge it", strings.Join(merges, ", ")))
+	}
+	return notes
+}
+
+// isMerged reports whether r is a record merged from others (an earlier
+// merge's output) rather than a shard's or a whole run's own.
+func isMerged(r *results.Run) bool {
+	return r.Shard == nil && (r.Test != nil && len(r.Test.Parts) > 0 || r.Load != nil && len(r.Load.Shards) > 0 || len(r.Merged) > 0)
 }
 
 // sleepCtx waits d, or until ctx is done.
@@ -229,9 +370,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // twice is read twice, and merge refuses it as a record counted twice.
 // While waiting, a PATH that does not exist yet is listed in absent rather
 // than an error.
-func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err error) {
-	var out []string
-	add := func(p string) { out = append(out, p) }
+func (o *mergeOptions) recordPaths(waiting bool) (paths []foundPath, absent []string, err error) {
+	var out []foundPath
+	add := func(p string, scanned bool) { out = append(out, foundPath{p, scanned}) }
 	outputs := o.reports.wants()
 	for _, p := range o.paths {
 		info, err := os.Stat(p)
@@ -243,7 +384,7 @@ func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err er
 			return nil, nil, err
 		}
 		if !info.IsDir() {
-			add(p)
+			add(p, false)
 			continue
 		}
 		entries, err := os.ReadDir(p)
@@ -268,10 +409,17 @@ func (o *mergeOptions) recordPaths(waiting bool) (paths, absent []string, err er
 				}
 				continue
 			}
-			add(path)
+			add(path, true)
 		}
 	}
 	return out, absent, nil
+}
+
+// foundPath is a record's file, and whether a directory scan found it
+// (rather than it being named).
+type foundPath struct {
+	path    string
+	scanned bool
 }
 
 // replaceable says whether output, which names path, a *.json file in the
@@ -289,8 +437,7 @@ func replaceable(output want, path, dir string) error {
 	if json.Unmarshal(raw, &r) != nil || r.Schema != results.Schema {
 		return nil
 	}
-	merged := r.Shard == nil && (r.Test != nil && len(r.Test.Parts) > 0 || r.Load != nil && len(r.Load.Shards) > 0 || len(r.Merged) > 0)
-	if output.flag == "--json" && merged {
+	if output.flag == "--json" && isMerged(&r) {
 		return nil
 	}
 	if !strings.HasSuffix(dir, string(filepath.Separator)) && !strings.HasSuffix(dir, "/") {

@@ -479,11 +479,13 @@ func (s Spec) mergeJob() obj {
 	container := obj{
 		f("name", containerName),
 		f("image", s.Image),
-		fc("Waits for all N records, merges them exactly and judges the thresholds on the whole: this exit code is the test's verdict.",
+		fc("Waits for all N records, merges them exactly and judges the thresholds on the whole: this exit code is the test's verdict. "+
+			"Only this test's records count: those an earlier test left on the volume are skipped.",
 			"args", list{
 				"merge",
 				"--expect", strconv.Itoa(s.Shards),
 				"--wait", wait.String(),
+				"--test-id", s.TestID,
 				"--json", RecordsDir + "/merged.json",
 				"--junit", RecordsDir + "/merged.xml",
 				RecordsDir,
