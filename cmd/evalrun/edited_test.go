@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,6 +51,67 @@ func TestMergeAndReportRefuseEditedEndsCountsAndTimelines(t *testing.T) {
 				if c.want == "" && code == exitUsage || c.want != "" && (code != exitUsage || !strings.Contains(stderr, want)) {
 					t.Errorf("%s: exit %d, want %q\n%s%s", args[0], code, c.want, stdout, stderr)
 				}
+			}
+		})
+	}
+}
+
+// A real merge, of two shards one of which was stopped early, edited in one
+// field of its times, is refused by report and by a merge that takes it in;
+// as merged, its JUnit names the stopped shard as its table does.
+func TestReportRefusesAnEditedMerge(t *testing.T) {
+	base := baseLoadRecord(t)
+	dir := t.TempDir()
+	s0 := writeShard(t, dir, "s0.json", base, 0, 2, 0, nil)
+	s1 := writeShard(t, dir, "s1.json", base, 1, 2, 0, func(r *results.Run) {
+		r.Interrupted, r.Test.RanMS = "terminated (SIGTERM)", r.DurationMS/2
+	})
+	m, junit := filepath.Join(dir, "m.json"), filepath.Join(dir, "m.xml")
+	if code, out, errOut := inProcess(t, "merge", "--json", m, "--junit", junit, s0, s1); code != exitFailed {
+		t.Fatalf("merge: exit %d, want 1\n%s%s", code, out, errOut)
+	}
+	if x := read(t, junit); !strings.Contains(x, `message="shard 1/2 stopped early after `) {
+		t.Errorf("the JUnit does not name the stopped shard:\n%s", x)
+	}
+	merged := readRun(t, m)
+	for _, c := range []struct {
+		name string
+		edit func(r *results.Run)
+		want string
+	}{
+		{"as merged", func(*results.Run) {}, ""},
+		{"test.end", func(r *results.Run) { r.Test.End = r.Test.End.Add(time.Hour) }, "test.end 2026-03-04T06:06:00."},
+		{"test.start", func(r *results.Run) {
+			r.Test.Start = r.Test.Start.Add(-time.Second)
+			r.StartedAt = r.Test.Start
+		}, "test.start 2026-03-04T05:05:59Z is not the earliest start of test.parts"},
+		{"part ran_ms without interrupted", func(r *results.Run) { r.Test.Parts[0].RanMS = 5 },
+			"test.parts[0] (shard 0/2) has ran_ms 5 but no interrupted"},
+		{"part ran_ms past its end", func(r *results.Run) { r.Test.Parts[1].RanMS = 1e6 },
+			"test.parts[1] (shard 1/2) has ran_ms 1e+06, but it lasted"},
+		{"ran_ms on the merge", func(r *results.Run) { r.Test.RanMS = 1e6 }, "test.ran_ms is 1e+06, but the run lasted"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			raw, err := json.Marshal(merged)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r results.Run
+			if err := json.Unmarshal(raw, &r); err != nil {
+				t.Fatal(err)
+			}
+			c.edit(&r)
+			if raw, err = json.Marshal(&r); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(t.TempDir(), "edited.json")
+			if err := os.WriteFile(p, raw, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr := inProcess(t, "report", p)
+			want := p + ": corrupt record: " + c.want
+			if c.want == "" && code == exitUsage || c.want != "" && (code != exitUsage || !strings.Contains(stderr, want)) {
+				t.Errorf("report: exit %d, want %q\n%s%s", code, c.want, stdout, stderr)
 			}
 		})
 	}
