@@ -39,7 +39,9 @@ func TestMergeAndReportRefuseEditedEndsCountsAndTimelines(t *testing.T) {
 		}, "conversations samples 1 unfinished conversations, but summary.unfinished is 0"},
 		{"timeline off the grid", func(r *results.Run) { r.Load.Timeline = append(r.Load.Timeline, results.Interval{StartMS: 500}) },
 			fmt.Sprintf("load.timeline[%d]: start_ms 500 is not a whole number of intervals", len(base.Load.Timeline))},
-		{"timeline twice", func(r *results.Run) { r.Load.Timeline = append(r.Load.Timeline, r.Load.Timeline[len(r.Load.Timeline)-1]) },
+		{"timeline twice", func(r *results.Run) {
+			r.Load.Timeline = append(r.Load.Timeline, r.Load.Timeline[len(r.Load.Timeline)-1])
+		},
 			fmt.Sprintf("load.timeline[%d]: start_ms %v is not after", len(base.Load.Timeline), base.Load.Timeline[len(base.Load.Timeline)-1].StartMS)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
