@@ -222,6 +222,10 @@ func checkTest(run *results.Run) error {
 // together as a record's do.
 func checkParts(run *results.Run, stamp func(time.Time) string) error {
 	t := run.Test
+	if t.RanMS != 0 {
+		// Each part says how long it ran; the merge ran to its last end.
+		return fmt.Errorf("test.ran_ms is %v on a merged record; a merge says how long each part ran in test.parts, never its own, so it was edited", t.RanMS)
+	}
 	first, last := t.Parts[0].Start, t.Parts[0].End
 	for i, p := range t.Parts {
 		if p.End.Before(p.Start) {
@@ -252,11 +256,12 @@ func checkParts(run *results.Run, stamp func(time.Time) string) error {
 func durationMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // checkCounts checks that a load record's counts agree with each other as
-// load writes them: a late start is a start; each conversation sampled is one of the
-// summary's, so no verdict is sampled more often than the summary counts
-// it. A merge adds these up, so they hold for it too. (Started plus
-// dropped is the schedule's count of starts due, but load's tests build
-// records that do not keep to it, so it is not checked here.)
+// load writes them: a late start is a start; each conversation sampled is
+// one of the summary's, so no verdict is sampled more often than the
+// summary counts it. A merge adds these up, so they hold for it too.
+// (Started plus dropped is the schedule's count of starts due, but the
+// records load's own tests build by hand do not keep to it, so it is not
+// checked here.)
 func checkCounts(run *results.Run) error {
 	l, s := run.Load, run.Summary
 	if l == nil {

@@ -91,7 +91,8 @@ func TestReportRefusesAnEditedMerge(t *testing.T) {
 			"test.parts[0] (shard 0/2) has ran_ms 5 but no interrupted"},
 		{"part ran_ms past its end", func(r *results.Run) { r.Test.Parts[1].RanMS = 1e6 },
 			"test.parts[1] (shard 1/2) has ran_ms 1e+06, but it lasted"},
-		{"ran_ms on the merge", func(r *results.Run) { r.Test.RanMS = 1e6 }, "test.ran_ms is 1e+06, but the run lasted"},
+		{"ran_ms past the merge's end", func(r *results.Run) { r.Test.RanMS = 1e6 }, "test.ran_ms is 1e+06, but the run lasted"},
+		{"ran_ms on the merge", func(r *results.Run) { r.Test.RanMS = 5 }, "test.ran_ms is 5 on a merged record"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			raw, err := json.Marshal(merged)
