@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/evalrun/evalrun/results"
@@ -44,7 +45,13 @@ func loadJUnit(run *results.Run) junitSuites {
 	gated := len(run.Load.Thresholds) > 0
 	switch {
 	case run.Interrupted != "":
-		conv.Error = clean(&junitOutcome{Type: "interrupted", Message: "stopped early: " + run.Interrupted + "; " + text, Text: sampleText(run)})
+		// A merge ran to its end; which of its shards stopped, and after how
+		// long, is what the table says and what the reader must act on.
+		what := "stopped early: " + run.Interrupted
+		if stopped := StoppedParts(run.Test); len(stopped) > 0 {
+			what = strings.Join(stopped, "; ")
+		}
+		conv.Error = clean(&junitOutcome{Type: "interrupted", Message: what + "; " + text, Text: sampleText(run)})
 	case !gated && sum.Failed > 0:
 		conv.Failure = clean(&junitOutcome{Type: "conversations", Message: text, Text: sampleText(run)})
 	case !gated && sum.Errored+sum.Unfinished > 0:

@@ -81,3 +81,27 @@ func TestLoadJUnit(t *testing.T) {
 		})
 	}
 }
+
+// A merge with a stopped shard names the shard in its JUnit error, as the
+// table does, and not only the reason the shard gave.
+func TestLoadJUnitNamesTheStoppedShard(t *testing.T) {
+	run := partialRun()
+	run.Interrupted = "terminated (SIGTERM)"
+	run.Test.Parts[1].Interrupted, run.Test.Parts[1].RanMS = "terminated (SIGTERM)", 2700
+	var b bytes.Buffer
+	if err := JUnit(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `message="shard 2/4 stopped early after 2.7s: terminated (SIGTERM); `) {
+		t.Errorf("the JUnit error does not name the stopped shard:\n%s", b.String())
+	}
+	// A record stopped itself says why, as before.
+	run.Test.Parts = nil
+	b.Reset()
+	if err := JUnit(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `message="stopped early: terminated (SIGTERM); `) {
+		t.Errorf("the JUnit error of a stopped record:\n%s", b.String())
+	}
+}

@@ -46,6 +46,9 @@ func ReadRecord(r io.Reader, name string) (*results.Run, error) {
 	if err := checkTest(&run); err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
+	if err := checkCounts(&run); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
+	}
 	if err := checkTimelineTotals(run.Load); err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrCorrupt, err)
 	}
@@ -184,9 +187,20 @@ func checkTest(run *results.Run) error {
 		return fmt.Errorf("started_at %s and test.start %s differ by %v; load writes both from the same instant, so one was edited",
 			stamp(run.StartedAt), stamp(t.Start), d.Round(time.Microsecond))
 	}
+	span := time.Duration(run.DurationMS * float64(time.Millisecond))
+	if t.RanMS != 0 && run.Interrupted == "" {
+		return fmt.Errorf("test.ran_ms is %v, but the record has no interrupted; load writes how long a run ran only when it was stopped early, so one was edited", t.RanMS)
+	}
+	if ran := t.End.Sub(t.Start); !(t.RanMS <= durationMS(ran)+float64(timeSlack.Milliseconds())) {
+		return fmt.Errorf("test.ran_ms is %v, but the run lasted %v ms from test.start to test.end; it cannot have run longer than it lasted, so one was edited", t.RanMS, durationMS(ran))
+	}
 	if len(t.Parts) > 0 {
-		// A merged record's lateness is its parts'.
-		return nil
+		// A merged record spans its parts, and its lateness is theirs.
+		return checkParts(run, stamp)
+	}
+	if d := t.End.Sub(t.Start.Add(span)).Abs(); d > timeSlack {
+		return fmt.Errorf("test.end %s is %v away from test.start %s plus duration_ms %v; load writes the end as the start plus the run's duration, so one was edited",
+			stamp(t.End), d.Round(time.Microsecond), stamp(t.Start), run.DurationMS)
 	}
 	want := 0.0
 	if t.PlannedStart != nil {
@@ -198,6 +212,80 @@ func checkTest(run *results.Run) error {
 			planned = fmt.Sprintf("test.start %s is %v ms after test.planned_start %s", stamp(t.Start), want, stamp(*t.PlannedStart))
 		}
 		return fmt.Errorf("test.late_ms is %v, but %s; load writes the one from the others, so one was edited", t.LateMS, planned)
+	}
+	return nil
+}
+
+// checkParts checks a merged record's times against its parts', as merge
+// writes them (load/merge_identity.go): the test spans from the first
+// part's start to the last one's end, and each part's own times hold
+// together as a record's do.
+func checkParts(run *results.Run, stamp func(time.Time) string) error {
+	t := run.Test
+	if t.RanMS != 0 {
+		// Each part says how long it ran; the merge ran to its last end.
+		return fmt.Errorf("test.ran_ms is %v on a merged record; a merge says how long each part ran in test.parts, never its own, so it was edited", t.RanMS)
+	}
+	first, last := t.Parts[0].Start, t.Parts[0].End
+	for i, p := range t.Parts {
+		if p.End.Before(p.Start) {
+			return fmt.Errorf("test.parts[%d] (%s) starts at %s, after its end %s, so one was edited", i, PartName(p), stamp(p.Start), stamp(p.End))
+		}
+		if p.RanMS != 0 && p.Interrupted == "" {
+			return fmt.Errorf("test.parts[%d] (%s) has ran_ms %v but no interrupted; only a part stopped early says how long it ran, so one was edited", i, PartName(p), p.RanMS)
+		}
+		if ran := durationMS(p.End.Sub(p.Start)); !(p.RanMS <= ran+float64(timeSlack.Milliseconds())) {
+			return fmt.Errorf("test.parts[%d] (%s) has ran_ms %v, but it lasted %v ms from its start to its end, so one was edited", i, PartName(p), p.RanMS, ran)
+		}
+		if p.Start.Before(first) {
+			first = p.Start
+		}
+		if p.End.After(last) {
+			last = p.End
+		}
+	}
+	if d := t.End.Sub(last).Abs(); d > timeSlack {
+		return fmt.Errorf("test.end %s is not the latest end of test.parts, %s; a merge ends when its last part does, so one was edited", stamp(t.End), stamp(last))
+	}
+	if d := t.Start.Sub(first).Abs(); d > timeSlack {
+		return fmt.Errorf("test.start %s is not the earliest start of test.parts, %s; a merge begins when its first part does, so one was edited", stamp(t.Start), stamp(first))
+	}
+	return nil
+}
+
+func durationMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// checkCounts checks that a load record's counts agree with each other as
+// load writes them: a late start is a start; each conversation sampled is
+// one of the summary's, so no verdict is sampled more often than the
+// summary counts it. A merge adds these up, so they hold for it too.
+// (Started plus dropped is the schedule's count of starts due, but the
+// records load's own tests build by hand do not keep to it, so it is not
+// checked here.)
+func checkCounts(run *results.Run) error {
+	l, s := run.Load, run.Summary
+	if l == nil {
+		return nil
+	}
+	if l.Late > l.Started {
+		return fmt.Errorf("load.late is %d, but load.started is %d; a late start is a start, so one was edited", l.Late, l.Started)
+	}
+	sampled := map[results.Status]int{}
+	for _, c := range run.Conversations {
+		sampled[c.Status]++
+	}
+	for _, v := range []struct {
+		status results.Status
+		key    string
+		n      int
+	}{
+		{results.Passed, "summary.passed", s.Passed}, {results.Failed, "summary.failed", s.Failed},
+		{results.Errored, "summary.errored", s.Errored}, {results.Unfinished, "summary.unfinished", s.Unfinished},
+		{results.Flaky, "summary.flaky", s.Flaky}, {results.Skipped, "summary.skipped", s.Skipped},
+	} {
+		if n := sampled[v.status]; n > v.n {
+			return fmt.Errorf("conversations samples %d %s conversations, but %s is %d; every one sampled is counted there, so one was edited", n, v.status, v.key, v.n)
+		}
 	}
 	return nil
 }

@@ -18,9 +18,30 @@ func TestCheckTimeline(t *testing.T) {
 	}{
 		{"as recorded", func(*Run) {}, ""},
 		{"no timeline", func(r *Run) { r.Load.Timeline, r.Load.IntervalMS = nil, 0 }, ""},
-		{"last start within one interval past the span", func(r *Run) { r.Load.Timeline[0].StartMS = 1100 }, ""},
-		{"a merged record's wall time covers its shards", func(r *Run) { r.DurationMS = 5000; r.Load.Timeline[0].StartMS = 5500 }, ""},
-		{"start past the span", func(r *Run) { r.Load.Timeline[0].StartMS = 1100.5 }, "start_ms 1100.5"},
+		{"a long run's doubled width", func(r *Run) {
+			r.DurationMS, r.Load.IntervalMS = 9000, 4000
+			r.Load.Timeline = []Interval{{StartMS: 0}, {StartMS: 4000}, {StartMS: 8000}}
+		}, ""},
+		{"last start within an interval of the span's end", func(r *Run) {
+			r.DurationMS = 1500
+			r.Load.Timeline = []Interval{{StartMS: 0}, {StartMS: 1000}, {StartMS: 2000}}
+		}, ""},
+		{"start past the span and an interval", func(r *Run) {
+			r.DurationMS = 800
+			r.Load.Timeline = []Interval{{StartMS: 0}, {StartMS: 1000}, {StartMS: 2000}}
+		}, "start_ms 2000 is not within the run (0 to 1800 ms)"},
+		{"start off the grid", func(r *Run) {
+			r.DurationMS = 5000
+			r.Load.Timeline = []Interval{{StartMS: 0}, {StartMS: 1100}}
+		}, "start_ms 1100 is not a whole number of intervals (load.interval_ms 1000)"},
+		{"starts out of order", func(r *Run) {
+			r.DurationMS = 5000
+			r.Load.Timeline = []Interval{{StartMS: 0}, {StartMS: 2000}, {StartMS: 1000}}
+		}, "load.timeline[2]: start_ms 1000 is not after load.timeline[1]'s 2000"},
+		{"start twice", func(r *Run) {
+			r.DurationMS = 5000
+			r.Load.Timeline = []Interval{{StartMS: 0}, {StartMS: 0}}
+		}, "load.timeline[1]: start_ms 0 is not after"},
 		{"negative start", func(r *Run) { r.Load.Timeline[0].StartMS = -1 }, "start_ms -1"},
 		{"width too narrow", func(r *Run) { r.Load.IntervalMS = 0.5 }, "load.interval_ms is 0.5"},
 		{"width wider than run and first width", func(r *Run) { r.Load.IntervalMS = 2000 }, "load.interval_ms is 2000"},
