@@ -347,8 +347,11 @@ func Run(ctx context.Context, p Player, ss []*suites.Suite, opts Options) (*resu
 	ticks()
 
 	stoppedAt := time.Duration(interruptedAt.Load())
-	if ctx.Err() != nil && stoppedAt == 0 {
-		stoppedAt = wall // the AfterFunc has not run yet
+	if ctx.Err() != nil && (stoppedAt == 0 || stoppedAt > wall) {
+		// The AfterFunc has not run yet, or ran after the run had ended:
+		// a record must not say it ran longer than it lasted, which
+		// report and merge refuse as an edit.
+		stoppedAt = wall
 	}
 	run, err := e.record(ss, runID, startedAt, wall, stoppedAt)
 	if err != nil {
