@@ -15,8 +15,11 @@ import (
 // A real record (evalrun load against the simulator) with one field edited
 // is refused by merge and report, naming the field, where load could not
 // have written it so.
-func TestMergeAndReportRefuseEditedEndsCountsAndTimelines(t *testing.T) {
+func TestMergeAndReportRefuseEditedRecords(t *testing.T) {
 	base := baseLoadRecord(t)
+	if len(base.Load.Timeline) == 0 {
+		t.Fatal("the base record has no timeline")
+	}
 	for _, c := range []struct {
 		name string
 		edit func(r *results.Run)
@@ -43,6 +46,29 @@ func TestMergeAndReportRefuseEditedEndsCountsAndTimelines(t *testing.T) {
 			r.Load.Timeline = append(r.Load.Timeline, r.Load.Timeline[len(r.Load.Timeline)-1])
 		},
 			fmt.Sprintf("load.timeline[%d]: start_ms %v is not after", len(base.Load.Timeline), base.Load.Timeline[len(base.Load.Timeline)-1].StartMS)},
+		{"started_at", func(r *results.Run) { r.StartedAt = r.StartedAt.Add(2 * time.Millisecond) },
+			"started_at 2026-03-04T05:06:00.002Z and test.start 2026-03-04T05:06:00Z differ by 2ms"},
+		{"started_at rounded", func(r *results.Run) { r.StartedAt = r.StartedAt.Add(time.Millisecond) }, ""},
+		{"test.start after test.end", func(r *results.Run) { r.Test.Start = mergeStart.Add(time.Hour) },
+			"test.start 2026-03-04T06:06:00Z is after the record's own test.end"},
+		{"late_ms without planned_start", func(r *results.Run) { r.Test.LateMS = 50 },
+			"test.late_ms is 50, but it has no test.planned_start"},
+		{"late_ms", func(r *results.Run) {
+			planned := r.Test.Start.Add(-40 * time.Millisecond)
+			r.Test.PlannedStart, r.Test.LateMS = &planned, 10
+		}, "test.late_ms is 10, but test.start 2026-03-04T05:06:00Z is 40 ms after test.planned_start 2026-03-04T05:05:59.96Z"},
+		{"late_ms rounded", func(r *results.Run) {
+			planned := r.Test.Start.Add(-40 * time.Millisecond)
+			r.Test.PlannedStart, r.Test.LateMS = &planned, 40.6
+		}, ""},
+		{"load.started", func(r *results.Run) { r.Load.Started++ },
+			fmt.Sprintf("load.timeline's started add up to %d, but load.started is %d", base.Load.Started, base.Load.Started+1)},
+		{"timeline started", func(r *results.Run) { r.Load.Timeline[0].Started++ },
+			fmt.Sprintf("load.timeline's started add up to %d, but load.started is %d", base.Load.Started+1, base.Load.Started)},
+		{"timeline turns", func(r *results.Run) { r.Load.Timeline[0].Turns += 2 },
+			fmt.Sprintf("load.timeline's turns add up to %d, but load.overall.count is %d", base.Load.Overall.Count+2, base.Load.Overall.Count)},
+		{"timeline errors", func(r *results.Run) { r.Load.Timeline[0].Errors++ },
+			"load.timeline's errors add up to 1, but load.overall.errors and load.session.errors to 0"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -127,57 +127,6 @@ func TestMergeRefusesWhatIsNotOneTest(t *testing.T) {
 	}
 }
 
-// A record whose times or timeline were edited apart from the rest is
-// refused by merge and report alike, naming the file and the field. Each
-// case edits one field of the record of a real run.
-func TestMergeAndReportRefuseEditedTimesAndTimelines(t *testing.T) {
-	base := baseLoadRecord(t)
-	if len(base.Load.Timeline) == 0 {
-		t.Fatal("the base record has no timeline")
-	}
-	for _, c := range []struct {
-		name string
-		edit func(r *results.Run)
-		want string // "" when the edit is within what load can write
-	}{
-		{"started_at", func(r *results.Run) { r.StartedAt = r.StartedAt.Add(2 * time.Millisecond) },
-			"started_at 2026-03-04T05:06:00.002Z and test.start 2026-03-04T05:06:00Z differ by 2ms"},
-		{"started_at rounded", func(r *results.Run) { r.StartedAt = r.StartedAt.Add(time.Millisecond) }, ""},
-		{"test.start after test.end", func(r *results.Run) { r.Test.Start = mergeStart.Add(time.Hour) },
-			"test.start 2026-03-04T06:06:00Z is after the record's own test.end"},
-		{"late_ms without planned_start", func(r *results.Run) { r.Test.LateMS = 50 },
-			"test.late_ms is 50, but it has no test.planned_start"},
-		{"late_ms", func(r *results.Run) {
-			planned := r.Test.Start.Add(-40 * time.Millisecond)
-			r.Test.PlannedStart, r.Test.LateMS = &planned, 10
-		}, "test.late_ms is 10, but test.start 2026-03-04T05:06:00Z is 40 ms after test.planned_start 2026-03-04T05:05:59.96Z"},
-		{"late_ms rounded", func(r *results.Run) {
-			planned := r.Test.Start.Add(-40 * time.Millisecond)
-			r.Test.PlannedStart, r.Test.LateMS = &planned, 40.6
-		}, ""},
-		{"load.started", func(r *results.Run) { r.Load.Started++ },
-			fmt.Sprintf("load.timeline's started add up to %d, but load.started is %d", base.Load.Started, base.Load.Started+1)},
-		{"timeline started", func(r *results.Run) { r.Load.Timeline[0].Started++ },
-			fmt.Sprintf("load.timeline's started add up to %d, but load.started is %d", base.Load.Started+1, base.Load.Started)},
-		{"timeline turns", func(r *results.Run) { r.Load.Timeline[0].Turns += 2 },
-			fmt.Sprintf("load.timeline's turns add up to %d, but load.overall.count is %d", base.Load.Overall.Count+2, base.Load.Overall.Count)},
-		{"timeline errors", func(r *results.Run) { r.Load.Timeline[0].Errors++ },
-			"load.timeline's errors add up to 1, but load.overall.errors and load.session.errors to 0"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			p := writeShard(t, dir, "s0.json", base, 0, 0, 0, c.edit)
-			for _, args := range [][]string{{"merge", "--json", filepath.Join(dir, "m.json"), p}, {"report", p}} {
-				code, stdout, stderr := inProcess(t, args...)
-				want := p + ": corrupt record: " + c.want
-				if c.want == "" && code == exitUsage || c.want != "" && (code != exitUsage || !strings.Contains(stderr, want)) {
-					t.Errorf("%s: exit %d, want %q\n%s%s", args[0], code, c.want, stdout, stderr)
-				}
-			}
-		})
-	}
-}
-
 // A merge of some shards, on purpose: it warns, marks the record and every
 // report incomplete, and exits by the thresholds.
 func TestMergeAllowPartialMarksTheRecordAndReports(t *testing.T) {

@@ -461,6 +461,24 @@ var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 // expand returns c's args as the kubelet runs them in shard k's pod: a
 // $(VAR) is replaced only when the container declares VAR, and the Job
 // controller sets JOB_COMPLETION_INDEX from the pod's index annotation.
+// localArgs are the args of container c of pod k, expanded as the kubelet
+// would, with the pod's mounts moved to folders of the test: the records
+// volume (already narrowed to its subPath) and the suite's ConfigMap.
+func localArgs(t *testing.T, c corev1.Container, k int, records, suiteDir string) []string {
+	t.Helper()
+	var args []string
+	for _, a := range expand(t, c, k) {
+		switch {
+		case a == "/records" || strings.HasPrefix(a, "/records/"):
+			a = records + strings.TrimPrefix(a, "/records")
+		case strings.HasPrefix(a, "/suite/"):
+			a = filepath.Join(suiteDir, strings.TrimPrefix(a, "/suite/"))
+		}
+		args = append(args, a)
+	}
+	return args
+}
+
 func expand(t *testing.T, c corev1.Container, k int) []string {
 	t.Helper()
 	env := map[string]string{}
@@ -673,16 +691,7 @@ conversations:
 		if err := os.MkdirAll(records, 0o755); err != nil { // the kubelet makes a subPath's folder
 			t.Fatal(err)
 		}
-		var args []string
-		for _, a := range expand(t, c, k) {
-			switch {
-			case a == "/records" || strings.HasPrefix(a, "/records/"):
-				a = records + strings.TrimPrefix(a, "/records")
-			case strings.HasPrefix(a, "/suite/"):
-				a = filepath.Join(suiteDir, strings.TrimPrefix(a, "/suite/"))
-			}
-			args = append(args, a)
-		}
+		args := localArgs(t, c, k, records, suiteDir)
 		cmd := exec.Command(evalrun, args...)
 		cmd.Dir = dir
 		var out bytes.Buffer
@@ -826,16 +835,7 @@ func TestPartialMergeRecipe(t *testing.T) {
 		}
 	}
 	start := func(c corev1.Container, k int) (*exec.Cmd, *bytes.Buffer) {
-		var args []string
-		for _, a := range expand(t, c, k) {
-			switch {
-			case a == "/records" || strings.HasPrefix(a, "/records/"):
-				a = records + strings.TrimPrefix(a, "/records")
-			case strings.HasPrefix(a, "/suite/"):
-				a = filepath.Join(suiteDir, strings.TrimPrefix(a, "/suite/"))
-			}
-			args = append(args, a)
-		}
+		args := localArgs(t, c, k, records, suiteDir)
 		cmd := exec.Command(evalrun, args...)
 		cmd.Dir = dir
 		var out bytes.Buffer
