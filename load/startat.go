@@ -94,10 +94,16 @@ func (o Options) waitStart(ctx context.Context) (time.Time, error) {
 	if o.StartAt.IsZero() || !now.Before(o.StartAt) {
 		return now, nil
 	}
-	select {
-	case <-clk.After(o.StartAt.Sub(now)):
-		return clk.Now(), nil
-	case <-ctx.Done():
-		return time.Time{}, fmt.Errorf("%w (%w)", ErrNotStarted, context.Cause(ctx))
+	// A timer counts monotonic time, the planned start is on the wall
+	// clock: after a step of the clock (NTP) or a suspended machine, the
+	// timer can fire before the start, so wait again for what is left.
+	for now.Before(o.StartAt) {
+		select {
+		case <-clk.After(o.StartAt.Sub(now)):
+			now = clk.Now()
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%w (%w)", ErrNotStarted, context.Cause(ctx))
+		}
 	}
+	return now, nil
 }

@@ -98,6 +98,17 @@ func TestStartAtWaitsForThePlannedStart(t *testing.T) {
 	if n := p.plays.Load(); n != 0 || started.Load() != 0 {
 		t.Fatalf("%d plays and %d OnStart calls while waiting for the planned start", n, started.Load())
 	}
+	// The timer fires 10s early, as after a step of the wall clock: the run
+	// waits again for the 10s left, and starts nothing before.
+	early := planned.Add(-10 * time.Second)
+	clk.Set(early)
+	clk.Fire <- early
+	if d := <-clk.Waits; d != 10*time.Second {
+		t.Errorf("after firing early, waited %s, want the 10s left", d)
+	}
+	if n := p.plays.Load(); n != 0 {
+		t.Fatalf("%d plays before the planned start", n)
+	}
 	began := planned.Add(2 * time.Millisecond)
 	clk.Set(began)
 	clk.Fire <- began

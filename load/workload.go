@@ -180,11 +180,14 @@ func (o Options) Shard(k, n int) (Options, error) {
 	if n < 1 || k < 0 || k >= n {
 		return o, fmt.Errorf("--shard %d/%d: want K/N with 0 <= K < N", k, n)
 	}
-	part := func(whole int, what string) (int, error) {
+	part := func(whole, most int, what string) (int, error) {
+		// Both refusals whatever k: the shards that could run would load
+		// the service for a test that, missing the others, never merges.
 		if whole < n {
-			// Whatever k: the shards with a share would load the
-			// service for a test that, missing the others, never merges.
 			return 0, fmt.Errorf("--shard %d/%d: %d %s cannot be split into %d shards; give at least %d, or run at most %d shards", k, n, whole, what, n, n, whole)
+		}
+		if biggest := (whole + n - 1) / n; biggest > most {
+			return 0, fmt.Errorf("--shard %d/%d: %d %s make shares of up to %d, and one evalrun runs at most %d; run at least %d shards", k, n, whole, what, biggest, most, (whole+most-1)/most)
 		}
 		share := whole / n
 		if k < whole%n {
@@ -194,7 +197,7 @@ func (o Options) Shard(k, n int) (Options, error) {
 	}
 	var err error
 	if o.VUs > 0 {
-		o.VUs, err = part(o.VUs, "virtual users")
+		o.VUs, err = part(o.VUs, MaxVUs, "virtual users")
 		return o, err
 	}
 	if starts, ok := o.starts(); ok && starts < int64(n) {
@@ -215,7 +218,7 @@ func (o Options) Shard(k, n int) (Options, error) {
 		o.Stages = stages
 	}
 	if o.MaxInFlight > 0 {
-		o.MaxInFlight, err = part(o.MaxInFlight, "conversations in flight (--max-in-flight)")
+		o.MaxInFlight, err = part(o.MaxInFlight, MaxInFlightLimit, "conversations in flight (--max-in-flight)")
 	}
 	return o, err
 }

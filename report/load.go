@@ -200,6 +200,12 @@ func PartName(p results.Part) string {
 	return "shard " + strconv.Itoa(p.Shard.Index) + "/" + strconv.Itoa(p.Shard.Count)
 }
 
+// onTimeMS is how late a start may be and still count as on time: the
+// jitter of a timer and a scheduler, load.LateAfter, which every real
+// start has. The record keeps the exact figure; reports say nothing below
+// it, or every shard would read as late.
+const onTimeMS = 10
+
 // partsLine says when the parts of a merged record started, if not all at
 // once and on time: "Shards started within 1.2s of each other; shard 2
 // started 300ms late, shard 3 1.1s late". A shard's own record says when it
@@ -209,18 +215,18 @@ func partsLine(t *results.Test) string {
 		return ""
 	}
 	if len(t.Parts) == 0 {
-		if t.LateMS > 0 {
+		if t.LateMS >= onTimeMS {
 			return "Started " + formatSkew(t.LateMS) + " after the planned start"
 		}
 		return ""
 	}
 	var what []string
-	if t.StartSkewMS > 0 {
+	if t.StartSkewMS >= onTimeMS {
 		what = append(what, "Shards started within "+formatSkew(t.StartSkewMS)+" of each other")
 	}
 	var late []string
 	for _, p := range t.Parts {
-		if p.LateMS <= 0 {
+		if p.LateMS < onTimeMS {
 			continue
 		}
 		who := "the whole run"

@@ -38,7 +38,7 @@ func CheckTimeline(run *Run) error {
 	widest := max(span, TimelineFirstWidthMS)
 	w := l.IntervalMS
 	if !(w >= TimelineMinWidthMS && w <= widest) {
-		return fmt.Errorf("load.interval_ms is %v; a timeline's intervals are from %v ms to the run's span (%v ms) wide", w, TimelineFirstWidthMS, widest)
+		return fmt.Errorf("load.interval_ms is %v; a timeline's intervals are from %v ms to the run's span (%v ms) wide", w, TimelineMinWidthMS, widest)
 	}
 	last := span + w
 	for i, iv := range l.Timeline {

@@ -43,7 +43,7 @@ func TestCheckTimeline(t *testing.T) {
 			r.Load.Timeline = []Interval{{StartMS: 0}, {StartMS: 0}}
 		}, "load.timeline[1]: start_ms 0 is not after"},
 		{"negative start", func(r *Run) { r.Load.Timeline[0].StartMS = -1 }, "start_ms -1"},
-		{"width too narrow", func(r *Run) { r.Load.IntervalMS = 0.5 }, "load.interval_ms is 0.5"},
+		{"width too narrow", func(r *Run) { r.Load.IntervalMS = 0.5 }, "load.interval_ms is 0.5; a timeline's intervals are from 1 ms to"},
 		{"width wider than run and first width", func(r *Run) { r.Load.IntervalMS = 2000 }, "load.interval_ms is 2000"},
 		{"negative count", func(r *Run) { r.Load.Timeline[0].Turns = -1 }, "counts must not be negative"},
 	} {

@@ -82,6 +82,9 @@ func (o *mergeOptions) run(ctx context.Context, io *term.Streams) (int, error) {
 	if o.reports.json == "" || len(o.paths) == 0 {
 		return exitUsage, usagef("merge: want --json OUT and at least one record (or directory of records) to merge")
 	}
+	if o.expect > suites.MaxShards {
+		return exitUsage, usagef("merge: --expect %d: a test has at most %d shards", o.expect, suites.MaxShards)
+	}
 	if o.expect < 0 || o.wait < 0 {
 		return exitUsage, usagef("merge: --expect and --wait must not be negative")
 	}
@@ -724,6 +727,11 @@ func rejudge(run *results.Run) {
 // recordCode is the exit code a record stands for: 1 when a threshold was
 // crossed, or, without thresholds, when a conversation failed or errored.
 func recordCode(run *results.Run) int {
+	if run.Load != nil && run.Interrupted != "" {
+		// As finishLoad judged it when merge wrote it: a test that did not
+		// run as planned cannot pass, whatever its thresholds say.
+		return exitFailed
+	}
 	if run.Load != nil && len(run.Load.Thresholds) > 0 {
 		for _, t := range run.Load.Thresholds {
 			if !t.Passed {

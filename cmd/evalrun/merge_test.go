@@ -193,6 +193,10 @@ func TestMergeOfAKilledShard(t *testing.T) {
 	if m := readRun(t, filepath.Join(dir, "m.json")); m.Test.Parts[1].RanMS != 100 {
 		t.Errorf("the merged part's ran_ms is %g, want 100", m.Test.Parts[1].RanMS)
 	}
+	// Reported again, the merged record exits as the merge did.
+	if code, _, stderr := inProcess(t, "report", filepath.Join(dir, "m.json")); code != exitFailed {
+		t.Errorf("report of the merge: exit %d, want 1\n%s", code, stderr)
+	}
 	// Without it, the set is short of a shard.
 	code, _, stderr = inProcess(t, "merge", "--json", filepath.Join(dir, "m.json"), s0)
 	if code != exitUsage || !strings.Contains(stderr, "shard 1 is missing from the set of 2") {
@@ -387,6 +391,11 @@ func TestMergeExpectWithoutWait(t *testing.T) {
 	}
 	code, _, stderr = inProcess(t, "merge", "--expect", "-1", "--json", filepath.Join(t.TempDir(), "m.json"), dir)
 	if code != exitUsage || !strings.Contains(stderr, "must not be negative") {
+		t.Errorf("exit %d\n%s", code, stderr)
+	}
+	// A set no shard can belong to is refused at once, not waited for.
+	code, _, stderr = inProcess(t, "merge", "--expect", "10001", "--wait", "1h", "--json", filepath.Join(t.TempDir(), "m.json"), dir)
+	if code != exitUsage || !strings.Contains(stderr, "--expect 10001: a test has at most 10000 shards") {
 		t.Errorf("exit %d\n%s", code, stderr)
 	}
 }

@@ -59,6 +59,10 @@ func TestShardSplitRefusedByEveryShard(t *testing.T) {
 		// 1/s for 3s starts 3 conversations: a fourth shard would start none.
 		{[]string{"--rate", "1", "--duration", "3s"}, "the test starts only 3 conversations, so some shards would start none; run at most 3 shards"},
 		{[]string{"--stage", "3s:1", "--duration", "3s"}, "the test starts only 2 conversations"},
+		// 400,001 users make shares of 100,001 and 100,000: shards 1 to 3
+		// alone would be within one evalrun's bound, for a test that never
+		// merges.
+		{[]string{"--vus", "400001", "--duration", "100ms"}, "400001 virtual users make shares of up to 100001, and one evalrun runs at most 100000; run at least 5 shards"},
 	} {
 		for k := range 4 {
 			shard := strconv.Itoa(k) + "/4"
