@@ -247,7 +247,7 @@ func TestK8sManifestsRefuse(t *testing.T) {
 	mkdir(t, filepath.Join(dir, "sub"))
 	outside := filepath.Join(dir, "sub", "outside.yaml")
 	writeFile(t, filepath.Join(dir, "rows.csv"), "x\n1\n")
-	writeFile(t, outside, "name: outside\nprovider: {type: opencx, base_url: sim}\nload: {rate: 1, duration: 1s}\nconversations:\n  - name: a\n    data: ../rows.csv\n    turns: [{user: \"{{x}}\"}]\n")
+	writeFile(t, outside, "name: outside\nprovider: {type: opencx, base_url: sim}\nload: {rate: 2, duration: 1s}\nconversations:\n  - name: a\n    data: ../rows.csv\n    turns: [{user: \"{{x}}\"}]\n")
 	load := "../../examples/load.yaml"
 	for _, tc := range []struct {
 		name string

@@ -17,7 +17,7 @@ import (
 func startAtFlags(t *testing.T, startAt string, clk *testtool.Clock) (*loadFlags, string) {
 	js := filepath.Join(t.TempDir(), "r.json")
 	return &loadFlags{
-		set: map[string]bool{"rate": true, "duration": true, "grace": true}, rate: 20, duration: 100 * time.Millisecond, grace: 5 * time.Second,
+		set: map[string]bool{"rate": true, "duration": true, "grace": true}, rate: 30, duration: 100 * time.Millisecond, grace: 5 * time.Second,
 		noProgress: true, paths: []string{writeSuite(t, loadSuite)}, startAt: startAt, clock: clk, shard: "1/3",
 		reports: reportFlags{json: js},
 	}, js
