@@ -186,7 +186,8 @@ func (o Options) Shard(k, n int) (Options, error) {
 		if whole < n {
 			return 0, fmt.Errorf("--shard %d/%d: %d %s cannot be split into %d shards; give at least %d, or run at most %d shards", k, n, whole, what, n, n, whole)
 		}
-		if biggest := (whole + n - 1) / n; biggest > most {
+		// With one shard, Validate says it in the flag's own words.
+		if biggest := (whole + n - 1) / n; n > 1 && biggest > most {
 			return 0, fmt.Errorf("--shard %d/%d: %d %s make shares of up to %d, and one evalrun runs at most %d; run at least %d shards", k, n, whole, what, biggest, most, (whole+most-1)/most)
 		}
 		share := whole / n
