@@ -270,7 +270,7 @@ func TestK8sManifestsRefuse(t *testing.T) {
 		{"start more than a day in the past", []string{"--shards", "2", "--suite", load, "--start-at", "2026-11-29T11:58:00Z"}, "in the past"},
 		{"delay a day and more", []string{"--shards", "2", "--suite", load, "--start-delay", "30h"}, "--start-delay 30h0m0s: want at most 24h0m0s"},
 		{"two starts", []string{"--shards", "2", "--suite", load, "--start-at", "2026-12-01T12:00:00Z", "--start-delay", "1m"}, "exclude each other"},
-		{"bad test id", []string{"--shards", "2", "--suite", load, "--test-id", "Load_Demo"}, "lowercase letters"},
+		{"bad test id", []string{"--shards", "2", "--suite", load, "--test-id", "Load_Demo"}, "lower-case letters"},
 		{"long test id", []string{"--shards", "2", "--suite", load, "--test-id", strings.Repeat("a", 41)}, "at most 40"},
 		{"bad claim", []string{"--shards", "2", "--suite", load, "--test-id", "x", "--records-claim", "My Claim"}, "--records-claim"},
 		{"storage class for a claim not rendered", []string{"--shards", "2", "--suite", load, "--test-id", "x", "--records-claim", "mine", "--storage-class", "nfs"}, "keep one"},

@@ -569,26 +569,13 @@ func mergeRuns(ctx context.Context, io *term.Streams, runs []*results.Run, paths
 
 // stoppedEarly is what finishLoad says of a record that was stopped early:
 // "stopped early: …" of a run, and of a merge, which ran to its end, which
-// of its parts were: "shard 2/4 was stopped early after 4.1s: terminated",
+// of its parts were: "shard 2/4 stopped early after 4.1s: terminated",
 // so that it does not read as if the merge itself had been killed.
 func stoppedEarly(run *results.Run) string {
-	var parts []string
-	if run.Test != nil {
-		for _, p := range run.Test.Parts {
-			if p.Interrupted == "" {
-				continue
-			}
-			what := report.PartName(p) + " was stopped early"
-			if p.RanMS > 0 {
-				what += " after " + time.Duration(p.RanMS*float64(time.Millisecond)).Round(100*time.Millisecond).String()
-			}
-			parts = append(parts, what+": "+p.Interrupted)
-		}
+	if parts := report.StoppedParts(run.Test); len(parts) > 0 {
+		return strings.Join(parts, "; ")
 	}
-	if len(parts) == 0 {
-		return "stopped early: " + run.Interrupted
-	}
-	return strings.Join(parts, "; ")
+	return "stopped early: " + run.Interrupted
 }
 
 // mergeError is the message of a library's merge error without the

@@ -184,7 +184,7 @@ func TestMergeOfAKilledShard(t *testing.T) {
 	}
 	// The shard was stopped, not the merge, and the table says which and
 	// after how long.
-	if !strings.Contains(stderr, "evalrun: shard 1/2 was stopped early after 100ms: terminate\n") || strings.Contains(stderr, "evalrun: stopped early") {
+	if !strings.Contains(stderr, "evalrun: shard 1/2 stopped early after 100ms: terminate\n") || strings.Contains(stderr, "evalrun: stopped early") {
 		t.Errorf("stderr does not say which shard was stopped:\n%s", stderr)
 	}
 	if !strings.Contains(stdout, "\nShard 1/2 stopped early after 100ms: terminate\n") || strings.Contains(stdout, "(stopped early") {

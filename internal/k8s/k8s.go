@@ -14,6 +14,7 @@ package k8s
 import (
 	"bytes"
 	"fmt"
+	"github.com/evalrun/evalrun/load"
 	"io"
 	"math"
 	"path"
@@ -124,13 +125,12 @@ var (
 // CheckTestID says what is wrong with a test id, which names Kubernetes
 // objects and a folder: lowercase letters, digits and inner dashes.
 func CheckTestID(id string) error {
-	switch {
-	case id == "":
-		return fmt.Errorf("want a test id")
-	case len(id) > MaxTestID:
+	if len(id) > MaxTestID {
 		return fmt.Errorf("test id %q: want at most %d characters, as it names Kubernetes objects", id, MaxTestID)
-	case !testIDRE.MatchString(id):
-		return fmt.Errorf("test id %q: want lowercase letters, digits and dashes, starting and ending with a letter or digit, as it names Kubernetes objects", id)
+	}
+	// Otherwise the rule of load --test-id, which every pod applies.
+	if err := load.CheckTestID(id); err != nil {
+		return fmt.Errorf("test id %q: %w", id, err)
 	}
 	return nil
 }
